@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# vni: build the BPF objects, their skeletons, the loader library and vnictl.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD := build
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iloader -I$(BUILD)
+BPF_CFLAGS := -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Iinclude -Ibpf -Wall -Werror
+LDLIBS := -lbpf -lelf -lz -lmnl -lsqlite3 -ljson-c
+
+BPF_OBJS := $(BUILD)/vni.bpf.o $(BUILD)/vni_lsm.bpf.o
+SKELS := $(BUILD)/vni.skel.h $(BUILD)/vni_lsm.skel.h
+LIB_SRCS := loader/bpfobj.c loader/cgroup.c loader/instance.c loader/nladdr.c \
+	loader/node.c loader/output.c loader/state.c loader/util.c loader/validate.c
+LIB_OBJS := $(LIB_SRCS:loader/%.c=$(BUILD)/%.o)
+HEADERS := $(wildcard include/*.h loader/*.h)
+
+.PHONY: all clean deps test unit demo install vmlinux
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(BUILD)/vnictl $(BUILD)/sockprobe $(BUILD)/test_validate
+
+$(BUILD):
+	mkdir -p $@
+
+# BPF: compile, link/strip with bpftool, then generate the skeleton.
+$(BUILD)/%.tmp.o: bpf/%.bpf.c bpf/vni_defs.bpf.h include/vni_shared.h vmlinux/vmlinux.h | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(BUILD)/%.bpf.o: $(BUILD)/%.tmp.o
+	$(BPFTOOL) gen object $@ $<
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+$(BUILD)/%.o: loader/%.c $(HEADERS) $(SKELS) | $(BUILD)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libvni.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/vnictl: $(BUILD)/vnictl.o $(BUILD)/libvni.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/sockprobe: tests/sockprobe.c | $(BUILD)
+	$(CC) $(CFLAGS) -o $@ $<
+
+$(BUILD)/test_validate: tests/test_validate.c $(BUILD)/libvni.a
+	$(CC) $(CFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
+# Regenerate vmlinux/vmlinux.h from the running kernel's BTF (x86_64 committed).
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
+
+unit: $(BUILD)/test_validate
+	$(BUILD)/test_validate
+
+# Debian packages needed to build and test (apt-get, only when missing).
+deps:
+	tools/install-deps.sh
+
+# Need root: real cgroups, BPF programs and network namespaces. Both install
+# what is missing first, so each is the one command on a fresh machine.
+test: deps
+	$(MAKE) all
+	tests/run.sh
+
+demo: deps
+	$(MAKE) all
+	tools/demo.sh
+
+install: $(BUILD)/vnictl
+	install -D -m 0755 $(BUILD)/vnictl $(DESTDIR)$(PREFIX)/sbin/vnictl
+
+clean:
+	rm -rf $(BUILD)

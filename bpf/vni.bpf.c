@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vni socket hooks.
+ *
+ * Two groups of programs share this object:
+ *  - instance programs (vni_sock_create, vni_bind4/6, vni_connect4/6,
+ *    vni_sendmsg4/6), attached to every instance cgroup. The kernel runs the
+ *    programs of the cgroup the *socket* was created in, and the cgroup
+ *    storage seen by a program is the one of the cgroup it is attached to, so
+ *    bpf_get_local_storage() names the instance that owns the socket, even
+ *    when the socket is later used by a process elsewhere (SCM_RIGHTS) and for
+ *    sockets made in sub-cgroups. Cost per call is constant in the number of
+ *    instances.
+ *  - guard programs (vni_guard_*), attached once to the cgroup2 root, so they
+ *    see every socket on the node: a VIP may be bound or used as a source only
+ *    by sockets that its own instance tagged.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "vni_shared.h"
+#include "vni_defs.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_STORAGE);
+	__type(key, __u64); /* cgroup id: one record per cgroup, shared by all hooks */
+	__type(value, struct vni_inst);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vni_inst SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE);
+	__type(key, __u64);
+	__type(value, struct vni_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vni_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VNI_MAX_VIPS);
+	__type(key, struct vni_vip_key);
+	__type(value, struct vni_vip_owner);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vni_vips SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct vni_sk_tag);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vni_sktag SEC(".maps");
+
+#define COUNT(field)                                                   \
+	do {                                                           \
+		struct vni_stats *__s = bpf_get_local_storage(&vni_stats, 0); \
+		__s->field++;                                          \
+	} while (0)
+
+/* The VIPs as 32-bit words, as the context fields hold them. */
+#define VIP4(in) (*(const __u32 *)(in)->vip4)
+#define VIP6(in) ((const __u32 *)(in)->vip6)
+
+static __always_inline struct vni_inst *instance(void)
+{
+	return bpf_get_local_storage(&vni_inst, 0);
+}
+
+static __always_inline bool is_lo4(__u32 a)
+{
+	return (bpf_ntohl(a) >> 24) == 127;
+}
+
+static __always_inline bool is_mapped(__u32 a0, __u32 a1, __u32 a2)
+{
+	return a0 == 0 && a1 == 0 && a2 == bpf_htonl(0xffff);
+}
+
+static __always_inline bool is_lo6(__u32 a0, __u32 a1, __u32 a2, __u32 a3)
+{
+	return a0 == 0 && a1 == 0 && a2 == 0 && a3 == bpf_htonl(1);
+}
+
+static __always_inline bool eq6(__u32 a0, __u32 a1, __u32 a2, __u32 a3, const __u32 *b)
+{
+	return a0 == b[0] && a1 == b[1] && a2 == b[2] && a3 == b[3];
+}
+
+/* user_ip6 must be written one 32-bit word at a time (verifier). */
+static __always_inline void set_user_ip6(struct bpf_sock_addr *ctx, __u32 a0, __u32 a1,
+					 __u32 a2, __u32 a3)
+{
+	ctx->user_ip6[0] = a0;
+	barrier();
+	ctx->user_ip6[1] = a1;
+	barrier();
+	ctx->user_ip6[2] = a2;
+	barrier();
+	ctx->user_ip6[3] = a3;
+}
+
+static __always_inline void set_msg_src_ip6(struct bpf_sock_addr *ctx, __u32 a0, __u32 a1,
+					    __u32 a2, __u32 a3)
+{
+	ctx->msg_src_ip6[0] = a0;
+	barrier();
+	ctx->msg_src_ip6[1] = a1;
+	barrier();
+	ctx->msg_src_ip6[2] = a2;
+	barrier();
+	ctx->msg_src_ip6[3] = a3;
+}
+
+/* Mark the socket as the instance's, so the root guard lets it use the VIP. */
+static __always_inline void tag_socket(struct bpf_sock_addr *ctx, __u32 aid)
+{
+	struct bpf_sock *sk = ctx->sk;
+	struct vni_sk_tag *t;
+
+	if (!sk)
+		return;
+	t = bpf_sk_storage_get(&vni_sktag, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (t)
+		t->aid = aid;
+}
+
+/* ---- instance programs ------------------------------------------------ */
+
+/* Only TCP and UDP(-Lite) go through the address hooks; anything else in an
+ * instance (raw, ping, SCTP, MPTCP) would pick its own source address. */
+SEC("cgroup/sock_create")
+int vni_sock_create(struct bpf_sock *ctx)
+{
+	struct vni_inst *in = instance();
+	__u32 type = ctx->type, proto = ctx->protocol;
+
+	if (!in->aid)
+		goto deny;
+	if (in->flags & VNI_F_ALLOW_RAW)
+		return VNI_ALLOW;
+	if (type == SOCK_STREAM && proto == IPPROTO_TCP)
+		return VNI_ALLOW;
+	if (type == SOCK_DGRAM && (proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE))
+		return VNI_ALLOW;
+deny:
+	COUNT(denied_socket);
+	return VNI_DENY;
+}
+
+SEC("cgroup/bind4")
+int vni_bind4(struct bpf_sock_addr *ctx)
+{
+	struct vni_inst *in = instance();
+	__u32 ip = ctx->user_ip4;
+
+	if (!in->aid)
+		goto deny;
+	if (in->flags & VNI_F_V4) {
+		if (ip == 0) {
+			ctx->user_ip4 = VIP4(in);
+			tag_socket(ctx, in->aid);
+			COUNT(bind_rewritten);
+			return VNI_ALLOW;
+		}
+		if (ip == VIP4(in)) {
+			tag_socket(ctx, in->aid);
+			COUNT(bind_allowed);
+			return VNI_ALLOW;
+		}
+	}
+	if (is_lo4(ip)) {
+		COUNT(bind_allowed);
+		return VNI_ALLOW;
+	}
+deny:
+	COUNT(denied_bind);
+	return VNI_DENY;
+}
+
+SEC("cgroup/bind6")
+int vni_bind6(struct bpf_sock_addr *ctx)
+{
+	struct vni_inst *in = instance();
+	__u32 a0 = ctx->user_ip6[0], a1 = ctx->user_ip6[1];
+	__u32 a2 = ctx->user_ip6[2], a3 = ctx->user_ip6[3];
+	bool v4 = in->flags & VNI_F_V4, v6 = in->flags & VNI_F_V6;
+
+	if (!in->aid)
+		goto deny;
+	if (!(a0 | a1 | a2 | a3)) {
+		/* [::]: the v6 VIP if there is one, else the v4 VIP as ::ffff:VIP
+		 * (a V6ONLY socket then gets EINVAL from the kernel). */
+		if (v6)
+			set_user_ip6(ctx, VIP6(in)[0], VIP6(in)[1], VIP6(in)[2], VIP6(in)[3]);
+		else if (v4)
+			set_user_ip6(ctx, 0, 0, bpf_htonl(0xffff), VIP4(in));
+		else
+			goto deny;
+		tag_socket(ctx, in->aid);
+		COUNT(bind_rewritten);
+		return VNI_ALLOW;
+	}
+	if (is_mapped(a0, a1, a2)) {
+		if (v4 && a3 == 0) {
+			ctx->user_ip6[3] = VIP4(in);
+			tag_socket(ctx, in->aid);
+			COUNT(bind_rewritten);
+			return VNI_ALLOW;
+		}
+		if (v4 && a3 == VIP4(in)) {
+			tag_socket(ctx, in->aid);
+			COUNT(bind_allowed);
+			return VNI_ALLOW;
+		}
+		if (is_lo4(a3)) {
+			COUNT(bind_allowed);
+			return VNI_ALLOW;
+		}
+		goto deny;
+	}
+	if (v6 && eq6(a0, a1, a2, a3, VIP6(in))) {
+		tag_socket(ctx, in->aid);
+		COUNT(bind_allowed);
+		return VNI_ALLOW;
+	}
+	if (is_lo6(a0, a1, a2, a3)) {
+		COUNT(bind_allowed);
+		return VNI_ALLOW;
+	}
+deny:
+	COUNT(denied_bind);
+	return VNI_DENY;
+}
+
+/*
+ * Give an unbound socket the VIP as source. bpf_bind() fails on a socket that
+ * already has a port, so a socket already on the VIP (explicit bind, CRIU
+ * restore, second UDP connect) passes as it is, and one that got a port
+ * without an address (UDP sendto before connect) is refused: its source would
+ * otherwise be picked by the route.
+ */
+SEC("cgroup/connect4")
+int vni_connect4(struct bpf_sock_addr *ctx)
+{
+	struct vni_inst *in = instance();
+	struct bpf_sock *sk = ctx->sk;
+	struct sockaddr_in sa = {};
+
+	if (!in->aid || !sk)
+		goto deny;
+	if (is_lo4(ctx->user_ip4))
+		return VNI_ALLOW;
+	if (!(in->flags & VNI_F_V4))
+		goto deny;
+	if (sk->src_ip4 == VIP4(in))
+		return VNI_ALLOW;
+	if (sk->src_ip4 || sk->src_port)
+		goto deny;
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = VIP4(in);
+	if (bpf_bind(ctx, (struct sockaddr *)&sa, sizeof(sa)))
+		goto deny;
+	COUNT(connect_src_set);
+	return VNI_ALLOW;
+deny:
+	COUNT(denied_connect);
+	return VNI_DENY;
+}
+
+SEC("cgroup/connect6")
+int vni_connect6(struct bpf_sock_addr *ctx)
+{
+	struct vni_inst *in = instance();
+	struct bpf_sock *sk = ctx->sk;
+	struct sockaddr_in6 sa = {};
+	__u32 a0 = ctx->user_ip6[0], a1 = ctx->user_ip6[1];
+	__u32 a2 = ctx->user_ip6[2], a3 = ctx->user_ip6[3];
+	__u32 w0, w1, w2, w3;
+
+	if (!in->aid || !sk)
+		goto deny;
+	if (is_lo6(a0, a1, a2, a3))
+		return VNI_ALLOW;
+	if (is_mapped(a0, a1, a2)) {
+		if (is_lo4(a3))
+			return VNI_ALLOW;
+		if (!(in->flags & VNI_F_V4))
+			goto deny;
+		w0 = 0, w1 = 0, w2 = bpf_htonl(0xffff), w3 = VIP4(in);
+	} else {
+		if (!(in->flags & VNI_F_V6))
+			goto deny;
+		w0 = VIP6(in)[0], w1 = VIP6(in)[1], w2 = VIP6(in)[2], w3 = VIP6(in)[3];
+	}
+	if (sk->src_ip6[0] == w0 && sk->src_ip6[1] == w1 && sk->src_ip6[2] == w2 &&
+	    sk->src_ip6[3] == w3)
+		return VNI_ALLOW;
+	if (sk->src_ip6[0] | sk->src_ip6[1] | sk->src_ip6[2] | sk->src_ip6[3] | sk->src_port)
+		goto deny;
+	sa.sin6_family = AF_INET6;
+	sa.sin6_addr.in6_u.u6_addr32[0] = w0;
+	sa.sin6_addr.in6_u.u6_addr32[1] = w1;
+	sa.sin6_addr.in6_u.u6_addr32[2] = w2;
+	sa.sin6_addr.in6_u.u6_addr32[3] = w3;
+	if (bpf_bind(ctx, (struct sockaddr *)&sa, sizeof(sa)))
+		goto deny;
+	COUNT(connect_src_set);
+	return VNI_ALLOW;
+deny:
+	COUNT(denied_connect);
+	return VNI_DENY;
+}
+
+/*
+ * Unconnected sends and sends with a control message: the source is the VIP,
+ * whatever IP_PKTINFO asked for. A dual-stack socket's send to ::ffff:a.b.c.d
+ * reaches this v4 hook too (udpv6_sendmsg hands it to udp_sendmsg).
+ */
+SEC("cgroup/sendmsg4")
+int vni_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	struct vni_inst *in = instance();
+	__u32 dst = ctx->user_ip4;
+
+	if (!in->aid)
+		goto deny;
+	if (is_lo4(dst))
+		return VNI_ALLOW;
+	if (!(in->flags & VNI_F_V4))
+		goto deny;
+	ctx->msg_src_ip4 = VIP4(in);
+	tag_socket(ctx, in->aid);
+	COUNT(send_src_set);
+	return VNI_ALLOW;
+deny:
+	COUNT(denied_send);
+	return VNI_DENY;
+}
+
+SEC("cgroup/sendmsg6")
+int vni_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	struct vni_inst *in = instance();
+	__u32 a0 = ctx->user_ip6[0], a1 = ctx->user_ip6[1];
+	__u32 a2 = ctx->user_ip6[2], a3 = ctx->user_ip6[3];
+
+	if (!in->aid)
+		goto deny;
+	if (is_lo6(a0, a1, a2, a3))
+		return VNI_ALLOW;
+	if (is_mapped(a0, a1, a2)) {
+		if (is_lo4(a3))
+			return VNI_ALLOW;
+		if (!(in->flags & VNI_F_V4))
+			goto deny;
+		set_msg_src_ip6(ctx, 0, 0, bpf_htonl(0xffff), VIP4(in));
+	} else {
+		if (!(in->flags & VNI_F_V6))
+			goto deny;
+		set_msg_src_ip6(ctx, VIP6(in)[0], VIP6(in)[1], VIP6(in)[2], VIP6(in)[3]);
+	}
+	tag_socket(ctx, in->aid);
+	COUNT(send_src_set);
+	return VNI_ALLOW;
+deny:
+	COUNT(denied_send);
+	return VNI_DENY;
+}
+
+/* ---- node-wide guard (cgroup2 root) ------------------------------------ */
+
+/* May this socket use address (family, a) as its own? Only if the address is
+ * no VIP, or the socket was tagged by the VIP's instance. */
+static __always_inline bool may_use(struct bpf_sock_addr *ctx, __u32 family, __u32 a0,
+				    __u32 a1, __u32 a2, __u32 a3)
+{
+	struct vni_vip_key key = {
+		.netns_cookie = bpf_get_netns_cookie(ctx),
+		.family = family,
+	};
+	__u32 *w = (__u32 *)key.addr;
+	struct vni_vip_owner *owner;
+	struct vni_sk_tag *tag = NULL;
+
+	w[0] = a0;
+	w[1] = a1;
+	w[2] = a2;
+	w[3] = a3;
+
+	owner = bpf_map_lookup_elem(&vni_vips, &key);
+	if (!owner)
+		return true;
+	if (ctx->sk)
+		tag = bpf_sk_storage_get(&vni_sktag, ctx->sk, 0, 0);
+	return tag && tag->aid == owner->aid;
+}
+
+static __always_inline bool may_use6(struct bpf_sock_addr *ctx, __u32 a0, __u32 a1, __u32 a2,
+				     __u32 a3)
+{
+	if (!(a0 | a1 | a2 | a3))
+		return true;
+	if (is_mapped(a0, a1, a2))
+		return !a3 || may_use(ctx, AF_INET, a3, 0, 0, 0);
+	return may_use(ctx, AF_INET6, a0, a1, a2, a3);
+}
+
+static __always_inline int guard_deny(bool bind)
+{
+	struct vni_guard_stats *s = guard_stats();
+
+	if (s) {
+		if (bind)
+			s->denied_bind++;
+		else
+			s->denied_send++;
+	}
+	return VNI_DENY;
+}
+
+SEC("cgroup/bind4")
+int vni_guard_bind4(struct bpf_sock_addr *ctx)
+{
+	__u32 ip = ctx->user_ip4;
+
+	if (!ip || may_use(ctx, AF_INET, ip, 0, 0, 0))
+		return VNI_ALLOW;
+	return guard_deny(true);
+}
+
+SEC("cgroup/bind6")
+int vni_guard_bind6(struct bpf_sock_addr *ctx)
+{
+	if (may_use6(ctx, ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2],
+		     ctx->user_ip6[3]))
+		return VNI_ALLOW;
+	return guard_deny(true);
+}
+
+SEC("cgroup/sendmsg4")
+int vni_guard_send4(struct bpf_sock_addr *ctx)
+{
+	__u32 src = ctx->msg_src_ip4;
+
+	if (!src || may_use(ctx, AF_INET, src, 0, 0, 0))
+		return VNI_ALLOW;
+	return guard_deny(false);
+}
+
+SEC("cgroup/sendmsg6")
+int vni_guard_send6(struct bpf_sock_addr *ctx)
+{
+	if (may_use6(ctx, ctx->msg_src_ip6[0], ctx->msg_src_ip6[1], ctx->msg_src_ip6[2],
+		     ctx->msg_src_ip6[3]))
+		return VNI_ALLOW;
+	return guard_deny(false);
+}

@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/magic.h>
+
+#include "bpfobj.h"
+#include "util.h"
+#include "vni.skel.h"
+#include "vni_lsm.skel.h"
+
+struct prog_def {
+	const char *name;
+	enum bpf_attach_type type;
+};
+
+/* Linked to every instance cgroup. */
+static const struct prog_def inst_progs[] = {
+	{ "vni_sock_create", BPF_CGROUP_INET_SOCK_CREATE },
+	{ "vni_bind4", BPF_CGROUP_INET4_BIND },
+	{ "vni_bind6", BPF_CGROUP_INET6_BIND },
+	{ "vni_connect4", BPF_CGROUP_INET4_CONNECT },
+	{ "vni_connect6", BPF_CGROUP_INET6_CONNECT },
+	{ "vni_sendmsg4", BPF_CGROUP_UDP4_SENDMSG },
+	{ "vni_sendmsg6", BPF_CGROUP_UDP6_SENDMSG },
+};
+
+/* Linked once to the cgroup2 root. */
+static const struct prog_def guard_progs[] = {
+	{ "vni_guard_bind4", BPF_CGROUP_INET4_BIND },
+	{ "vni_guard_bind6", BPF_CGROUP_INET6_BIND },
+	{ "vni_guard_send4", BPF_CGROUP_UDP4_SENDMSG },
+	{ "vni_guard_send6", BPF_CGROUP_UDP6_SENDMSG },
+};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define LSM_PROG "vni_lsm_sock"
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (!getenv("VNI_DEBUG"))
+		return 0;
+	(void)level;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int pin_path(char *buf, size_t n, const struct vni_node *nd, const char *sub,
+		    const char *name)
+{
+	return vni_path(buf, n, "%s/%s/%s", nd->bpffs, sub, name);
+}
+
+static bool pinned(const struct vni_node *n, const char *sub, const char *name)
+{
+	char p[PATH_MAX];
+
+	return !pin_path(p, sizeof(p), n, sub, name) && access(p, F_OK) == 0;
+}
+
+bool vni_bpf_loaded(const struct vni_node *n)
+{
+	size_t i;
+
+	for (i = 0; i < N(inst_progs); i++)
+		if (!pinned(n, "progs", inst_progs[i].name))
+			return false;
+	for (i = 0; i < N(guard_progs); i++)
+		if (!pinned(n, "guard", guard_progs[i].name))
+			return false;
+	return true;
+}
+
+bool vni_bpf_packet_guard(const struct vni_node *n)
+{
+	return pinned(n, "guard", LSM_PROG);
+}
+
+static int mkdir_p(const char *path)
+{
+	char tmp[PATH_MAX], *p;
+
+	if (vni_path(tmp, sizeof(tmp), "%s", path))
+		return -ENAMETOOLONG;
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static bool is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return statfs(path, &st) == 0 && st.f_type == BPF_FS_MAGIC;
+}
+
+/* The bpffs dir must live on a bpf filesystem; mount the usual one if it is
+ * missing (as systemd would at boot). */
+static int ensure_bpffs(const struct vni_node *n, char *err)
+{
+	char parent[PATH_MAX];
+
+	if (vni_path(parent, sizeof(parent), "%s", n->bpffs))
+		return vni_err(err, -ENAMETOOLONG, "bpffs path too long");
+	dirname(parent);
+	if (is_bpffs(parent))
+		return 0;
+	if (!strcmp(parent, "/sys/fs/bpf")) {
+		if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") == 0)
+			return 0;
+		return vni_err(err, -errno, "cannot mount bpffs on /sys/fs/bpf: %s",
+			       strerror(errno));
+	}
+	return vni_err(err, -ENOTDIR, "%s is not on a bpf filesystem (bpffs)", parent);
+}
+
+static int rm_pin(const char *p, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	if (type == FTW_DP)
+		rmdir(p);
+	else
+		unlink(p);
+	return 0;
+}
+
+static void remove_tree(const char *path)
+{
+	nftw(path, rm_pin, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int vni_bpf_down(const struct vni_node *n, char *err)
+{
+	(void)err;
+	if (access(n->bpffs, F_OK) == 0)
+		remove_tree(n->bpffs);
+	if (access(n->bpffs, F_OK) == 0)
+		return vni_err(err, -EBUSY, "cannot remove %s", n->bpffs);
+	return 0;
+}
+
+static int attach_guard(struct bpf_program *prog, int root_fd, const char *path, char *err)
+{
+	struct bpf_link *link;
+	int ret;
+
+	link = root_fd >= 0 ? bpf_program__attach_cgroup(prog, root_fd) :
+			      bpf_program__attach_lsm(prog);
+	if (!link)
+		return vni_err(err, -errno, "cannot attach %s: %s", bpf_program__name(prog),
+			       strerror(errno));
+	ret = bpf_link__pin(link, path);
+	bpf_link__destroy(link);
+	if (ret)
+		return vni_err(err, ret, "cannot pin %s: %s", path, strerror(-ret));
+	return 0;
+}
+
+/* The LSM object is best effort: where LSM programs cannot load (lockdown,
+ * no BPF LSM) packet sockets are kept out by dropping CAP_NET_RAW instead. */
+static void load_lsm(const struct vni_node *n, const char *maps)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = maps);
+	struct vni_lsm_bpf *skel;
+	char path[PATH_MAX];
+
+	skel = vni_lsm_bpf__open_opts(&opts);
+	if (!skel)
+		return;
+	if (!vni_lsm_bpf__load(skel) &&
+	    !pin_path(path, sizeof(path), n, "guard", LSM_PROG))
+		attach_guard(skel->progs.vni_lsm_sock, -1, path, NULL);
+	vni_lsm_bpf__destroy(skel);
+}
+
+static int load_and_pin(const struct vni_node *n, char *err)
+{
+	char maps[PATH_MAX], path[PATH_MAX];
+	struct vni_bpf *skel;
+	int root_fd = -1, ret;
+	size_t i;
+
+	if (vni_path(maps, sizeof(maps), "%s/maps", n->bpffs))
+		return vni_err(err, -ENAMETOOLONG, "bpffs path too long");
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = maps);
+	skel = vni_bpf__open_opts(&opts);
+	if (!skel)
+		return vni_err(err, -errno, "cannot open the BPF object: %s", strerror(errno));
+	ret = vni_bpf__load(skel);
+	if (ret) {
+		vni_err(err, ret, "cannot load the BPF programs: %s (kernel too old or missing cgroup BPF support?)",
+			strerror(-ret));
+		goto out;
+	}
+	for (i = 0; i < N(inst_progs); i++) {
+		struct bpf_program *p = bpf_object__find_program_by_name(skel->obj,
+									   inst_progs[i].name);
+
+		ret = pin_path(path, sizeof(path), n, "progs", inst_progs[i].name);
+		if (!ret)
+			ret = p ? bpf_program__pin(p, path) : -ENOENT;
+		if (ret) {
+			vni_err(err, ret, "cannot pin program %s: %s", inst_progs[i].name,
+				strerror(-ret));
+			goto out;
+		}
+	}
+	root_fd = open(n->cgroup2, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0) {
+		ret = vni_err(err, -errno, "cannot open %s: %s", n->cgroup2, strerror(errno));
+		goto out;
+	}
+	for (i = 0; i < N(guard_progs); i++) {
+		struct bpf_program *p = bpf_object__find_program_by_name(skel->obj,
+									   guard_progs[i].name);
+
+		ret = pin_path(path, sizeof(path), n, "guard", guard_progs[i].name);
+		if (!ret)
+			ret = p ? attach_guard(p, root_fd, path, err) : -ENOENT;
+		if (ret)
+			goto out;
+	}
+	load_lsm(n, maps);
+out:
+	if (root_fd >= 0)
+		close(root_fd);
+	vni_bpf__destroy(skel);
+	return ret;
+}
+
+int vni_bpf_init(const struct vni_node *n, char *err)
+{
+	static const char *const subdirs[] = { "maps", "progs", "guard", "links" };
+	char links[PATH_MAX];
+	size_t i;
+	int ret;
+	DIR *d;
+
+	if (vni_bpf_loaded(n))
+		return 0;
+	libbpf_set_print(libbpf_quiet);
+	ret = ensure_bpffs(n, err);
+	if (ret)
+		return ret;
+	/* Leftovers of an interrupted init can go; pins with live instance links
+	 * would be orphaned by a second program set, so refuse then. */
+	vni_path(links, sizeof(links), "%s/links", n->bpffs);
+	d = opendir(links);
+	if (d) {
+		struct dirent *e;
+		bool busy = false;
+
+		while ((e = readdir(d)))
+			busy |= e->d_name[0] != '.';
+		closedir(d);
+		if (busy)
+			return vni_err(err, -EEXIST,
+				       "%s holds instance links but no complete program set; run 'vnictl down --force'",
+				       n->bpffs);
+	}
+	remove_tree(n->bpffs);
+	for (i = 0; i < N(subdirs) && !ret; i++) {
+		ret = vni_path(links, sizeof(links), "%s/%s", n->bpffs, subdirs[i]);
+		if (!ret)
+			ret = mkdir_p(links);
+	}
+	if (ret) {
+		remove_tree(n->bpffs);
+		return vni_err(err, ret, "cannot create %s: %s", n->bpffs, strerror(-ret));
+	}
+	ret = load_and_pin(n, err);
+	if (ret)
+		remove_tree(n->bpffs);
+	return ret;
+}
+
+static int obj_get(const struct vni_node *n, const char *sub, const char *name, char *err)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (pin_path(path, sizeof(path), n, sub, name))
+		return vni_err(err, -ENAMETOOLONG, "bpffs path too long");
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return vni_err(err, -errno, "cannot open %s: %s (run 'vnictl init')", path,
+			       strerror(errno));
+	return fd;
+}
+
+static int links_dir(char *buf, size_t n, const struct vni_node *nd, uint64_t cgid)
+{
+	return vni_path(buf, n, "%s/links/%llu", nd->bpffs, (unsigned long long)cgid);
+}
+
+int vni_bpf_link_instance(const struct vni_node *n, const char *cgpath, uint64_t cgid,
+			  char *err)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	int cg_fd, ret = 0;
+	size_t i;
+
+	if (links_dir(dir, sizeof(dir), n, cgid))
+		return vni_err(err, -ENAMETOOLONG, "bpffs path too long");
+	if (mkdir(dir, 0700))
+		return vni_err(err, -errno, "cannot create %s: %s", dir, strerror(errno));
+	cg_fd = open(cgpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg_fd < 0) {
+		ret = vni_err(err, -errno, "cannot open %s: %s", cgpath, strerror(errno));
+		goto out;
+	}
+	for (i = 0; i < N(inst_progs) && !ret; i++) {
+		int prog_fd = obj_get(n, "progs", inst_progs[i].name, err), link_fd;
+
+		if (prog_fd < 0) {
+			ret = prog_fd;
+			break;
+		}
+		link_fd = bpf_link_create(prog_fd, cg_fd, inst_progs[i].type, NULL);
+		if (link_fd < 0)
+			ret = vni_err(err, -errno, "cannot link %s to %s: %s", inst_progs[i].name,
+				      cgpath, strerror(errno));
+		else if (vni_path(path, sizeof(path), "%s/%s", dir, inst_progs[i].name) ||
+			 bpf_obj_pin(link_fd, path))
+			ret = vni_err(err, -errno, "cannot pin link %s: %s", path, strerror(errno));
+		if (link_fd >= 0)
+			close(link_fd);
+		close(prog_fd);
+	}
+	close(cg_fd);
+out:
+	if (ret)
+		vni_bpf_unlink_instance(n, cgid);
+	return ret;
+}
+
+void vni_bpf_unlink_instance(const struct vni_node *n, uint64_t cgid)
+{
+	char dir[PATH_MAX];
+
+	if (!links_dir(dir, sizeof(dir), n, cgid))
+		remove_tree(dir);
+}
+
+int vni_bpf_set_instance(const struct vni_node *n, uint64_t cgid, const struct vni_inst *rec,
+			 char *err)
+{
+	struct vni_cgrp_val v = { .aid = rec->aid, .flags = rec->flags };
+	int inst_fd, cgrp_fd, ret = 0;
+
+	inst_fd = obj_get(n, "maps", "vni_inst", err);
+	if (inst_fd < 0)
+		return inst_fd;
+	cgrp_fd = obj_get(n, "maps", "vni_cgrp", err);
+	if (cgrp_fd < 0) {
+		close(inst_fd);
+		return cgrp_fd;
+	}
+	/* The mirror first: the cgroup storage record is what opens the instance. */
+	if (bpf_map_update_elem(cgrp_fd, &cgid, &v, BPF_ANY) ||
+	    bpf_map_update_elem(inst_fd, &cgid, rec, BPF_ANY)) {
+		ret = vni_err(err, -errno, "cannot write the instance record: %s",
+			      strerror(errno));
+		bpf_map_delete_elem(cgrp_fd, &cgid);
+	}
+	close(inst_fd);
+	close(cgrp_fd);
+	return ret;
+}
+
+void vni_bpf_clear_instance(const struct vni_node *n, uint64_t cgid)
+{
+	int fd = obj_get(n, "maps", "vni_cgrp", NULL);
+
+	if (fd >= 0) {
+		bpf_map_delete_elem(fd, &cgid);
+		close(fd);
+	}
+}
+
+static void vip_key(struct vni_vip_key *k, uint64_t netns, const struct vni_addr *a)
+{
+	memset(k, 0, sizeof(*k));
+	k->netns_cookie = netns;
+	k->family = (__u32)a->family;
+	memcpy(k->addr, a->a, a->family == AF_INET ? 4 : 16);
+}
+
+int vni_bpf_vip_add(const struct vni_node *n, uint64_t netns, const struct vni_addr *a,
+		    uint32_t aid, char *err)
+{
+	struct vni_vip_owner owner = { .aid = aid };
+	struct vni_vip_key k;
+	int fd, ret = 0;
+
+	fd = obj_get(n, "maps", "vni_vips", err);
+	if (fd < 0)
+		return fd;
+	vip_key(&k, netns, a);
+	if (bpf_map_update_elem(fd, &k, &owner, BPF_NOEXIST))
+		ret = vni_err(err, -errno, "cannot record the VIP owner: %s", strerror(errno));
+	close(fd);
+	return ret;
+}
+
+void vni_bpf_vip_del(const struct vni_node *n, uint64_t netns, const struct vni_addr *a)
+{
+	struct vni_vip_key k;
+	int fd = obj_get(n, "maps", "vni_vips", NULL);
+
+	if (fd < 0)
+		return;
+	vip_key(&k, netns, a);
+	bpf_map_delete_elem(fd, &k);
+	close(fd);
+}
+
+int vni_bpf_stats(const struct vni_node *n, uint64_t cgid, struct vni_stats *out, char *err)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd, i, ret = 0;
+	struct vni_stats *per;
+	size_t f;
+
+	memset(out, 0, sizeof(*out));
+	if (ncpu <= 0)
+		return vni_err(err, -EINVAL, "cannot count CPUs");
+	per = calloc((size_t)ncpu, sizeof(*per));
+	if (!per)
+		return vni_err(err, -ENOMEM, "out of memory");
+	fd = obj_get(n, "maps", "vni_stats", err);
+	if (fd < 0) {
+		free(per);
+		return fd;
+	}
+	if (bpf_map_lookup_elem(fd, &cgid, per))
+		ret = vni_err(err, -errno, "cannot read the counters of cgroup %llu: %s",
+			      (unsigned long long)cgid, strerror(errno));
+	for (i = 0; i < ncpu && !ret; i++)
+		for (f = 0; f < sizeof(*out) / sizeof(__u64); f++)
+			((__u64 *)out)[f] += ((__u64 *)&per[i])[f];
+	close(fd);
+	free(per);
+	return ret;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The BPF side of a node: load and pin once, link programs to instance
+ * cgroups, and keep the translation maps. Layout under the bpffs dir:
+ *   maps/<map>           pinned maps (bpftool map dump pinned ...)
+ *   progs/<prog>         pinned programs
+ *   guard/<prog>         links of the node-wide guard (cgroup2 root) and LSM
+ *   links/<cgid>/<prog>  links of one instance cgroup
+ */
+#ifndef VNI_BPFOBJ_H
+#define VNI_BPFOBJ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "node.h"
+#include "validate.h"
+#include "vni_shared.h"
+
+/* Loads, pins and attaches the guard, unless already done. Idempotent. */
+int vni_bpf_init(const struct vni_node *n, char *err);
+bool vni_bpf_loaded(const struct vni_node *n);
+/* Whether the LSM program that refuses packet sockets is active. */
+bool vni_bpf_packet_guard(const struct vni_node *n);
+
+int vni_bpf_link_instance(const struct vni_node *n, const char *cgpath, uint64_t cgid,
+			  char *err);
+void vni_bpf_unlink_instance(const struct vni_node *n, uint64_t cgid);
+
+int vni_bpf_set_instance(const struct vni_node *n, uint64_t cgid, const struct vni_inst *rec,
+			 char *err);
+void vni_bpf_clear_instance(const struct vni_node *n, uint64_t cgid);
+
+int vni_bpf_vip_add(const struct vni_node *n, uint64_t netns, const struct vni_addr *a,
+		    uint32_t aid, char *err);
+void vni_bpf_vip_del(const struct vni_node *n, uint64_t netns, const struct vni_addr *a);
+
+int vni_bpf_stats(const struct vni_node *n, uint64_t cgid, struct vni_stats *out, char *err);
+
+/* Unpins everything under the bpffs dir; attached links go with their pins. */
+int vni_bpf_down(const struct vni_node *n, char *err);
+
+#endif

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "util.h"
+
+int cg_mount_point(char *out, size_t n, char *err)
+{
+	char line[4096], mnt[PATH_MAX], fstype[64];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int ret = -ENOENT;
+
+	if (!f)
+		return vni_err(err, -errno, "cannot read /proc/self/mountinfo: %s",
+			       strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		char *sep = strstr(line, " - ");
+
+		/* id parent major:minor root mountpoint ... - fstype source opts */
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
+		    sscanf(sep + 3, "%63s", fstype) != 1 || strcmp(fstype, "cgroup2"))
+			continue;
+		ret = vni_path(out, n, "%s", mnt);
+		break;
+	}
+	fclose(f);
+	if (ret == -ENOENT)
+		return vni_err(err, ret, "no cgroup2 hierarchy is mounted (cgroup v2 is required)");
+	return ret;
+}
+
+int cg_id(const char *path, uint64_t *id, char *err)
+{
+	struct {
+		struct file_handle fh;
+		uint64_t id;
+	} h = { .fh.handle_bytes = sizeof(uint64_t) };
+	int mount_id;
+
+	/* cgroupfs file handles carry the 64-bit cgroup id (kernfs node id). */
+	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0) < 0)
+		return vni_err(err, -errno, "cannot get the cgroup id of %s: %s", path,
+			       strerror(errno));
+	memcpy(id, h.fh.f_handle, sizeof(*id));
+	return 0;
+}
+
+static void (*walk_fn)(pid_t, void *);
+static void *walk_arg;
+static int walk_count;
+
+static int walk_dir(const char *p, const struct stat *sb, int type, struct FTW *ftw)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	int pid;
+
+	(void)sb;
+	(void)ftw;
+	if (type != FTW_D || vni_path(path, sizeof(path), "%s/cgroup.procs", p))
+		return 0;
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fscanf(f, "%d", &pid) == 1) {
+		walk_count++;
+		if (walk_fn)
+			walk_fn(pid, walk_arg);
+	}
+	fclose(f);
+	return 0;
+}
+
+int cg_for_each_pid(const char *path, void (*fn)(pid_t pid, void *arg), void *arg)
+{
+	walk_fn = fn;
+	walk_arg = arg;
+	walk_count = 0;
+	if (nftw(path, walk_dir, 16, FTW_PHYS) < 0)
+		return -errno;
+	return walk_count;
+}
+
+int cg_move_pid(const char *path, pid_t pid, char *err)
+{
+	char file[PATH_MAX], text[32];
+	int ret;
+
+	ret = vni_path(file, sizeof(file), "%s/cgroup.procs", path);
+	if (ret)
+		return vni_err(err, ret, "cgroup path too long: %s", path);
+	snprintf(text, sizeof(text), "%d", (int)pid);
+	ret = vni_write_file(file, text);
+	if (ret)
+		return vni_err(err, ret, "cannot move pid %d into %s: %s", (int)pid, path,
+			       strerror(-ret));
+	return 0;
+}
+
+static int populated(const char *path)
+{
+	char file[PATH_MAX], buf[256];
+	int ret;
+
+	ret = vni_path(file, sizeof(file), "%s/cgroup.events", path);
+	if (!ret)
+		ret = vni_read_file(file, buf, sizeof(buf));
+	if (ret < 0)
+		return ret;
+	return strstr(buf, "populated 1") != NULL;
+}
+
+int cg_kill_all(const char *path, char *err)
+{
+	char file[PATH_MAX];
+	int ret, tries;
+
+	if (populated(path) == 0)
+		return 0;
+	ret = vni_path(file, sizeof(file), "%s/cgroup.kill", path);
+	if (!ret)
+		ret = vni_write_file(file, "1");
+	if (ret)
+		return vni_err(err, ret, "cannot kill the processes of %s: %s", path,
+			       strerror(-ret));
+	/* cgroup.events signals POLLPRI on change; bounded to 10 s overall. */
+	vni_path(file, sizeof(file), "%s/cgroup.events", path);
+	for (tries = 0; tries < 100 && populated(path) == 1; tries++) {
+		struct pollfd p = { .events = POLLPRI };
+
+		p.fd = open(file, O_RDONLY | O_CLOEXEC);
+		if (p.fd < 0)
+			break;
+		if (populated(path) == 1)
+			poll(&p, 1, 100);
+		close(p.fd);
+	}
+	if (populated(path) == 1)
+		return vni_err(err, -EBUSY, "processes of %s did not exit", path);
+	return 0;
+}
+
+static int rm_errno;
+
+static int rm_dir(const char *p, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	if (type == FTW_DP && rmdir(p) < 0) {
+		rm_errno = errno;
+		return 1;
+	}
+	return 0;
+}
+
+int cg_remove(const char *path, char *err)
+{
+	int ret;
+
+	rm_errno = 0;
+	ret = nftw(path, rm_dir, 16, FTW_DEPTH | FTW_PHYS);
+	if (ret)
+		ret = -(rm_errno ? rm_errno : errno);
+	if (ret)
+		return vni_err(err, ret, "cannot remove cgroup %s: %s", path, strerror(-ret));
+	return 0;
+}

@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bpfobj.h"
+#include "cgroup.h"
+#include "instance.h"
+#include "nladdr.h"
+#include "util.h"
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+int vni_netns_cookie(uint64_t *cookie, char *err)
+{
+	socklen_t len = sizeof(*cookie);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = 0;
+
+	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len))
+		ret = vni_err(err, -errno, "cannot read the network namespace cookie: %s",
+			      strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static bool path_within(const char *inner, const char *outer)
+{
+	size_t n = strlen(outer);
+
+	return !strncmp(inner, outer, n) && (inner[n] == '/' || inner[n] == '\0');
+}
+
+/* NAME relative to the VNI root (a new cgroup), or the absolute path of an
+ * existing cgroup below the cgroup2 mount, given without any path tricks. */
+static int resolve_cgroup(const struct vni_node *n, const char *name, struct vni_record *r,
+			  char *err)
+{
+	char real[PATH_MAX];
+	struct stat st;
+
+	if (name[0] != '/') {
+		int ret = vni_check_name(name, err);
+
+		if (ret)
+			return ret;
+		r->owns_cgroup = true;
+		if (vni_path(r->cgroup, sizeof(r->cgroup), "%s/%s", n->cgroup_root, name))
+			return vni_err(err, -ENAMETOOLONG, "cgroup path too long");
+		return 0;
+	}
+	/* textual check first: no '.', '..', '//' or trailing '/' anywhere */
+	if (strstr(name, "/./") || strstr(name, "/../") || strstr(name, "//") ||
+	    !path_within(name, n->cgroup2) || !strcmp(name, n->cgroup2) ||
+	    name[strlen(name) - 1] == '/' || name[strlen(name) - 1] == '.')
+		goto invalid;
+	if (!realpath(name, real) || stat(real, &st) || !S_ISDIR(st.st_mode))
+		return vni_err(err, -ENOENT, "cgroup %s does not exist", name);
+	if (strcmp(real, name)) /* a symlink somewhere */
+		goto invalid;
+	r->owns_cgroup = false;
+	return vni_path(r->cgroup, sizeof(r->cgroup), "%s", real);
+invalid:
+	return vni_err(err, -EINVAL,
+		       "invalid cgroup '%s': give a canonical path below %s, not the root itself",
+		       name, n->cgroup2);
+}
+
+struct nest_check {
+	const char *cgroup;
+	char *err;
+};
+
+/* Nested instances would run both program sets on one socket. */
+static int check_nesting(const struct vni_record *r, void *arg)
+{
+	struct nest_check *c = arg;
+
+	if (path_within(c->cgroup, r->cgroup) || path_within(r->cgroup, c->cgroup))
+		return vni_err(c->err, -EEXIST, "cgroup %s would nest with instance %s (%s)",
+			       c->cgroup, r->name, r->cgroup);
+	return 0;
+}
+
+static int check_vip_free(const struct vni_addr *a, char *err)
+{
+	char buf[INET6_ADDRSTRLEN], dev[IF_NAMESIZE] = "?";
+	int ifindex = 0, ret;
+
+	if (!a->family)
+		return 0;
+	ret = nl_addr_find(a->family, a->a, &ifindex, err, VNI_ERRLEN);
+	if (ret < 0)
+		return ret;
+	if (ret == 0)
+		return 0;
+	if_indextoname((unsigned int)ifindex, dev);
+	return vni_err(err, -EADDRINUSE, "VIP %s is already an address of this node (on %s)",
+		       vni_addr_str(a, buf, sizeof(buf)), dev);
+}
+
+/* What attach did so far, undone in reverse on failure. */
+struct attach_undo {
+	bool root_made, cg_made, linked, recorded, owner4, owner6, addr4, addr6;
+};
+
+static void undo_attach(const struct vni_node *n, const struct vni_record *r,
+			const struct attach_undo *u, int ifindex)
+{
+	if (u->addr6)
+		nl_addr_del(ifindex, AF_INET6, r->vip6.a, NULL, 0);
+	if (u->addr4)
+		nl_addr_del(ifindex, AF_INET, r->vip4.a, NULL, 0);
+	if (u->owner6)
+		vni_bpf_vip_del(n, r->netns_cookie, &r->vip6);
+	if (u->owner4)
+		vni_bpf_vip_del(n, r->netns_cookie, &r->vip4);
+	if (u->recorded)
+		vni_bpf_clear_instance(n, r->cgroup_id);
+	if (u->linked)
+		vni_bpf_unlink_instance(n, r->cgroup_id);
+	if (u->cg_made)
+		rmdir(r->cgroup);
+	if (u->root_made)
+		rmdir(n->cgroup_root);
+}
+
+static int fill_record(const struct vni_node *n, struct vni_state *st,
+		       const struct vni_attach_req *req, struct vni_record *r, char *err)
+{
+	struct nest_check nc = { r->cgroup, err };
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	if (!req->vip4.family && !req->vip6.family)
+		return vni_err(err, -EINVAL, "an instance needs at least one VIP");
+	if (req->vip4.family == AF_INET6 || req->vip6.family == AF_INET)
+		return vni_err(err, -EINVAL, "give at most one IPv4 and one IPv6 VIP");
+	if (vni_path(r->name, sizeof(r->name), "%s", req->name))
+		return vni_err(err, -ENAMETOOLONG, "instance name too long");
+	ret = resolve_cgroup(n, req->name, r, err);
+	if (ret)
+		return ret;
+	r->vip4 = req->vip4;
+	r->vip6 = req->vip6;
+	r->flags = req->flags | (r->vip4.family ? VNI_F_V4 : 0) | (r->vip6.family ? VNI_F_V6 : 0);
+	if (req->hostname) {
+		ret = vni_check_hostname(req->hostname, err);
+		if (ret)
+			return ret;
+		snprintf(r->hostname, sizeof(r->hostname), "%s", req->hostname);
+	} else {
+		vni_default_hostname(r->vip4.family ? &r->vip4 : &r->vip6, r->hostname,
+				     sizeof(r->hostname));
+	}
+	if (vni_path(r->dev, sizeof(r->dev), "%s", req->dev ? req->dev : "lo") ||
+	    !if_nametoindex(r->dev))
+		return vni_err(err, -ENODEV, "unknown device '%s'", req->dev);
+	r->aid = req->aid;
+	if (!r->aid && (ret = vni_state_next_aid(st, &r->aid, err)))
+		return ret;
+	ret = vni_state_conflict(st, r, err);
+	if (!ret)
+		ret = vni_state_each(st, check_nesting, &nc, err);
+	if (!ret)
+		ret = check_vip_free(&r->vip4, err);
+	if (!ret)
+		ret = check_vip_free(&r->vip6, err);
+	if (!ret)
+		ret = vni_netns_cookie(&r->netns_cookie, err);
+	r->created = (int64_t)time(NULL);
+	return ret;
+}
+
+static int make_cgroup(const struct vni_node *n, struct vni_record *r, struct attach_undo *u,
+		       char *err)
+{
+	if (!r->owns_cgroup)
+		return 0;
+	if (mkdir(n->cgroup_root, 0755) == 0)
+		u->root_made = true;
+	else if (errno != EEXIST)
+		return vni_err(err, -errno, "cannot create the VNI root cgroup %s: %s",
+			       n->cgroup_root, strerror(errno));
+	if (mkdir(r->cgroup, 0755))
+		return vni_err(err, -errno, "cannot create cgroup %s: %s", r->cgroup,
+			       errno == EEXIST ? "it already exists" : strerror(errno));
+	u->cg_made = true;
+	return 0;
+}
+
+static int install_vip(const struct vni_node *n, const struct vni_record *r,
+		       const struct vni_addr *a, int ifindex, bool *owner, bool *addr, char *err)
+{
+	int ret;
+
+	if (!a->family)
+		return 0;
+	ret = vni_bpf_vip_add(n, r->netns_cookie, a, r->aid, err);
+	if (ret)
+		return ret;
+	*owner = true;
+	ret = nl_addr_add(ifindex, a->family, a->a, err, VNI_ERRLEN);
+	if (ret)
+		return ret;
+	*addr = true;
+	return 0;
+}
+
+int vni_attach(const struct vni_node *n, const struct vni_attach_req *req,
+	       struct vni_record *out, char *err)
+{
+	struct attach_undo u = {};
+	struct vni_state *st;
+	struct vni_record r;
+	int ret, ifindex = 0;
+
+	ret = vni_state_open(n->state_dir, true, &st, err);
+	if (ret)
+		return ret;
+	ret = fill_record(n, st, req, &r, err);
+	if (!ret)
+		ret = vni_bpf_init(n, err);
+	if (ret)
+		goto out;
+	ifindex = (int)if_nametoindex(r.dev);
+	ret = make_cgroup(n, &r, &u, err);
+	if (!ret)
+		ret = cg_id(r.cgroup, &r.cgroup_id, err);
+	if (!ret)
+		ret = vni_bpf_link_instance(n, r.cgroup, r.cgroup_id, err);
+	if (!ret) {
+		struct vni_inst rec = { .aid = r.aid, .flags = r.flags };
+
+		u.linked = true;
+		memcpy(rec.vip4, r.vip4.a, sizeof(rec.vip4));
+		memcpy(rec.vip6, r.vip6.a, sizeof(rec.vip6));
+		ret = vni_bpf_set_instance(n, r.cgroup_id, &rec, err);
+	}
+	if (!ret) {
+		u.recorded = true;
+		ret = install_vip(n, &r, &r.vip4, ifindex, &u.owner4, &u.addr4, err);
+	}
+	if (!ret)
+		ret = install_vip(n, &r, &r.vip6, ifindex, &u.owner6, &u.addr6, err);
+	if (!ret)
+		ret = vni_state_insert(st, &r, err);
+	if (ret)
+		undo_attach(n, &r, &u, ifindex);
+	else if (out)
+		*out = r;
+out:
+	vni_state_close(st);
+	return ret;
+}
+
+static void remove_vip(const struct vni_node *n, const struct vni_record *r,
+		       const struct vni_addr *a)
+{
+	int ifindex = (int)if_nametoindex(r->dev);
+
+	if (!a->family)
+		return;
+	if (ifindex)
+		nl_addr_del(ifindex, a->family, a->a, NULL, 0);
+	vni_bpf_vip_del(n, r->netns_cookie, a);
+}
+
+static int detach_record(const struct vni_node *n, struct vni_state *st,
+			 const struct vni_record *r, bool force, char *err)
+{
+	uint64_t cookie;
+	int ret, procs;
+
+	ret = vni_netns_cookie(&cookie, err);
+	if (ret)
+		return ret;
+	if (cookie != r->netns_cookie)
+		return vni_err(err, -EXDEV,
+			       "instance %s was attached in another network namespace; detach it there",
+			       r->name);
+	procs = access(r->cgroup, F_OK) ? 0 : cg_for_each_pid(r->cgroup, NULL, NULL);
+	if (procs > 0 && !force)
+		return vni_err(err, -EBUSY,
+			       "instance %s still has %d process(es); stop them or use --force",
+			       r->name, procs);
+	if (procs > 0 && (ret = cg_kill_all(r->cgroup, err)))
+		return ret;
+	remove_vip(n, r, &r->vip4);
+	remove_vip(n, r, &r->vip6);
+	vni_bpf_clear_instance(n, r->cgroup_id);
+	vni_bpf_unlink_instance(n, r->cgroup_id);
+	if (r->owns_cgroup && access(r->cgroup, F_OK) == 0 && (ret = cg_remove(r->cgroup, err)))
+		return ret;
+	return vni_state_delete(st, r->name, err);
+}
+
+int vni_detach(const struct vni_node *n, const char *name, bool force, char *err)
+{
+	struct vni_state *st;
+	struct vni_record r;
+	int ret;
+
+	ret = vni_state_open(n->state_dir, false, &st, NULL);
+	if (ret == -ENOENT)
+		return vni_err(err, -ENOENT, "no instance named '%s'", name);
+	if (ret)
+		return vni_err(err, ret, "cannot open the state in %s", n->state_dir);
+	ret = vni_state_get(st, name, &r, err);
+	if (ret == 0)
+		ret = vni_err(err, -ENOENT, "no instance named '%s'", name);
+	if (ret == 1)
+		ret = detach_record(n, st, &r, force, err);
+	vni_state_close(st);
+	return ret;
+}
+
+struct down_ctx {
+	const struct vni_node *n;
+	struct vni_state *st;
+	bool force;
+	char *err;
+};
+
+static int busy_instance(const struct vni_record *r, void *arg)
+{
+	struct down_ctx *c = arg;
+	int procs = access(r->cgroup, F_OK) ? 0 : cg_for_each_pid(r->cgroup, NULL, NULL);
+
+	if (procs > 0)
+		return vni_err(c->err, -EBUSY,
+			       "instance %s still has %d process(es); stop them or use --force",
+			       r->name, procs);
+	return 0;
+}
+
+static int down_one(const struct vni_record *r, void *arg)
+{
+	struct down_ctx *c = arg;
+
+	return detach_record(c->n, c->st, r, c->force, c->err);
+}
+
+int vni_down(const struct vni_node *n, bool force, char *err)
+{
+	struct down_ctx c = { n, NULL, force, err };
+	int ret;
+
+	ret = vni_state_open(n->state_dir, true, &c.st, err);
+	if (ret)
+		return ret;
+	/* refuse before changing anything */
+	ret = force ? 0 : vni_state_each(c.st, busy_instance, &c, err);
+	if (!ret)
+		ret = vni_state_each(c.st, down_one, &c, err);
+	if (!ret)
+		ret = vni_bpf_down(n, err);
+	if (!ret)
+		rmdir(n->cgroup_root); /* only when empty */
+	vni_state_close(c.st);
+	return ret;
+}

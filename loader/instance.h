@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Instance lifecycle: attach and detach are all-or-nothing. */
+#ifndef VNI_INSTANCE_H
+#define VNI_INSTANCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "node.h"
+#include "state.h"
+#include "validate.h"
+
+struct vni_attach_req {
+	const char *name;     /* relative to the VNI root, or an absolute cgroup path */
+	struct vni_addr vip4; /* family 0 when absent; at least one VIP */
+	struct vni_addr vip6;
+	const char *hostname; /* NULL: derived from the VIP */
+	uint32_t aid;         /* 0: smallest free */
+	const char *dev;      /* NULL: "lo" */
+	uint32_t flags;       /* VNI_F_ALLOW_RAW */
+};
+
+int vni_attach(const struct vni_node *n, const struct vni_attach_req *req,
+	       struct vni_record *out, char *err);
+/* force: kill the instance's processes first instead of refusing. */
+int vni_detach(const struct vni_node *n, const char *name, bool force, char *err);
+/* Detaches every instance and unpins everything. */
+int vni_down(const struct vni_node *n, bool force, char *err);
+
+/* The current network namespace's cookie (SO_NETNS_COOKIE). */
+int vni_netns_cookie(uint64_t *cookie, char *err);
+
+#endif

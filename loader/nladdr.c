@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * VIP management over rtnetlink (libmnl).
+ */
+#include "nladdr.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/socket.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/if_addr.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+/* Fixed so it can live on the stack; the kernel sizes dump skbs to fit. */
+#define NL_BUFSZ	8192
+#define ADDR_STRLEN	(INET6_ADDRSTRLEN + 4)	/* "addr/128" */
+#define DEV_STRLEN	(IF_NAMESIZE + 16)	/* "ifindex N" */
+
+struct find_ctx {
+	int family;
+	const void *addr;
+	size_t alen;
+	int ifindex;
+	int found;
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int neg_errno(void)
+{
+	return errno ? -errno : -EIO;
+}
+
+static size_t addr_len(int family)
+{
+	switch (family) {
+	case AF_INET:
+		return 4;
+	case AF_INET6:
+		return 16;
+	default:
+		return 0;
+	}
+}
+
+static void fmt_addr(int family, const void *addr, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(family, addr, ip, sizeof(ip)))
+		snprintf(ip, sizeof(ip), "?");
+	snprintf(buf, len, "%s/%u", ip, family == AF_INET ? 32u : 128u);
+}
+
+static void fmt_dev(int ifindex, char *buf, size_t len)
+{
+	char name[IF_NAMESIZE];
+
+	if (ifindex > 0 && if_indextoname((unsigned int)ifindex, name))
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "ifindex %d", ifindex);
+}
+
+static int check_args(int family, const void *addr, char *err, size_t errlen)
+{
+	if (!addr_len(family)) {
+		set_err(err, errlen, "unsupported address family %d", family);
+		return -EAFNOSUPPORT;
+	}
+	if (!addr) {
+		set_err(err, errlen, "no address given");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct mnl_socket *nl_open(void)
+{
+	struct mnl_socket *nl;
+	int saved;
+
+	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!nl)
+		return NULL;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		saved = errno;
+		mnl_socket_close(nl);
+		errno = saved;
+		return NULL;
+	}
+	return nl;
+}
+
+/*
+ * Sends the request in buf and runs cb on every reply until the ACK or
+ * NLMSG_DONE. Returns 0 or a negative errno (the kernel's, for NLMSG_ERROR).
+ */
+static int nl_talk(const struct nlmsghdr *req, char *buf, mnl_cb_t cb,
+		   void *data)
+{
+	unsigned int seq = req->nlmsg_seq;
+	struct mnl_socket *nl;
+	unsigned int portid;
+	ssize_t n;
+	int ret;
+
+	nl = nl_open();
+	if (!nl)
+		return neg_errno();
+	portid = mnl_socket_get_portid(nl);
+
+	if (mnl_socket_sendto(nl, req, req->nlmsg_len) < 0) {
+		ret = neg_errno();
+		goto out;
+	}
+	/* req lives in buf: nothing below may look at it again. */
+	do {
+		n = mnl_socket_recvfrom(nl, buf, NL_BUFSZ);
+		if (n < 0 && errno == EINTR) {
+			ret = MNL_CB_OK;
+			continue;
+		}
+		if (n <= 0) {
+			ret = n < 0 ? neg_errno() : -EPROTO;
+			goto out;
+		}
+		errno = 0;
+		ret = mnl_cb_run(buf, (size_t)n, seq, portid, cb, data);
+	} while (ret > MNL_CB_STOP);
+	ret = ret < 0 ? neg_errno() : 0;
+out:
+	mnl_socket_close(nl);
+	return ret;
+}
+
+static struct nlmsghdr *put_hdr(char *buf, uint16_t type, uint16_t flags,
+				int family, int ifindex)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifaddrmsg *ifa;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = (uint32_t)time(NULL);
+
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = (uint8_t)family;
+	ifa->ifa_index = (uint32_t)ifindex;
+	return nlh;
+}
+
+/* Shared by add and del: one RTM_{NEW,DEL}ADDR request for addr/32|128. */
+static int addr_change(uint16_t type, int ifindex, int family,
+		       const void *addr, char *err, size_t errlen)
+{
+	char buf[NL_BUFSZ], astr[ADDR_STRLEN], dstr[DEV_STRLEN];
+	bool add = type == RTM_NEWADDR;
+	size_t alen = addr_len(family);
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	int ret;
+
+	ret = check_args(family, addr, err, errlen);
+	if (ret)
+		return ret;
+
+	nlh = put_hdr(buf, type, NLM_F_ACK |
+		      (add ? NLM_F_CREATE | NLM_F_EXCL : 0), family, ifindex);
+	ifa = mnl_nlmsg_get_payload(nlh);
+	ifa->ifa_prefixlen = (uint8_t)(alen * 8);
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	mnl_attr_put(nlh, IFA_LOCAL, alen, addr);
+	mnl_attr_put(nlh, IFA_ADDRESS, alen, addr);
+	if (add && family == AF_INET6) {
+		/* Skip DAD so the VIP is never tentative and binds at once. */
+		ifa->ifa_flags = IFA_F_NODAD;
+		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
+	}
+
+	ret = nl_talk(nlh, buf, NULL, NULL);
+	if (!ret)
+		return 0;
+	/* The kernel says EADDRNOTAVAIL for "no such address" on delete. */
+	if (!add && ret == -EADDRNOTAVAIL)
+		ret = -ENOENT;
+
+	fmt_addr(family, addr, astr, sizeof(astr));
+	fmt_dev(ifindex, dstr, sizeof(dstr));
+	set_err(err, errlen, "cannot %s %s %s %s: %s", add ? "add" : "remove",
+		astr, add ? "to" : "from", dstr, strerror(-ret));
+	return ret;
+}
+
+int nl_addr_add(int ifindex, int family, const void *addr, char *err,
+		size_t errlen)
+{
+	return addr_change(RTM_NEWADDR, ifindex, family, addr, err, errlen);
+}
+
+int nl_addr_del(int ifindex, int family, const void *addr, char *err,
+		size_t errlen)
+{
+	return addr_change(RTM_DELADDR, ifindex, family, addr, err, errlen);
+}
+
+static int find_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (mnl_attr_type_valid(attr, IFA_MAX) < 0)
+		return MNL_CB_OK;
+	tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int find_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[IFA_MAX + 1] = { NULL };
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	struct find_ctx *ctx = data;
+	const struct nlattr *a;
+
+	if (ctx->found || ifa->ifa_family != ctx->family)
+		return MNL_CB_OK;
+	if (mnl_attr_parse(nlh, sizeof(*ifa), find_attr_cb, tb) < 0)
+		return MNL_CB_ERROR;
+
+	/* On point-to-point links IFA_ADDRESS is the peer, IFA_LOCAL ours. */
+	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+	if (a && mnl_attr_get_payload_len(a) == ctx->alen &&
+	    !memcmp(mnl_attr_get_payload(a), ctx->addr, ctx->alen)) {
+		ctx->found = 1;
+		ctx->ifindex = (int)ifa->ifa_index;
+	}
+	/* Keep reading to NLMSG_DONE so the dump is consumed cleanly. */
+	return MNL_CB_OK;
+}
+
+int nl_addr_find(int family, const void *addr, int *ifindex, char *err,
+		 size_t errlen)
+{
+	struct find_ctx ctx = {
+		.family = family,
+		.addr = addr,
+		.alen = addr_len(family),
+	};
+	char buf[NL_BUFSZ], astr[ADDR_STRLEN];
+	struct nlmsghdr *nlh;
+	int ret;
+
+	ret = check_args(family, addr, err, errlen);
+	if (ret)
+		return ret;
+
+	nlh = put_hdr(buf, RTM_GETADDR, NLM_F_DUMP, family, 0);
+	ret = nl_talk(nlh, buf, find_cb, &ctx);
+	if (ret) {
+		fmt_addr(family, addr, astr, sizeof(astr));
+		set_err(err, errlen, "cannot look up %s: %s", astr,
+			strerror(-ret));
+		return ret;
+	}
+	if (ctx.found && ifindex)
+		*ifindex = ctx.ifindex;
+	return ctx.found;
+}

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Install, remove and look up a single host address (the VIP) over
+ * rtnetlink, in the caller's current network namespace.
+ */
+#ifndef VNI_NLADDR_H
+#define VNI_NLADDR_H
+
+#include <stddef.h>
+
+/*
+ * addr is 4 (AF_INET) or 16 (AF_INET6) bytes in network order. On failure,
+ * every function returns a negative errno and writes a one-line, lower-case,
+ * human message (no trailing newline) into err (errlen bytes), e.g.
+ * "cannot add 10.10.0.1/32 to lo: File exists". err may be NULL.
+ */
+
+/* Adds addr/32 or addr/128 (IPv6 without DAD); -EEXIST when already there. */
+int nl_addr_add(int ifindex, int family, const void *addr, char *err,
+		size_t errlen);
+
+/* Removes the address; -ENOENT (with message) when it is not there. */
+int nl_addr_del(int ifindex, int family, const void *addr, char *err,
+		size_t errlen);
+
+/*
+ * Looks the address up on every device of the current netns (RTM_GETADDR
+ * dump). Returns 1 and sets *ifindex (if non-NULL) when found, 0 when not
+ * found, <0 on error.
+ */
+int nl_addr_find(int family, const void *addr, int *ifindex, char *err,
+		 size_t errlen);
+
+#endif /* VNI_NLADDR_H */

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "state.h"
+#include "util.h"
+
+struct vni_state {
+	sqlite3 *db;
+	int lock_fd;
+};
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS instances ("
+	" name TEXT PRIMARY KEY,"
+	" cgroup TEXT NOT NULL UNIQUE,"
+	" cgroup_id INTEGER NOT NULL,"
+	" owns_cgroup INTEGER NOT NULL,"
+	" aid INTEGER NOT NULL UNIQUE,"
+	" flags INTEGER NOT NULL,"
+	" vip4 TEXT UNIQUE,"
+	" vip6 TEXT UNIQUE,"
+	" hostname TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+	" dev TEXT NOT NULL,"
+	" netns_cookie INTEGER NOT NULL,"
+	" created INTEGER NOT NULL);";
+
+#define COLUMNS                                                                    \
+	"name, cgroup, cgroup_id, owns_cgroup, aid, flags, vip4, vip6, hostname, dev," \
+	" netns_cookie, created"
+
+static int db_err(struct vni_state *st, char *err, const char *what)
+{
+	return vni_err(err, -EIO, "state database: cannot %s: %s", what, sqlite3_errmsg(st->db));
+}
+
+static int mkdir_parents(const char *dir)
+{
+	char tmp[PATH_MAX], *p;
+
+	if (vni_path(tmp, sizeof(tmp), "%s", dir))
+		return -ENAMETOOLONG;
+	for (p = tmp + 1;; p++) {
+		if (*p != '/' && *p)
+			continue;
+		char c = *p;
+
+		*p = '\0';
+		if (mkdir(tmp, 0755) && errno != EEXIST)
+			return -errno;
+		if (!c)
+			return 0;
+		*p = c;
+	}
+}
+
+int vni_state_open(const char *dir, bool create, struct vni_state **out, char *err)
+{
+	char path[PATH_MAX];
+	struct vni_state *st;
+	int ret;
+
+	*out = NULL;
+	if (access(dir, F_OK) && !create)
+		return vni_err(err, -ENOENT, "no state in %s: nothing is attached", dir);
+	ret = mkdir_parents(dir);
+	if (ret)
+		return vni_err(err, ret, "cannot create state dir %s: %s", dir, strerror(-ret));
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return vni_err(err, -ENOMEM, "out of memory");
+	if (vni_path(path, sizeof(path), "%s/lock", dir)) {
+		free(st);
+		return vni_err(err, -ENAMETOOLONG, "state dir path too long");
+	}
+	st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (st->lock_fd < 0 || flock(st->lock_fd, LOCK_EX)) {
+		ret = vni_err(err, -errno, "cannot lock %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	vni_path(path, sizeof(path), "%s/state.db", dir);
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		ret = vni_err(err, -EIO, "cannot open %s: %s", path, sqlite3_errmsg(st->db));
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, 10000);
+	if (sqlite3_exec(st->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+		ret = db_err(st, err, "create its schema");
+		goto fail;
+	}
+	*out = st;
+	return 0;
+fail:
+	vni_state_close(st);
+	return ret;
+}
+
+void vni_state_close(struct vni_state *st)
+{
+	if (!st)
+		return;
+	sqlite3_close(st->db);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
+	free(st);
+}
+
+static void bind_addr(sqlite3_stmt *s, int col, const struct vni_addr *a)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	if (a->family)
+		sqlite3_bind_text(s, col, vni_addr_str(a, buf, sizeof(buf)), -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, col);
+}
+
+static void col_text(sqlite3_stmt *s, int col, char *buf, size_t n)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+
+	snprintf(buf, n, "%s", t ? (const char *)t : "");
+}
+
+static void col_addr(sqlite3_stmt *s, int col, int family, struct vni_addr *a)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+
+	memset(a, 0, sizeof(*a));
+	if (t && inet_pton(family, (const char *)t, a->a) == 1)
+		a->family = family;
+}
+
+static void read_row(sqlite3_stmt *s, struct vni_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	col_text(s, 0, r->name, sizeof(r->name));
+	col_text(s, 1, r->cgroup, sizeof(r->cgroup));
+	r->cgroup_id = (uint64_t)sqlite3_column_int64(s, 2);
+	r->owns_cgroup = sqlite3_column_int(s, 3);
+	r->aid = (uint32_t)sqlite3_column_int64(s, 4);
+	r->flags = (uint32_t)sqlite3_column_int64(s, 5);
+	col_addr(s, 6, AF_INET, &r->vip4);
+	col_addr(s, 7, AF_INET6, &r->vip6);
+	col_text(s, 8, r->hostname, sizeof(r->hostname));
+	col_text(s, 9, r->dev, sizeof(r->dev));
+	r->netns_cookie = (uint64_t)sqlite3_column_int64(s, 10);
+	r->created = sqlite3_column_int64(s, 11);
+}
+
+int vni_state_get(struct vni_state *st, const char *name, struct vni_record *r, char *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT " COLUMNS " FROM instances WHERE name = ?", -1,
+			       &s, NULL) != SQLITE_OK)
+		return db_err(st, err, "query");
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		read_row(s, r);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(st, err, "query");
+	return rc == SQLITE_ROW;
+}
+
+int vni_state_conflict(struct vni_state *st, const struct vni_record *r, char *err)
+{
+	static const char q[] =
+		"SELECT name, CASE"
+		" WHEN name = ?1 THEN 'an instance named ' || ?1 || ' exists'"
+		" WHEN cgroup = ?2 THEN 'cgroup ' || ?2 || ' is already instance ' || name"
+		" WHEN aid = ?3 THEN 'AID ' || ?3 || ' is taken by instance ' || name"
+		" WHEN vip4 = ?4 THEN 'VIP ' || ?4 || ' is taken by instance ' || name"
+		" WHEN vip6 = ?5 THEN 'VIP ' || ?5 || ' is taken by instance ' || name"
+		" ELSE 'hostname ' || ?6 || ' is taken by instance ' || name END"
+		" FROM instances WHERE name = ?1 OR cgroup = ?2 OR aid = ?3 OR vip4 = ?4"
+		" OR vip6 = ?5 OR hostname = ?6 COLLATE NOCASE LIMIT 1";
+	sqlite3_stmt *s;
+	int rc, ret = 0;
+
+	if (sqlite3_prepare_v2(st->db, q, -1, &s, NULL) != SQLITE_OK)
+		return db_err(st, err, "query");
+	sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, r->cgroup, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, r->aid);
+	bind_addr(s, 4, &r->vip4);
+	bind_addr(s, 5, &r->vip6);
+	sqlite3_bind_text(s, 6, r->hostname, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		ret = vni_err(err, -EEXIST, "%s", (const char *)sqlite3_column_text(s, 1));
+	else if (rc != SQLITE_DONE)
+		ret = db_err(st, err, "query");
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int vni_state_next_aid(struct vni_state *st, uint32_t *aid, char *err)
+{
+	/* smallest free AID: 1, or one past an AID whose successor is free */
+	static const char q[] =
+		"SELECT MIN(a) FROM (SELECT 1 AS a WHERE NOT EXISTS"
+		" (SELECT 1 FROM instances WHERE aid = 1) UNION SELECT aid + 1 FROM instances"
+		" WHERE aid < 4294967295 AND aid + 1 NOT IN (SELECT aid FROM instances))";
+	sqlite3_stmt *s;
+	int ret = 0;
+
+	if (sqlite3_prepare_v2(st->db, q, -1, &s, NULL) != SQLITE_OK)
+		return db_err(st, err, "query");
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+		*aid = (uint32_t)sqlite3_column_int64(s, 0);
+	else
+		ret = vni_err(err, -ENOSPC, "no free AID left");
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int vni_state_insert(struct vni_state *st, const struct vni_record *r, char *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT INTO instances (" COLUMNS
+			       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			       -1, &s, NULL) != SQLITE_OK)
+		return db_err(st, err, "insert");
+	sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, r->cgroup, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)r->cgroup_id);
+	sqlite3_bind_int(s, 4, r->owns_cgroup);
+	sqlite3_bind_int64(s, 5, r->aid);
+	sqlite3_bind_int64(s, 6, r->flags);
+	bind_addr(s, 7, &r->vip4);
+	bind_addr(s, 8, &r->vip6);
+	sqlite3_bind_text(s, 9, r->hostname, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 10, r->dev, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 11, (sqlite3_int64)r->netns_cookie);
+	sqlite3_bind_int64(s, 12, r->created);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : db_err(st, err, "insert");
+}
+
+int vni_state_delete(struct vni_state *st, const char *name, char *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "DELETE FROM instances WHERE name = ?", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return db_err(st, err, "delete");
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : db_err(st, err, "delete");
+}
+
+int vni_state_each(struct vni_state *st, int (*fn)(const struct vni_record *r, void *arg),
+		   void *arg, char *err)
+{
+	struct vni_record r;
+	sqlite3_stmt *s;
+	int rc, ret = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT " COLUMNS " FROM instances ORDER BY name", -1, &s,
+			       NULL) != SQLITE_OK)
+		return db_err(st, err, "query");
+	while (!ret && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		read_row(s, &r);
+		ret = fn(&r, arg);
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = db_err(st, err, "query");
+	sqlite3_finalize(s);
+	return ret;
+}

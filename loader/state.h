@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The node's declarative state (instances, AIDs, VIPs, hostnames) in SQLite.
+ * The BPF maps are the kernel's working copy of it. */
+#ifndef VNI_STATE_H
+#define VNI_STATE_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "validate.h"
+
+struct vni_record {
+	char name[PATH_MAX]; /* as given: relative name or absolute cgroup path */
+	char cgroup[PATH_MAX];
+	uint64_t cgroup_id;
+	bool owns_cgroup; /* created by vnictl, removed on detach */
+	uint32_t aid;
+	uint32_t flags; /* VNI_F_* */
+	struct vni_addr vip4, vip6;
+	char hostname[VNI_HOSTNAME_MAX + 1];
+	char dev[IF_NAMESIZE];
+	uint64_t netns_cookie;
+	int64_t created; /* unix time */
+};
+
+struct vni_state;
+
+/* Opens (creating if needed) <dir>/state.db and takes the node lock
+ * (<dir>/lock, flock): concurrent vnictl calls wait for each other. */
+int vni_state_open(const char *dir, bool create, struct vni_state **out, char *err);
+void vni_state_close(struct vni_state *st);
+
+/* 1 found, 0 not found, <0 error. */
+int vni_state_get(struct vni_state *st, const char *name, struct vni_record *r, char *err);
+
+/* Names the first clash of r with a recorded instance (name, cgroup, AID,
+ * VIP, hostname): returns -EEXIST with a message, 0 when none. */
+int vni_state_conflict(struct vni_state *st, const struct vni_record *r, char *err);
+
+/* Smallest unused AID. */
+int vni_state_next_aid(struct vni_state *st, uint32_t *aid, char *err);
+
+int vni_state_insert(struct vni_state *st, const struct vni_record *r, char *err);
+int vni_state_delete(struct vni_state *st, const char *name, char *err);
+
+/* Calls fn for each record, ordered by name; stops on a non-zero return. */
+int vni_state_each(struct vni_state *st, int (*fn)(const struct vni_record *r, void *arg),
+		   void *arg, char *err);
+
+#endif

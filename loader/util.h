@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Error reporting shared by the loader library: every failing call fills a
+ * one-line message of VNI_ERRLEN bytes and returns a negative errno. */
+#ifndef VNI_UTIL_H
+#define VNI_UTIL_H
+
+#include <stddef.h>
+
+#define VNI_ERRLEN 512
+
+/* Formats the message into err (if non-NULL) and returns ret. */
+int vni_err(char *err, int ret, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Writes a whole small file (sysfs/cgroupfs style); returns 0 or -errno. */
+int vni_write_file(const char *path, const char *text);
+
+/* Reads up to len-1 bytes of a small file, NUL-terminated; returns bytes or -errno. */
+int vni_read_file(const char *path, char *buf, size_t len);
+
+/* snprintf into a buffer of size n; -ENAMETOOLONG when it did not fit. */
+int vni_path(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* vnictl: the command line of vni. Exit codes: 0 ok, 1 failed, 2 usage. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bpfobj.h"
+#include "instance.h"
+#include "output.h"
+#include "util.h"
+
+#define VNI_VERSION "0.1.0"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+static const char usage_text[] =
+	"usage: vnictl [GLOBAL OPTIONS] COMMAND [OPTIONS]\n"
+	"\n"
+	"commands:\n"
+	"  init                        load, pin and attach the BPF programs (idempotent)\n"
+	"  attach --cgroup NAME --vip ADDR [--vip ADDR6] [--hostname HOST] [--aid AID]\n"
+	"         [--dev IFACE] [--allow-raw]\n"
+	"                              create an instance with its virtual identity\n"
+	"  detach --cgroup NAME [--force]\n"
+	"                              remove an instance (--force: kill its processes)\n"
+	"  list [--json]               list instances\n"
+	"  show --cgroup NAME [--json] one instance with its counters\n"
+	"  down [--force]              detach every instance and unpin everything\n"
+	"  help                        this text\n"
+	"\n"
+	"global options (environment variable):\n"
+	"  --cgroup-root DIR  (VNI_CGROUP_ROOT)  default <cgroup2 mount>/vni\n"
+	"  --bpffs DIR        (VNI_BPFFS)        default " VNI_DEFAULT_BPFFS "\n"
+	"  --state-dir DIR    (VNI_STATE_DIR)    default " VNI_DEFAULT_STATE_DIR "\n"
+	"  --hosts-file FILE  (VNI_HOSTS_FILE)   default " VNI_DEFAULT_HOSTS_FILE "\n"
+	"  --version\n";
+
+static int fail(const char *msg)
+{
+	fprintf(stderr, "vnictl: %s\n", msg);
+	return EXIT_FAIL;
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "vnictl: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see 'vnictl help')\n");
+	return EXIT_USAGE;
+}
+
+/* getopt_long for a subcommand; reports bad options as usage errors. */
+#define SUB_OPTIONS(...)                                          \
+	static const struct option opts[] = { __VA_ARGS__, { 0 } }; \
+	int c;                                                    \
+	optind = 1;                                               \
+	opterr = 0
+
+static int bad_option(char **argv)
+{
+	return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
+}
+
+static int extra_args(int argc, char **argv)
+{
+	return optind < argc ? usage_error("unexpected argument '%s'", argv[optind]) : 0;
+}
+
+static int cmd_init(struct vni_node *n, int argc, char **argv)
+{
+	char err[VNI_ERRLEN];
+	SUB_OPTIONS({ "help", no_argument, NULL, 'h' });
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1)
+		return c == 'h' ? (printf("usage: vnictl init\n"), EXIT_OK) : bad_option(argv);
+	if (extra_args(argc, argv))
+		return EXIT_USAGE;
+	if (vni_bpf_init(n, err))
+		return fail(err);
+	printf("vni loaded: programs and maps pinned under %s\n", n->bpffs);
+	printf("packet-socket guard (BPF LSM): %s\n",
+	       vni_bpf_packet_guard(n) ? "active" :
+					 "unavailable on this kernel (drop CAP_NET_RAW instead)");
+	return EXIT_OK;
+}
+
+static int cmd_attach(struct vni_node *n, int argc, char **argv)
+{
+	struct vni_attach_req req = {};
+	char err[VNI_ERRLEN], v4[64], v6[64];
+	struct vni_record r;
+	SUB_OPTIONS({ "cgroup", required_argument, NULL, 'c' },
+		    { "vip", required_argument, NULL, 'v' },
+		    { "hostname", required_argument, NULL, 'H' },
+		    { "aid", required_argument, NULL, 'a' },
+		    { "dev", required_argument, NULL, 'd' },
+		    { "allow-raw", no_argument, NULL, 'r' },
+		    { "help", no_argument, NULL, 'h' });
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		struct vni_addr a;
+
+		switch (c) {
+		case 'c':
+			req.name = optarg;
+			break;
+		case 'v':
+			if (vni_parse_vip(optarg, &a, err))
+				return usage_error("%s", err);
+			if ((a.family == AF_INET ? req.vip4 : req.vip6).family)
+				return usage_error("more than one %s VIP",
+						   a.family == AF_INET ? "IPv4" : "IPv6");
+			*(a.family == AF_INET ? &req.vip4 : &req.vip6) = a;
+			break;
+		case 'H':
+			req.hostname = optarg;
+			break;
+		case 'a':
+			if (vni_parse_aid(optarg, &req.aid, err))
+				return usage_error("%s", err);
+			break;
+		case 'd':
+			req.dev = optarg;
+			break;
+		case 'r':
+			req.flags |= VNI_F_ALLOW_RAW;
+			break;
+		case 'h':
+			printf("%s", usage_text);
+			return EXIT_OK;
+		default:
+			return bad_option(argv);
+		}
+	}
+	if (extra_args(argc, argv))
+		return EXIT_USAGE;
+	if (!req.name)
+		return usage_error("%s", "attach needs --cgroup NAME");
+	if (!req.vip4.family && !req.vip6.family)
+		return usage_error("%s", "attach needs --vip ADDR");
+	if (vni_attach(n, &req, &r, err))
+		return fail(err);
+	printf("attached %s: aid %u, vip %s%s%s, hostname %s, cgroup %s\n", r.name, r.aid,
+	       vni_addr_str(&r.vip4, v4, sizeof(v4)), r.vip6.family ? " " : "",
+	       r.vip6.family ? vni_addr_str(&r.vip6, v6, sizeof(v6)) : "", r.hostname, r.cgroup);
+	return EXIT_OK;
+}
+
+static int cmd_detach(struct vni_node *n, int argc, char **argv)
+{
+	const char *name = NULL;
+	char err[VNI_ERRLEN];
+	bool force = false;
+	SUB_OPTIONS({ "cgroup", required_argument, NULL, 'c' },
+		    { "force", no_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' });
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'c')
+			name = optarg;
+		else if (c == 'f')
+			force = true;
+		else if (c == 'h')
+			return printf("usage: vnictl detach --cgroup NAME [--force]\n"), EXIT_OK;
+		else
+			return bad_option(argv);
+	}
+	if (extra_args(argc, argv))
+		return EXIT_USAGE;
+	if (!name)
+		return usage_error("%s", "detach needs --cgroup NAME");
+	if (vni_detach(n, name, force, err))
+		return fail(err);
+	printf("detached %s\n", name);
+	return EXIT_OK;
+}
+
+struct list_ctx {
+	json_object *array;
+};
+
+static int list_one(const struct vni_record *r, void *arg)
+{
+	struct list_ctx *l = arg;
+
+	if (l->array)
+		json_object_array_add(l->array, vni_record_json(r, NULL));
+	else
+		vni_print_list_row(stdout, r);
+	return 0;
+}
+
+/* Read commands on a node with no state yet show an empty node. */
+static int open_for_read(struct vni_node *n, struct vni_state **st, char *err)
+{
+	if (access(n->state_dir, F_OK)) {
+		*st = NULL;
+		return 0;
+	}
+	return vni_state_open(n->state_dir, false, st, err);
+}
+
+static int cmd_list(struct vni_node *n, int argc, char **argv)
+{
+	struct list_ctx l = {};
+	struct vni_state *st;
+	char err[VNI_ERRLEN];
+	bool json = false;
+	int ret = 0;
+	SUB_OPTIONS({ "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' });
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'j')
+			json = true;
+		else if (c == 'h')
+			return printf("usage: vnictl list [--json]\n"), EXIT_OK;
+		else
+			return bad_option(argv);
+	}
+	if (extra_args(argc, argv))
+		return EXIT_USAGE;
+	if (open_for_read(n, &st, err))
+		return fail(err);
+	if (json)
+		l.array = json_object_new_array();
+	else
+		vni_print_list_header(stdout);
+	if (st)
+		ret = vni_state_each(st, list_one, &l, err);
+	vni_state_close(st);
+	if (json) {
+		if (!ret)
+			printf("%s\n", json_object_to_json_string_ext(l.array, JSON_C_TO_STRING_PRETTY));
+		json_object_put(l.array);
+	}
+	return ret ? fail(err) : EXIT_OK;
+}
+
+static int cmd_show(struct vni_node *n, int argc, char **argv)
+{
+	const char *name = NULL;
+	struct vni_stats stats;
+	struct vni_state *st;
+	char err[VNI_ERRLEN];
+	struct vni_record r;
+	bool json = false;
+	int ret;
+	SUB_OPTIONS({ "cgroup", required_argument, NULL, 'c' },
+		    { "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' });
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'c')
+			name = optarg;
+		else if (c == 'j')
+			json = true;
+		else if (c == 'h')
+			return printf("usage: vnictl show --cgroup NAME [--json]\n"), EXIT_OK;
+		else
+			return bad_option(argv);
+	}
+	if (extra_args(argc, argv))
+		return EXIT_USAGE;
+	if (!name)
+		return usage_error("%s", "show needs --cgroup NAME");
+	if (open_for_read(n, &st, err))
+		return fail(err);
+	ret = st ? vni_state_get(st, name, &r, err) : 0;
+	vni_state_close(st);
+	if (ret < 0)
+		return fail(err);
+	if (ret == 0) {
+		snprintf(err, sizeof(err), "no instance named '%s'", name);
+		return fail(err);
+	}
+	if (vni_bpf_stats(n, r.cgroup_id, &stats, err))
+		return fail(err);
+	if (json) {
+		json_object *o = vni_record_json(&r, &stats);
+
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+		json_object_put(o);
+	} else {
+		vni_print_show(stdout, &r, &stats);
+	}
+	return EXIT_OK;
+}
+
+static int cmd_down(struct vni_node *n, int argc, char **argv)
+{
+	char err[VNI_ERRLEN];
+	bool force = false;
+	SUB_OPTIONS({ "force", no_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' });
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'f')
+			force = true;
+		else if (c == 'h')
+			return printf("usage: vnictl down [--force]\n"), EXIT_OK;
+		else
+			return bad_option(argv);
+	}
+	if (extra_args(argc, argv))
+		return EXIT_USAGE;
+	if (vni_down(n, force, err))
+		return fail(err);
+	printf("vni is down: no instances, nothing pinned under %s\n", n->bpffs);
+	return EXIT_OK;
+}
+
+static const struct command {
+	const char *name;
+	int (*fn)(struct vni_node *n, int argc, char **argv);
+} commands[] = {
+	{ "init", cmd_init },	  { "attach", cmd_attach }, { "detach", cmd_detach },
+	{ "list", cmd_list },	  { "show", cmd_show },	    { "down", cmd_down },
+};
+
+static int set_path(char *field, size_t n, const char *value, const char *what)
+{
+	if (strlen(value) >= n)
+		return usage_error("%s path too long", what);
+	strcpy(field, value);
+	return 0;
+}
+
+/* Environment first, then options: options win. */
+static int parse_globals(struct vni_node *n, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "cgroup-root", required_argument, NULL, 'c' },
+		{ "bpffs", required_argument, NULL, 'b' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "hosts-file", required_argument, NULL, 'o' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct {
+		const char *env;
+		char *field;
+	} envs[] = {
+		{ "VNI_CGROUP_ROOT", n->cgroup_root },
+		{ "VNI_BPFFS", n->bpffs },
+		{ "VNI_STATE_DIR", n->state_dir },
+		{ "VNI_HOSTS_FILE", n->hosts_file },
+	};
+	size_t i;
+	int c;
+
+	for (i = 0; i < sizeof(envs) / sizeof(envs[0]); i++) {
+		const char *v = getenv(envs[i].env);
+
+		if (v && *v && set_path(envs[i].field, PATH_MAX, v, envs[i].env))
+			return -EXIT_USAGE;
+	}
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+		case 'b':
+		case 's':
+		case 'o':
+			if (set_path(c == 'c' ? n->cgroup_root :
+				     c == 'b' ? n->bpffs :
+				     c == 's' ? n->state_dir :
+						n->hosts_file,
+				     PATH_MAX, optarg, argv[optind - 2]))
+				return -EXIT_USAGE;
+			break;
+		case 'V':
+			printf("vnictl %s\n", VNI_VERSION);
+			return 0;
+		case 'h':
+			printf("%s", usage_text);
+			return 0;
+		default:
+			return -bad_option(argv);
+		}
+	}
+	return optind;
+}
+
+int main(int argc, char **argv)
+{
+	struct vni_node node = {};
+	char err[VNI_ERRLEN];
+	int first;
+	size_t i;
+
+	first = parse_globals(&node, argc, argv);
+	if (first <= 0)
+		return -first;
+	if (first >= argc) {
+		fprintf(stderr, "%s", usage_text);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[first], "help")) {
+		printf("%s", usage_text);
+		return EXIT_OK;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[first], commands[i].name))
+			continue;
+		if (geteuid() != 0)
+			return fail("must be run as root (needs CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)");
+		if (vni_node_resolve(&node, err))
+			return fail(err);
+		return commands[i].fn(&node, argc - first, argv + first);
+	}
+	return usage_error("unknown command '%s'", argv[first]);
+}

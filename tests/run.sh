@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Runs the unit tests and every test_* function of tests/t_*.sh, each in a
+# fresh environment (see lib.sh). Usage: tests/run.sh [PATTERN]
+# Ends with the line "N passed, M failed[, K skipped]".
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP" || exit 1
+pattern=${1:-}
+passed=0 failed=0 skipped=0
+failures=()
+
+[ "$(id -u)" = 0 ] || { echo "tests/run.sh: must run as root" >&2; exit 1; }
+
+result() { # name status(0 pass, 1 fail, 77 skip) log
+	case $2 in
+	0) passed=$((passed + 1)); echo "ok   - $1" ;;
+	77) skipped=$((skipped + 1)); echo "skip - $1 ($(tail -n 1 "$3"))" ;;
+	*) failed=$((failed + 1)); failures+=("$1"); echo "FAIL - $1"; sed 's/^/    | /' "$3" | tail -n 25 ;;
+	esac
+}
+
+log=$(mktemp)
+if [ -z "$pattern" ] || [[ unit == *$pattern* ]]; then
+	build/test_validate >"$log" 2>&1
+	result "unit: input validation (cmocka)" $? "$log"
+fi
+
+for file in tests/t_*.sh; do
+	for t in $(grep -o '^test_[a-z0-9_]*' "$file"); do
+		name="$(basename "$file" .sh): ${t#test_}"
+		[ -n "$pattern" ] && [[ $name != *$pattern* ]] && continue
+		(
+			source tests/lib.sh
+			source "$file"
+			t_setup
+			"$t"
+		) >"$log" 2>&1
+		result "$name" $? "$log"
+	done
+done
+rm -f "$log"
+
+[ ${#failures[@]} -gt 0 ] && printf 'failed: %s\n' "${failures[@]}"
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]

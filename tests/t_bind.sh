@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Server side: where an instance's sockets may listen.
+
+attach_web() {
+	vnictl attach --cgroup web --vip 10.10.0.1 "$@" >/dev/null || fail "attach web"
+}
+
+test_wildcard_tcp_listener_is_on_the_vip() {
+	local srv out
+	attach_web
+	start_bg srv in_inst web "$PROBE" -t 10 listen 0.0.0.0 8080
+	expect_eq "listener bound" "BOUND 10.10.0.1:8080" "$(read_line "$srv")"
+	# not reachable at the node's other address
+	expect_eq "connect to node address" "ERR ECONNREFUSED" "$(probe_peer connect $NODE_IP 8080)"
+	out=$(probe_peer connect 10.10.0.1 8080)
+	expect_match "connect to VIP" "*REPLY OK*" "$out"
+	expect_eq "server sees the peer" "PEER $PEER_IP:*" "$(read_line "$srv" | sed 's/:[0-9]*$/:*/')"
+}
+
+test_wildcard_udp_bind_is_on_the_vip() {
+	attach_web
+	expect_eq "udp bind" "BOUND 10.10.0.1:5353" "$(probe_inst web bind -u 0.0.0.0 5353)"
+}
+
+test_explicit_binds() {
+	attach_web
+	vnictl attach --cgroup other --vip 10.10.0.2 >/dev/null || fail "attach other"
+	expect_eq "own VIP" "BOUND 10.10.0.1:81" "$(probe_inst web bind 10.10.0.1 81)"
+	expect_eq "node address" "ERR EPERM" "$(probe_inst web bind $NODE_IP 82)"
+	expect_eq "other instance's VIP" "ERR EPERM" "$(probe_inst web bind 10.10.0.2 83)"
+	expect_eq "udp node address" "ERR EPERM" "$(probe_inst web bind -u $NODE_IP 84)"
+	expect_eq "loopback is left alone" "BOUND 127.0.0.1:85" "$(probe_inst web bind 127.0.0.1 85)"
+	expect_eq "node v6 address" "ERR EPERM" "$(probe_inst web bind $NODE_IP6 86)"
+	expect_eq "v4-mapped node address" "ERR EPERM" "$(probe_inst web bind ::ffff:$NODE_IP 87)"
+	expect_eq "v4-mapped own VIP" "BOUND [::ffff:10.10.0.1]:88" "$(probe_inst web bind ::ffff:10.10.0.1 88)"
+}
+
+test_dual_stack_listener_of_v4_instance() {
+	local srv
+	attach_web
+	start_bg srv in_inst web "$PROBE" -t 10 listen -6only 0 :: 8080
+	expect_eq "[::] listener" "BOUND [::ffff:10.10.0.1]:8080" "$(read_line "$srv")"
+	expect_eq "node address refused" "ERR ECONNREFUSED" "$(probe_peer connect $NODE_IP 8080)"
+	expect_eq "node v6 address refused" "ERR ECONNREFUSED" "$(probe_peer connect $NODE_IP6 8080)"
+	expect_match "VIP reachable" "*REPLY OK*" "$(probe_peer connect 10.10.0.1 8080)"
+	expect_eq "v6only [::] is refused" "ERR EINVAL" "$(probe_inst web bind -6only 1 :: 8081)"
+	expect_eq "::ffff:0.0.0.0" "BOUND [::ffff:10.10.0.1]:8082" "$(probe_inst web bind ::ffff:0.0.0.0 8082)"
+	expect_eq "v6 address from a v4-only instance" "ERR EPERM" "$(probe_inst web bind 2001:db8:10::9 8083)"
+}
+
+test_v6_instance_listener() {
+	local srv
+	vnictl attach --cgroup six --vip 2001:db8:10::1 >/dev/null || fail "attach"
+	start_bg srv in_inst six "$PROBE" -t 10 listen :: 8080
+	expect_eq "[::] listener" "BOUND [2001:db8:10::1]:8080" "$(read_line "$srv")"
+	expect_eq "node v6 address refused" "ERR ECONNREFUSED" "$(probe_peer connect $NODE_IP6 8080)"
+	expect_match "VIP reachable" "*REPLY OK*" "$(probe_peer connect 2001:db8:10::1 8080)"
+	expect_eq "peer seen" "PEER [$PEER_IP6]:*" "$(read_line "$srv" | sed 's/:[0-9]*$/:*/')"
+	expect_eq "v4 wildcard in a v6-only instance" "ERR EPERM" "$(probe_inst six bind 0.0.0.0 8081)"
+	expect_eq "node v6 address" "ERR EPERM" "$(probe_inst six bind $NODE_IP6 8082)"
+	expect_eq "::1 is left alone" "BOUND [::1]:8083" "$(probe_inst six bind ::1 8083)"
+}
+
+test_dual_vip_instance() {
+	vnictl attach --cgroup both --vip 10.10.0.1 --vip 2001:db8:10::1 >/dev/null || fail "attach"
+	expect_eq "v4 wildcard" "BOUND 10.10.0.1:80" "$(probe_inst both bind 0.0.0.0 80)"
+	expect_eq "v6 wildcard" "BOUND [2001:db8:10::1]:80" "$(probe_inst both bind :: 80)"
+	expect_eq "v6 VIP" "BOUND [2001:db8:10::1]:81" "$(probe_inst both bind 2001:db8:10::1 81)"
+}
+
+test_two_instances_share_a_port() {
+	local a b
+	attach_web
+	vnictl attach --cgroup api --vip 10.10.0.2 >/dev/null || fail "attach api"
+	start_bg a in_inst web "$PROBE" -t 10 listen 0.0.0.0 80
+	start_bg b in_inst api "$PROBE" -t 10 listen 0.0.0.0 80
+	expect_eq "web listener" "BOUND 10.10.0.1:80" "$(read_line "$a")"
+	expect_eq "api listener" "BOUND 10.10.0.2:80" "$(read_line "$b")"
+	expect_match "reach web" "*LOCAL $PEER_IP:*" "$(probe_peer connect 10.10.0.1 80)"
+	expect_eq "web got it" "PEER $PEER_IP:*" "$(read_line "$a" | sed 's/:[0-9]*$/:*/')"
+	expect_eq "web local" "LOCAL 10.10.0.1:80" "$(read_line "$a")"
+	expect_match "reach api" "*REPLY OK*" "$(probe_peer connect 10.10.0.2 80)"
+	expect_eq "api got it" "PEER $PEER_IP:*" "$(read_line "$b" | sed 's/:[0-9]*$/:*/')"
+	expect_eq "api local" "LOCAL 10.10.0.2:80" "$(read_line "$b")"
+}
+
+test_sub_cgroup_belongs_to_instance() {
+	attach_web
+	mkdir "$VNI_CGROUP_ROOT/web/worker" || fail "mkdir"
+	expect_eq "wildcard bind in a sub-cgroup" "BOUND 10.10.0.1:90" \
+		"$(in_cgroup "$VNI_CGROUP_ROOT/web/worker" "$PROBE" -t 5 bind 0.0.0.0 90)"
+	expect_eq "node address in a sub-cgroup" "ERR EPERM" \
+		"$(in_cgroup "$VNI_CGROUP_ROOT/web/worker" "$PROBE" -t 5 bind $NODE_IP 91)"
+}

@@ -1,0 +1,112 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Bad input: a one-line error naming the problem, a non-zero exit, and the
+# node exactly as it was (cgroups, pins, addresses, state).
+
+# refused EXIT-CODE MESSAGE-GLOB VNICTL-ARGS...
+refused() {
+	local code=$1 msg=$2 before after err rc
+	shift 2
+	before=$(snapshot)
+	err=$(vnictl "$@" 2>&1 >/dev/null)
+	rc=$?
+	after=$(snapshot)
+	expect_eq "exit code of 'vnictl $*'" "$code" "$rc"
+	expect_eq "error lines of 'vnictl $*'" 1 "$(printf '%s\n' "$err" | wc -l)"
+	expect_match "error of 'vnictl $*'" "vnictl: $msg" "$err"
+	expect_eq "node after 'vnictl $*'" "$before" "$after"
+}
+
+test_malformed_input_on_a_fresh_node() {
+	refused 2 "invalid VIP '10.10.0.300'*" attach --cgroup web --vip 10.10.0.300
+	refused 2 "invalid VIP '127.0.0.5': a loopback*" attach --cgroup web --vip 127.0.0.5
+	refused 2 "more than one IPv4 VIP*" attach --cgroup web --vip 10.10.0.1 --vip 10.10.0.2
+	refused 2 "attach needs --vip*" attach --cgroup web
+	refused 2 "attach needs --cgroup*" attach --vip 10.10.0.1
+	refused 2 "invalid AID '0'*" attach --cgroup web --vip 10.10.0.1 --aid 0
+	refused 2 "unknown command 'frobnicate'*" frobnicate
+	refused 2 "unknown or incomplete option '--bogus'*" attach --bogus
+	refused 1 "invalid instance name '../etc'*" attach --cgroup ../etc --vip 10.10.0.1
+	refused 1 "invalid instance name 'a/b'*" attach --cgroup a/b --vip 10.10.0.1
+	refused 1 "invalid instance name '..'*" attach --cgroup .. --vip 10.10.0.1
+	refused 1 "invalid cgroup '$CG2/x/..'*" attach --cgroup "$CG2/x/.." --vip 10.10.0.1
+	refused 1 "cgroup $CG2/nonexistent-cg does not exist" attach --cgroup "$CG2/nonexistent-cg" --vip 10.10.0.1
+	refused 1 "invalid cgroup '/nonexistent/cg'*" attach --cgroup /nonexistent/cg --vip 10.10.0.1
+	refused 1 "invalid cgroup '$CG2'*" attach --cgroup "$CG2" --vip 10.10.0.1
+	refused 1 "invalid cgroup '/tmp'*" attach --cgroup /tmp --vip 10.10.0.1
+	refused 1 "invalid hostname 'bad_host'*" attach --cgroup web --vip 10.10.0.1 --hostname bad_host
+	refused 1 "invalid hostname '$(printf 'a%.0s' {1..65})'*" attach --cgroup web --vip 10.10.0.1 --hostname "$(printf 'a%.0s' {1..65})"
+	refused 1 "unknown device 'nosuchdev0'" attach --cgroup web --vip 10.10.0.1 --dev nosuchdev0
+	refused 1 "VIP $NODE_IP is already an address of this node (on vn0)" attach --cgroup web --vip $NODE_IP
+	refused 1 "no instance named 'nope'" detach --cgroup nope
+	refused 1 "no instance named 'nope'" show --cgroup nope
+	expect_eq "nothing was created" "no no" \
+		"$([ -e "$VNI_BPFFS" ] && echo yes || echo no) $([ -e "$VNI_CGROUP_ROOT" ] && echo yes || echo no)"
+}
+
+test_conflicts_with_an_existing_instance() {
+	vnictl attach --cgroup web --vip 10.10.0.1 --vip 2001:db8:10::1 --aid 7 >/dev/null || fail "attach"
+	refused 1 "VIP 10.10.0.1 is taken by instance web" attach --cgroup api --vip 10.10.0.1
+	refused 1 "VIP 2001:db8:10::1 is taken by instance web" attach --cgroup api --vip 2001:db8:10::1
+	refused 1 "an instance named web exists" attach --cgroup web --vip 10.10.0.2
+	refused 1 "hostname VNI-10-10-0-1 is taken by instance web" attach --cgroup api --vip 10.10.0.2 --hostname VNI-10-10-0-1
+	refused 1 "AID 7 is taken by instance web" attach --cgroup api --vip 10.10.0.2 --aid 7
+	refused 1 "cgroup $VNI_CGROUP_ROOT/web is already instance web" attach --cgroup "$VNI_CGROUP_ROOT/web" --vip 10.10.0.2
+	mkdir "$VNI_CGROUP_ROOT/web/sub"
+	refused 1 "cgroup $VNI_CGROUP_ROOT/web/sub would nest with instance web*" attach --cgroup "$VNI_CGROUP_ROOT/web/sub" --vip 10.10.0.2
+	rmdir "$VNI_CGROUP_ROOT/web/sub"
+	mkdir "$VNI_CGROUP_ROOT/api"
+	refused 1 "cannot create cgroup $VNI_CGROUP_ROOT/api: it already exists" attach --cgroup api --vip 10.10.0.2
+	rmdir "$VNI_CGROUP_ROOT/api"
+}
+
+test_not_root() {
+	vnictl attach --cgroup web --vip 10.10.0.1 >/dev/null || fail "attach"
+	local before err rc
+	before=$(snapshot)
+	for args in "list" "attach --cgroup api --vip 10.10.0.2" "detach --cgroup web" "down"; do
+		err=$(on_node setpriv --reuid 65534 --regid 65534 --clear-groups "$VNICTL" $args 2>&1 >/dev/null)
+		rc=$?
+		expect_eq "exit code as nobody: $args" 1 "$rc"
+		expect_eq "error as nobody: $args" "vnictl: must be run as root (needs CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)" "$err"
+	done
+	expect_eq "node unchanged" "$before" "$(snapshot)"
+}
+
+test_failed_attach_is_undone() {
+	vnictl attach --cgroup web --vip 10.10.0.1 >/dev/null || fail "attach"
+	# IPv6 disabled on vn0: the v4 VIP goes on, then the v6 one fails, and
+	# everything done so far must be rolled back.
+	on_node sysctl -qw net.ipv6.conf.vn0.disable_ipv6=1
+	refused 1 "cannot add 2001:db8:10::2/128 to vn0: *" attach --cgroup api --vip 10.10.0.2 --vip 2001:db8:10::2 --dev vn0
+	expect_eq "v4 VIP rolled back" "" "$(on_node ip -o addr show to 10.10.0.2)"
+	expect_eq "instance still works" "BOUND 10.10.0.1:80" "$(probe_inst web bind 0.0.0.0 80)"
+	vnictl attach --cgroup api --vip 10.10.0.2 --dev vn0 >/dev/null || fail "attach after rollback"
+	expect_eq "api works" "BOUND 10.10.0.2:80" "$(probe_inst api bind 0.0.0.0 80)"
+}
+
+test_detach_with_processes() {
+	local srv
+	vnictl attach --cgroup web --vip 10.10.0.1 >/dev/null || fail "attach"
+	start_bg srv in_inst web "$PROBE" -t 30 listen 0.0.0.0 80
+	expect_eq "server up" "BOUND 10.10.0.1:80" "$(read_line "$srv")"
+	refused 1 "instance web still has 1 process(es); stop them or use --force" detach --cgroup web
+	refused 1 "instance web still has 1 process(es); stop them or use --force" down
+	expect_eq "detach --force" "detached web" "$(vnictl detach --cgroup web --force)"
+	expect_eq "cgroup gone" "no" "$([ -d "$VNI_CGROUP_ROOT/web" ] && echo yes || echo no)"
+}
+
+test_list_and_show() {
+	local out
+	vnictl attach --cgroup web --vip 10.10.0.1 --vip 2001:db8:10::1 --hostname web-1 >/dev/null || fail "attach"
+	vnictl attach --cgroup api --vip 10.10.0.2 >/dev/null || fail "attach api"
+	out=$(vnictl list)
+	expect_eq "list lines" 3 "$(printf '%s\n' "$out" | wc -l)"
+	expect_match "list header" "NAME*AID*VIP4*VIP6*HOSTNAME*CGROUP-ID*PIDS*" "$(printf '%s\n' "$out" | head -n 1)"
+	expect_match "list row" "api *2 *10.10.0.2 *- *vni-10-10-0-2 *" "$(printf '%s\n' "$out" | sed -n 2p)"
+	out=$(vnictl list --json | tr -d ' \n')
+	expect_match "list --json" '\[{"name":"api","aid":2,"vip4":"10.10.0.2","vip6":null,"hostname":"vni-10-10-0-2",*' "$out"
+	out=$(vnictl show --cgroup web --json | tr -d ' \n')
+	expect_match "show --json" '{"name":"web","aid":1,"vip4":"10.10.0.1","vip6":"2001:db8:10::1","hostname":"web-1",*"counters":{"bind_rewritten":0,*' "$out"
+	expect_match "show" "*hostname: web-1*" "$(vnictl show --cgroup web | tr -s ' ' | tr '\n' ' ')"
+	expect_eq "version" "vnictl 0.1.0" "$(vnictl --version)"
+}

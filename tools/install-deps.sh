@@ -1,0 +1,19 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# Installs what vni needs to build and test on Debian 12, as root.
+# Fast when everything is already there (no apt-get call at all).
+set -e
+PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev
+libsqlite3-dev libjson-c-dev libcmocka-dev iproute2 util-linux procps"
+
+missing=$(for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"
+done)
+[ -z "$missing" ] && [ "${1:-}" != "--force" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing packages:" $missing "(run as root to install them)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends $PKGS
