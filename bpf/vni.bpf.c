@@ -149,6 +149,28 @@ deny:
 	return VNI_DENY;
 }
 
+/* The socket is bound to the instance's VIP (rewritten from a wildcard or asked for). */
+static __always_inline int bind_vip(struct bpf_sock_addr *ctx, struct vni_inst *in,
+				    bool rewritten)
+{
+	tag_socket(ctx, in->aid);
+	if (rewritten)
+		COUNT(bind_rewritten);
+	else
+		COUNT(bind_allowed);
+	return VNI_ALLOW;
+}
+
+static __always_inline int bind_other(bool loopback)
+{
+	if (loopback) {
+		COUNT(bind_allowed);
+		return VNI_ALLOW;
+	}
+	COUNT(denied_bind);
+	return VNI_DENY;
+}
+
 SEC("cgroup/bind4")
 int vni_bind4(struct bpf_sock_addr *ctx)
 {
@@ -156,27 +178,16 @@ int vni_bind4(struct bpf_sock_addr *ctx)
 	__u32 ip = ctx->user_ip4;
 
 	if (!in->aid)
-		goto deny;
+		return bind_other(false);
 	if (in->flags & VNI_F_V4) {
 		if (ip == 0) {
 			ctx->user_ip4 = VIP4(in);
-			tag_socket(ctx, in->aid);
-			COUNT(bind_rewritten);
-			return VNI_ALLOW;
+			return bind_vip(ctx, in, true);
 		}
-		if (ip == VIP4(in)) {
-			tag_socket(ctx, in->aid);
-			COUNT(bind_allowed);
-			return VNI_ALLOW;
-		}
+		if (ip == VIP4(in))
+			return bind_vip(ctx, in, false);
 	}
-	if (is_lo4(ip)) {
-		COUNT(bind_allowed);
-		return VNI_ALLOW;
-	}
-deny:
-	COUNT(denied_bind);
-	return VNI_DENY;
+	return bind_other(is_lo4(ip));
 }
 
 SEC("cgroup/bind6")
@@ -188,7 +199,7 @@ int vni_bind6(struct bpf_sock_addr *ctx)
 	bool v4 = in->flags & VNI_F_V4, v6 = in->flags & VNI_F_V6;
 
 	if (!in->aid)
-		goto deny;
+		return bind_other(false);
 	if (!(a0 | a1 | a2 | a3)) {
 		/* [::]: the v6 VIP if there is one, else the v4 VIP as ::ffff:VIP
 		 * (a V6ONLY socket then gets EINVAL from the kernel). */
@@ -197,41 +208,21 @@ int vni_bind6(struct bpf_sock_addr *ctx)
 		else if (v4)
 			set_user_ip6(ctx, 0, 0, bpf_htonl(0xffff), VIP4(in));
 		else
-			goto deny;
-		tag_socket(ctx, in->aid);
-		COUNT(bind_rewritten);
-		return VNI_ALLOW;
+			return bind_other(false);
+		return bind_vip(ctx, in, true);
 	}
 	if (is_mapped(a0, a1, a2)) {
 		if (v4 && a3 == 0) {
 			ctx->user_ip6[3] = VIP4(in);
-			tag_socket(ctx, in->aid);
-			COUNT(bind_rewritten);
-			return VNI_ALLOW;
+			return bind_vip(ctx, in, true);
 		}
-		if (v4 && a3 == VIP4(in)) {
-			tag_socket(ctx, in->aid);
-			COUNT(bind_allowed);
-			return VNI_ALLOW;
-		}
-		if (is_lo4(a3)) {
-			COUNT(bind_allowed);
-			return VNI_ALLOW;
-		}
-		goto deny;
+		if (v4 && a3 == VIP4(in))
+			return bind_vip(ctx, in, false);
+		return bind_other(is_lo4(a3));
 	}
-	if (v6 && eq6(a0, a1, a2, a3, VIP6(in))) {
-		tag_socket(ctx, in->aid);
-		COUNT(bind_allowed);
-		return VNI_ALLOW;
-	}
-	if (is_lo6(a0, a1, a2, a3)) {
-		COUNT(bind_allowed);
-		return VNI_ALLOW;
-	}
-deny:
-	COUNT(denied_bind);
-	return VNI_DENY;
+	if (v6 && eq6(a0, a1, a2, a3, VIP6(in)))
+		return bind_vip(ctx, in, false);
+	return bind_other(is_lo6(a0, a1, a2, a3));
 }
 
 /*

@@ -71,11 +71,6 @@ json_object *vni_record_json(const struct vni_record *r, const struct vni_stats 
 	return o;
 }
 
-static const char *vip_text(const struct vni_addr *a, char *buf, size_t n)
-{
-	return vni_addr_str(a, buf, n);
-}
-
 void vni_print_list_header(FILE *f)
 {
 	fprintf(f, "%-16s %-6s %-15s %-25s %-24s %-10s %s\n", "NAME", "AID", "VIP4", "VIP6",
@@ -89,7 +84,7 @@ void vni_print_list_row(FILE *f, const struct vni_record *r)
 
 	collect_pids(r, &l);
 	fprintf(f, "%-16s %-6u %-15s %-25s %-24s %-10llu %d\n", r->name, r->aid,
-		vip_text(&r->vip4, v4, sizeof(v4)), vip_text(&r->vip6, v6, sizeof(v6)),
+		vni_addr_str(&r->vip4, v4, sizeof(v4)), vni_addr_str(&r->vip6, v6, sizeof(v6)),
 		r->hostname, (unsigned long long)r->cgroup_id, l.n);
 }
 
@@ -101,8 +96,8 @@ void vni_print_show(FILE *f, const struct vni_record *r, const struct vni_stats 
 
 	fprintf(f, "name:       %s\n", r->name);
 	fprintf(f, "aid:        %u\n", r->aid);
-	fprintf(f, "vip4:       %s\n", vip_text(&r->vip4, v4, sizeof(v4)));
-	fprintf(f, "vip6:       %s\n", vip_text(&r->vip6, v6, sizeof(v6)));
+	fprintf(f, "vip4:       %s\n", vni_addr_str(&r->vip4, v4, sizeof(v4)));
+	fprintf(f, "vip6:       %s\n", vni_addr_str(&r->vip6, v6, sizeof(v6)));
 	fprintf(f, "hostname:   %s\n", r->hostname);
 	fprintf(f, "cgroup:     %s (id %llu)\n", r->cgroup, (unsigned long long)r->cgroup_id);
 	fprintf(f, "dev:        %s\n", r->dev);
