@@ -12,11 +12,12 @@ BPFTOOL ?= bpftool
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iloader -I$(BUILD)
 BPF_CFLAGS := -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Iinclude -Ibpf -Wall -Werror
-LDLIBS := -lbpf -lelf -lz -lmnl -lsqlite3 -ljson-c
+LDLIBS := -lbpf -lelf -lz -lmnl -lsqlite3 -ljson-c -lcap
 
 BPF_OBJS := $(BUILD)/vni.bpf.o $(BUILD)/vni_lsm.bpf.o
 SKELS := $(BUILD)/vni.skel.h $(BUILD)/vni_lsm.skel.h
-LIB_SRCS := loader/bpfobj.c loader/cgroup.c loader/instance.c loader/nladdr.c \
+LIB_SRCS := loader/bpfobj.c loader/cgroup.c loader/hostsfile.c loader/instance.c \
+	loader/launch.c loader/nladdr.c \
 	loader/node.c loader/output.c loader/state.c loader/util.c loader/validate.c
 LIB_OBJS := $(LIB_SRCS:loader/%.c=$(BUILD)/%.o)
 HEADERS := $(wildcard include/*.h loader/*.h)
@@ -25,7 +26,7 @@ HEADERS := $(wildcard include/*.h loader/*.h)
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BUILD)/vnictl $(BUILD)/sockprobe $(BUILD)/test_validate
+all: $(BUILD)/vnictl $(BUILD)/libnss_vni.so.2 $(BUILD)/sockprobe $(BUILD)/test_validate
 
 $(BUILD):
 	mkdir -p $@
@@ -46,6 +47,12 @@ $(BUILD)/libvni.a: $(LIB_OBJS)
 
 $(BUILD)/vnictl: $(BUILD)/vnictl.o $(BUILD)/libvni.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# The NSS module: only the hosts file reader and its entry points are exported.
+NSS_SRCS := loader/nss_vni.c loader/hostsfile.c loader/util.c
+$(BUILD)/libnss_vni.so.2: $(NSS_SRCS) loader/hostsfile.h loader/util.h | $(BUILD)
+	$(CC) $(CFLAGS) -fPIC -shared -fvisibility=hidden -Wl,-soname,libnss_vni.so.2 \
+		-Wl,-z,defs -o $@ $(NSS_SRCS)
 
 $(BUILD)/sockprobe: tests/sockprobe.c | $(BUILD)
 	$(CC) $(CFLAGS) -o $@ $<
@@ -74,8 +81,11 @@ demo: deps
 	$(MAKE) all
 	tools/demo.sh
 
-install: $(BUILD)/vnictl
+# The NSS module goes where glibc looks for it, whatever PREFIX is.
+LIBDIR ?= /lib/$(shell $(CC) -print-multiarch)
+install: $(BUILD)/vnictl $(BUILD)/libnss_vni.so.2
 	install -D -m 0755 $(BUILD)/vnictl $(DESTDIR)$(PREFIX)/sbin/vnictl
+	install -D -m 0644 $(BUILD)/libnss_vni.so.2 $(DESTDIR)$(LIBDIR)/libnss_vni.so.2
 
 clean:
 	rm -rf $(BUILD)

@@ -118,6 +118,23 @@ static int populated(const char *path)
 	return strstr(buf, "populated 1") != NULL;
 }
 
+struct pid_state {
+	char text[256];
+};
+
+/* " 123 (D)" for each process left, as much as fits */
+static void describe_pid(pid_t pid, void *arg)
+{
+	struct pid_state *ps = arg;
+	char path[64], buf[512], *state;
+	size_t len = strlen(ps->text);
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	state = vni_read_file(path, buf, sizeof(buf)) > 0 ? strrchr(buf, ')') : NULL;
+	snprintf(ps->text + len, sizeof(ps->text) - len, " %d (%c)", (int)pid,
+		 state && state[1] && state[2] ? state[2] : '?');
+}
+
 int cg_kill_all(const char *path, char *err)
 {
 	char file[PATH_MAX];
@@ -143,8 +160,13 @@ int cg_kill_all(const char *path, char *err)
 			poll(&p, 1, 100);
 		close(p.fd);
 	}
-	if (populated(path) == 1)
-		return vni_err(err, -EBUSY, "processes of %s did not exit", path);
+	if (populated(path) == 1) {
+		struct pid_state ps = { "" };
+
+		cg_for_each_pid(path, describe_pid, &ps);
+		return vni_err(err, -EBUSY, "processes of %s did not exit within 10 s:%s", path,
+			       ps.text);
+	}
 	return 0;
 }
 

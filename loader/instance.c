@@ -13,6 +13,7 @@
 
 #include "bpfobj.h"
 #include "cgroup.h"
+#include "hostsfile.h"
 #include "instance.h"
 #include "nladdr.h"
 #include "util.h"
@@ -135,6 +136,32 @@ static void undo_attach(const struct vni_node *n, const struct vni_record *r,
 		rmdir(n->cgroup_root);
 }
 
+/* Derived from the VIP; a suffix -2, -3, ... if someone took it already. */
+static int default_hostname(struct vni_state *st, struct vni_record *r, char *err)
+{
+	char base[VNI_HOSTNAME_MAX + 1];
+	int i, ret;
+
+	vni_default_hostname(r->vip4.family ? &r->vip4 : &r->vip6, base, sizeof(base));
+	snprintf(r->hostname, sizeof(r->hostname), "%s", base);
+	for (i = 2; (ret = vni_state_hostname_taken(st, r->hostname, err)) == 1; i++)
+		snprintf(r->hostname, sizeof(r->hostname), "%.52s-%d", base, i);
+	return ret < 0 ? ret : 0;
+}
+
+static int check_pids(const struct vni_attach_req *req, char *err)
+{
+	char path[64];
+	int i;
+
+	for (i = 0; i < req->npids; i++) {
+		snprintf(path, sizeof(path), "/proc/%d", req->pids[i]);
+		if (req->pids[i] <= 0 || access(path, F_OK))
+			return vni_err(err, -ESRCH, "no process with pid %d", req->pids[i]);
+	}
+	return 0;
+}
+
 static int fill_record(const struct vni_node *n, struct vni_state *st,
 		       const struct vni_attach_req *req, struct vni_record *r, char *err)
 {
@@ -159,13 +186,15 @@ static int fill_record(const struct vni_node *n, struct vni_state *st,
 		if (ret)
 			return ret;
 		snprintf(r->hostname, sizeof(r->hostname), "%s", req->hostname);
-	} else {
-		vni_default_hostname(r->vip4.family ? &r->vip4 : &r->vip6, r->hostname,
-				     sizeof(r->hostname));
+	} else if ((ret = default_hostname(st, r, err))) {
+		return ret;
 	}
 	if (vni_path(r->dev, sizeof(r->dev), "%s", req->dev ? req->dev : "lo") ||
 	    !if_nametoindex(r->dev))
 		return vni_err(err, -ENODEV, "unknown device '%s'", req->dev);
+	ret = check_pids(req, err);
+	if (ret)
+		return ret;
 	r->aid = req->aid;
 	if (!r->aid && (ret = vni_state_next_aid(st, &r->aid, err)))
 		return ret;
@@ -217,6 +246,84 @@ static int install_vip(const struct vni_node *n, const struct vni_record *r,
 	return 0;
 }
 
+static int hosts_line(const struct vni_record *r, void *arg)
+{
+	char **text = arg, buf[INET6_ADDRSTRLEN], *next;
+	const struct vni_addr *a[2] = { &r->vip4, &r->vip6 };
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (!a[i]->family)
+			continue;
+		if (asprintf(&next, "%s%s %s\n", *text, vni_addr_str(a[i], buf, sizeof(buf)),
+			     r->hostname) < 0)
+			return -ENOMEM;
+		free(*text);
+		*text = next;
+	}
+	return 0;
+}
+
+/* The hosts file is derived from the state: rewritten whole on every change. */
+static int publish_hosts(const struct vni_node *n, struct vni_state *st, char *err)
+{
+	char *text = strdup("# virtual hostnames of vni instances; written by vnictl\n");
+	int ret;
+
+	if (!text)
+		return vni_err(err, -ENOMEM, "out of memory");
+	ret = vni_state_each(st, hosts_line, &text, err);
+	if (ret == -ENOMEM)
+		vni_err(err, ret, "out of memory");
+	if (!ret)
+		ret = hosts_replace(n->hosts_file, text, err);
+	free(text);
+	return ret;
+}
+
+/* The cgroup a process is in now, to put it back if attach fails. */
+static int current_cgroup(const struct vni_node *n, int pid, char *out, size_t len)
+{
+	char path[64], buf[PATH_MAX];
+	FILE *f;
+	int ret = -ENOENT;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(buf, sizeof(buf), f))
+		if (!strncmp(buf, "0::", 3)) {
+			buf[strcspn(buf, "\n")] = '\0';
+			ret = vni_path(out, len, "%s%s", n->cgroup2, buf + 3);
+			break;
+		}
+	fclose(f);
+	return ret;
+}
+
+static int move_pids(const struct vni_node *n, const struct vni_attach_req *req,
+		     const struct vni_record *r, char *err)
+{
+	char (*origin)[PATH_MAX] = calloc((size_t)req->npids + 1, PATH_MAX);
+	int i, ret = 0;
+
+	if (!origin)
+		return vni_err(err, -ENOMEM, "out of memory");
+	for (i = 0; i < req->npids && !ret; i++) {
+		ret = current_cgroup(n, req->pids[i], origin[i], PATH_MAX);
+		if (ret)
+			vni_err(err, ret, "cannot read the cgroup of pid %d", req->pids[i]);
+		else
+			ret = cg_move_pid(r->cgroup, req->pids[i], err);
+	}
+	if (ret) /* put back those already moved */
+		for (i -= 2; i >= 0; i--)
+			cg_move_pid(origin[i], req->pids[i], NULL);
+	free(origin);
+	return ret;
+}
+
 int vni_attach(const struct vni_node *n, const struct vni_attach_req *req,
 	       struct vni_record *out, char *err)
 {
@@ -255,6 +362,13 @@ int vni_attach(const struct vni_node *n, const struct vni_attach_req *req,
 		ret = install_vip(n, &r, &r.vip6, ifindex, &u.owner6, &u.addr6, err);
 	if (!ret)
 		ret = vni_state_insert(st, &r, err);
+	if (!ret && (ret = publish_hosts(n, st, err)))
+		vni_state_delete(st, r.name, NULL);
+	/* last: processes moved in are the only step not undone by undo_attach */
+	if (!ret && (ret = move_pids(n, req, &r, err))) {
+		vni_state_delete(st, r.name, NULL);
+		publish_hosts(n, st, NULL);
+	}
 	if (ret)
 		undo_attach(n, &r, &u, ifindex);
 	else if (out)
@@ -302,7 +416,8 @@ static int detach_record(const struct vni_node *n, struct vni_state *st,
 	vni_bpf_unlink_instance(n, r->cgroup_id);
 	if (r->owns_cgroup && access(r->cgroup, F_OK) == 0 && (ret = cg_remove(r->cgroup, err)))
 		return ret;
-	return vni_state_delete(st, r->name, err);
+	ret = vni_state_delete(st, r->name, err);
+	return ret ? ret : publish_hosts(n, st, err);
 }
 
 int vni_detach(const struct vni_node *n, const char *name, bool force, char *err)

@@ -18,6 +18,8 @@ struct vni_attach_req {
 	uint32_t aid;         /* 0: smallest free */
 	const char *dev;      /* NULL: "lo" */
 	uint32_t flags;       /* VNI_F_ALLOW_RAW */
+	const int *pids;      /* running processes to move into the instance */
+	int npids;
 };
 
 int vni_attach(const struct vni_node *n, const struct vni_attach_req *req,

@@ -206,6 +206,23 @@ int vni_state_conflict(struct vni_state *st, const struct vni_record *r, char *e
 	return ret;
 }
 
+int vni_state_hostname_taken(struct vni_state *st, const char *hostname, char *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT 1 FROM instances WHERE hostname = ? COLLATE NOCASE", -1, &s,
+			       NULL) != SQLITE_OK)
+		return db_err(st, err, "query");
+	sqlite3_bind_text(s, 1, hostname, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(st, err, "query");
+	return rc == SQLITE_ROW;
+}
+
 int vni_state_next_aid(struct vni_state *st, uint32_t *aid, char *err)
 {
 	/* smallest free AID: 1, or one past an AID whose successor is free */

@@ -40,6 +40,9 @@ int vni_state_get(struct vni_state *st, const char *name, struct vni_record *r, 
  * VIP, hostname): returns -EEXIST with a message, 0 when none. */
 int vni_state_conflict(struct vni_state *st, const struct vni_record *r, char *err);
 
+/* 1 when an instance has this hostname (case-insensitive), 0 if not, <0 error. */
+int vni_state_hostname_taken(struct vni_state *st, const char *hostname, char *err);
+
 /* Smallest unused AID. */
 int vni_state_next_aid(struct vni_state *st, uint32_t *aid, char *err);
 

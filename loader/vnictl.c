@@ -2,6 +2,7 @@
 /* vnictl: the command line of vni. Exit codes: 0 ok, 1 failed, 2 usage. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,10 +11,12 @@
 
 #include "bpfobj.h"
 #include "instance.h"
+#include "launch.h"
 #include "output.h"
 #include "util.h"
 
 #define VNI_VERSION "0.1.0"
+#define VNI_MAX_PIDS 256
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -23,8 +26,12 @@ static const char usage_text[] =
 	"commands:\n"
 	"  init                        load, pin and attach the BPF programs (idempotent)\n"
 	"  attach --cgroup NAME --vip ADDR [--vip ADDR6] [--hostname HOST] [--aid AID]\n"
-	"         [--dev IFACE] [--allow-raw]\n"
+	"         [--dev IFACE] [--allow-raw] [--pid PID]...\n"
 	"                              create an instance with its virtual identity\n"
+	"  run --cgroup NAME [--user USER] [--keep-net-caps] [--] CMD [ARG...]\n"
+	"                              run CMD in the instance (own PID, UTS, IPC and\n"
+	"                              mount namespaces, the virtual hostname, no\n"
+	"                              CAP_NET_RAW/CAP_NET_ADMIN); exits with its status\n"
 	"  detach --cgroup NAME [--force]\n"
 	"                              remove an instance (--force: kill its processes)\n"
 	"  list [--json]               list instances\n"
@@ -99,10 +106,15 @@ static int cmd_attach(struct vni_node *n, int argc, char **argv)
 		    { "aid", required_argument, NULL, 'a' },
 		    { "dev", required_argument, NULL, 'd' },
 		    { "allow-raw", no_argument, NULL, 'r' },
+		    { "pid", required_argument, NULL, 'p' },
 		    { "help", no_argument, NULL, 'h' });
+	static int pids[VNI_MAX_PIDS];
 
+	req.pids = pids;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		struct vni_addr a;
+		char *end;
+		long pid;
 
 		switch (c) {
 		case 'c':
@@ -129,6 +141,15 @@ static int cmd_attach(struct vni_node *n, int argc, char **argv)
 		case 'r':
 			req.flags |= VNI_F_ALLOW_RAW;
 			break;
+		case 'p':
+			errno = 0;
+			pid = strtol(optarg, &end, 10);
+			if (errno || *end || pid <= 0 || pid > INT_MAX)
+				return usage_error("invalid pid '%s'", optarg);
+			if (req.npids == VNI_MAX_PIDS)
+				return usage_error("%s", "too many --pid options");
+			pids[req.npids++] = (int)pid;
+			break;
 		case 'h':
 			printf("%s", usage_text);
 			return EXIT_OK;
@@ -148,6 +169,63 @@ static int cmd_attach(struct vni_node *n, int argc, char **argv)
 	       vni_addr_str(&r.vip4, v4, sizeof(v4)), r.vip6.family ? " " : "",
 	       r.vip6.family ? vni_addr_str(&r.vip6, v6, sizeof(v6)) : "", r.hostname, r.cgroup);
 	return EXIT_OK;
+}
+
+/* Looks an instance up (the node lock is held only for the lookup). */
+static int find_instance(struct vni_node *n, const char *name, struct vni_record *r,
+			 char *err)
+{
+	struct vni_state *st;
+	int ret;
+
+	if (access(n->state_dir, F_OK))
+		return vni_err(err, -ENOENT, "no instance named '%s'", name);
+	ret = vni_state_open(n->state_dir, false, &st, err);
+	if (ret)
+		return ret;
+	ret = vni_state_get(st, name, r, err);
+	vni_state_close(st);
+	if (ret == 0)
+		return vni_err(err, -ENOENT, "no instance named '%s'", name);
+	return ret < 0 ? ret : 0;
+}
+
+static int cmd_run(struct vni_node *n, int argc, char **argv)
+{
+	struct vni_launch l = {};
+	const char *name = NULL;
+	char err[VNI_ERRLEN];
+	struct vni_record r;
+	int ret;
+	SUB_OPTIONS({ "cgroup", required_argument, NULL, 'c' },
+		    { "user", required_argument, NULL, 'u' },
+		    { "keep-net-caps", no_argument, NULL, 'k' },
+		    { "help", no_argument, NULL, 'h' });
+
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c == 'c')
+			name = optarg;
+		else if (c == 'u')
+			l.user = optarg;
+		else if (c == 'k')
+			l.keep_net_caps = true;
+		else if (c == 'h')
+			return printf("usage: vnictl run --cgroup NAME [--user USER] [--keep-net-caps] [--] CMD [ARG...]\n"),
+			       EXIT_OK;
+		else
+			return bad_option(argv);
+	}
+	if (!name)
+		return usage_error("%s", "run needs --cgroup NAME");
+	if (optind >= argc)
+		return usage_error("%s", "run needs a command");
+	if (find_instance(n, name, &r, err))
+		return fail(err);
+	l.cgroup = r.cgroup;
+	l.hostname = r.hostname;
+	l.argv = argv + optind;
+	ret = vni_launch(&l, err);
+	return ret < 0 ? fail(err) : ret;
 }
 
 static int cmd_detach(struct vni_node *n, int argc, char **argv)
@@ -315,6 +393,7 @@ static const struct command {
 	int (*fn)(struct vni_node *n, int argc, char **argv);
 } commands[] = {
 	{ "init", cmd_init },	  { "attach", cmd_attach }, { "detach", cmd_detach },
+	{ "run", cmd_run },
 	{ "list", cmd_list },	  { "show", cmd_show },	    { "down", cmd_down },
 };
 

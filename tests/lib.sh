@@ -77,6 +77,7 @@ peer_server() { # VAR listen-args...
 t_setup() {
 	T_ID=vt$$-$RANDOM
 	T_DIR=$(mktemp -d "/tmp/vni-test.XXXXXX")
+	chmod 755 "$T_DIR" # unprivileged test processes read the hosts file
 	NODE=$T_ID-n
 	PEER=$T_ID-p
 	export VNI_CGROUP_ROOT=$CG2/vni-test-$T_ID

@@ -4,7 +4,8 @@
 # Fast when everything is already there (no apt-get call at all).
 set -e
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev
-libsqlite3-dev libjson-c-dev libcmocka-dev iproute2 util-linux procps"
+libsqlite3-dev libjson-c-dev libcmocka-dev libcap-dev iproute2 util-linux procps
+python3 curl tmux dnsmasq-base"
 
 missing=$(for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"

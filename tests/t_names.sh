@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Virtual hostnames: defaults, the hosts file, the NSS module, DNS.
+
+# with_nss CMD...: run CMD on the node with libnss_vni from the build tree
+# ("hosts: files vni dns"), in a private mount namespace.
+with_nss() {
+	printf 'hosts: files vni dns\n' >"$T_DIR/nsswitch.conf"
+	on_node unshare -m sh -c 'mount --bind "$0" /etc/nsswitch.conf && exec "$@"' \
+		"$T_DIR/nsswitch.conf" env LD_LIBRARY_PATH="$TOP/build" "$@"
+}
+
+test_default_hostnames_are_unique() {
+	vnictl attach --cgroup a --vip 10.10.0.2 --hostname vni-10-10-0-1 >/dev/null || fail "attach a"
+	vnictl attach --cgroup b --vip 10.10.0.1 >/dev/null || fail "attach b"
+	vnictl attach --cgroup c --vip 2001:db8:10::1 >/dev/null || fail "attach c"
+	expect_eq "taken default gets a suffix" "vni-10-10-0-1-2" "$(vnictl show --cgroup b --json | sed -n 's/.*"hostname":"\([^"]*\)".*/\1/p' | head -n 1)"
+	expect_match "v6 default" "*vni-2001-db8-10-0-0-0-0-1*" "$(vnictl list | grep '^c ')"
+}
+
+test_hosts_file_follows_attach_and_detach() {
+	vnictl attach --cgroup web --vip 10.10.0.1 --vip 2001:db8:10::1 >/dev/null || fail "attach"
+	vnictl attach --cgroup api --vip 10.10.0.2 --hostname api >/dev/null || fail "attach api"
+	expect_eq "hosts file" "10.10.0.2 api|10.10.0.1 vni-10-10-0-1|2001:db8:10::1 vni-10-10-0-1" \
+		"$(grep -v '^#' "$VNI_HOSTS_FILE" | paste -sd '|')"
+	expect_eq "mode" "644" "$(stat -c %a "$VNI_HOSTS_FILE")"
+	vnictl detach --cgroup api >/dev/null || fail "detach"
+	expect_eq "after detach" "10.10.0.1 vni-10-10-0-1|2001:db8:10::1 vni-10-10-0-1" \
+		"$(grep -v '^#' "$VNI_HOSTS_FILE" | paste -sd '|')"
+	expect_eq "no temporary files left" "hosts" "$(ls "$(dirname "$VNI_HOSTS_FILE")" | grep hosts | paste -sd ' ')"
+}
+
+test_nss_module_resolves_inside_and_outside() {
+	vnictl attach --cgroup web --vip 10.10.0.1 --vip 2001:db8:10::1 >/dev/null || fail "attach"
+	expect_eq "getent hosts (outside)" "2001:db8:10::1  vni-10-10-0-1" "$(with_nss getent hosts vni-10-10-0-1)"
+	expect_eq "getent ahostsv4 (outside)" "10.10.0.1" "$(with_nss getent ahostsv4 vni-10-10-0-1 | awk 'NR == 1 { print $1 }')"
+	expect_eq "both families (getaddrinfo)" "10.10.0.1 2001:db8:10::1" \
+		"$(with_nss getent ahosts VNI-10-10-0-1 | awk '{ print $1 }' | sort -u | paste -sd ' ')"
+	expect_eq "reverse v4" "10.10.0.1       vni-10-10-0-1" "$(with_nss getent hosts 10.10.0.1)"
+	expect_eq "reverse v6" "2001:db8:10::1  vni-10-10-0-1" "$(with_nss getent hosts 2001:db8:10::1)"
+	expect_eq "unknown name" "2" "$(with_nss getent hosts no-such-vni-host >/dev/null; echo $?)"
+	expect_eq "unprivileged" "10.10.0.1" \
+		"$(with_nss setpriv --reuid 65534 --regid 65534 --clear-groups getent ahostsv4 vni-10-10-0-1 | awk 'NR == 1 { print $1 }')"
+	expect_eq "inside the instance" "10.10.0.1" \
+		"$(with_nss "$VNICTL" run --cgroup web -- getent ahostsv4 vni-10-10-0-1 | awk 'NR == 1 { print $1 }')"
+}
+
+test_dns_from_another_node() {
+	vnictl attach --cgroup web --vip 10.10.0.1 >/dev/null || fail "attach"
+	# the node serves the hosts file over DNS; the peer resolves through it
+	on_node dnsmasq --no-hosts --no-resolv --addn-hosts="$VNI_HOSTS_FILE" --listen-address=$NODE_IP \
+		--bind-interfaces --user=root --group=root --pid-file="$T_DIR/dnsmasq.pid" ||
+		fail "dnsmasq did not start"
+	printf 'nameserver %s\n' $NODE_IP >"$T_DIR/resolv.conf"
+	printf 'hosts: dns\n' >"$T_DIR/nsswitch.dns"
+	expect_eq "peer resolves over DNS" "10.10.0.1" \
+		"$(on_peer unshare -m sh -c 'mount --bind "$0" /etc/resolv.conf && mount --bind "$1" /etc/nsswitch.conf && getent ahostsv4 vni-10-10-0-1' \
+			"$T_DIR/resolv.conf" "$T_DIR/nsswitch.dns" | awk 'NR == 1 { print $1 }')"
+	kill "$(cat "$T_DIR/dnsmasq.pid")"
+}
+
+test_http_server_reached_by_name() {
+	local srv out
+	vnictl attach --cgroup web --vip 10.10.0.1 >/dev/null || fail "attach"
+	start_bg srv vnictl run --cgroup web -- python3 -u -c '
+import http.server, socket
+class H(http.server.SimpleHTTPRequestHandler):
+    def do_GET(self):
+        body = socket.gethostname().encode()
+        self.send_response(200); self.end_headers(); self.wfile.write(body)
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("", 80), H)
+print("listening", s.socket.getsockname()[0], flush=True)
+s.serve_forever()'
+	expect_eq "server listens on the VIP" "listening 10.10.0.1" "$(read_line "$srv")"
+	out=$(with_nss curl -sS --max-time 5 http://vni-10-10-0-1/)
+	expect_eq "curl by virtual hostname gets the server's gethostname()" "vni-10-10-0-1" "$out"
+}
+
+test_attach_pid_moves_running_processes() {
+	local app
+	vnictl attach --cgroup web --vip 10.10.0.1 >/dev/null || fail "attach"
+	mkfifo "$T_DIR/go"
+	# a process started outside, holding a wildcard listener made before attach
+	start_bg app on_node sh -c 'echo $$; "$0" -t 30 listen 0.0.0.0 9090 & read x < "$1"; exec "$0" bind 0.0.0.0 9091' "$PROBE" "$T_DIR/go"
+	pid=$(read_line "$app")
+	expect_eq "old socket bound outside" "BOUND 0.0.0.0:9090" "$(read_line "$app")"
+	vnictl attach --cgroup api --vip 10.10.0.2 --pid "$pid" >/dev/null || fail "attach --pid"
+	expect_match "moved" "*$pid*" "$(cat "$VNI_CGROUP_ROOT/api/cgroup.procs")"
+	echo go >"$T_DIR/go"
+	expect_eq "new socket of the moved process" "BOUND 10.10.0.2:9091" "$(read_line "$app")"
+	expect_match "old socket unchanged" "*0.0.0.0:9090*" "$(on_node ss -ltnH 'sport = :9090')"
+	expect_eq "unknown pid" "vnictl: no process with pid 999999" "$(vnictl attach --cgroup x --vip 10.10.0.3 --pid 999999 2>&1)"
+}
