@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -135,10 +136,24 @@ static void describe_pid(pid_t pid, void *arg)
 		 state && state[1] && state[2] ? state[2] : '?');
 }
 
+/* Reads cgroup.events through fd (which re-arms POLLPRI); 1 if populated. */
+static int events_populated(int fd)
+{
+	char buf[256];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return strstr(buf, "populated 1") != NULL;
+}
+
 int cg_kill_all(const char *path, char *err)
 {
+	struct timespec start, now;
 	char file[PATH_MAX];
-	int ret, tries;
+	struct pollfd p = { .events = POLLPRI };
+	int ret;
 
 	if (populated(path) == 0)
 		return 0;
@@ -148,26 +163,27 @@ int cg_kill_all(const char *path, char *err)
 	if (ret)
 		return vni_err(err, ret, "cannot kill the processes of %s: %s", path,
 			       strerror(-ret));
-	/* cgroup.events signals POLLPRI on change; bounded to 10 s overall. */
 	vni_path(file, sizeof(file), "%s/cgroup.events", path);
-	for (tries = 0; tries < 100 && populated(path) == 1; tries++) {
-		struct pollfd p = { .events = POLLPRI };
-
-		p.fd = open(file, O_RDONLY | O_CLOEXEC);
-		if (p.fd < 0)
+	p.fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (p.fd < 0)
+		return vni_err(err, -errno, "cannot open %s: %s", file, strerror(errno));
+	/* wait, at most 10 s, for the kernel to say the subtree is empty */
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while ((ret = events_populated(p.fd)) == 1) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= 10)
 			break;
-		if (populated(path) == 1)
-			poll(&p, 1, 100);
-		close(p.fd);
+		poll(&p, 1, 100);
 	}
-	if (populated(path) == 1) {
+	close(p.fd);
+	if (ret == 1) {
 		struct pid_state ps = { "" };
 
 		cg_for_each_pid(path, describe_pid, &ps);
 		return vni_err(err, -EBUSY, "processes of %s did not exit within 10 s:%s", path,
 			       ps.text);
 	}
-	return 0;
+	return ret < 0 ? vni_err(err, ret, "cannot read %s: %s", file, strerror(-ret)) : 0;
 }
 
 static int rm_errno;
