@@ -114,7 +114,7 @@ static __always_inline void set_msg_src_ip6(struct bpf_sock_addr *ctx, __u32 a0,
 }
 
 /* Mark the socket as the instance's, so the root guard lets it use the VIP. */
-static __always_inline void tag_socket(struct bpf_sock_addr *ctx, __u32 aid)
+static __always_inline void tag_socket(struct bpf_sock_addr *ctx, const struct vni_inst *in)
 {
 	struct bpf_sock *sk = ctx->sk;
 	struct vni_sk_tag *t;
@@ -123,7 +123,7 @@ static __always_inline void tag_socket(struct bpf_sock_addr *ctx, __u32 aid)
 		return;
 	t = bpf_sk_storage_get(&vni_sktag, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (t)
-		t->aid = aid;
+		t->cgid = in->cgid;
 }
 
 /* ---- instance programs ------------------------------------------------ */
@@ -153,7 +153,7 @@ deny:
 static __always_inline int bind_vip(struct bpf_sock_addr *ctx, struct vni_inst *in,
 				    bool rewritten)
 {
-	tag_socket(ctx, in->aid);
+	tag_socket(ctx, in);
 	if (rewritten)
 		COUNT(bind_rewritten);
 	else
@@ -322,7 +322,7 @@ int vni_sendmsg4(struct bpf_sock_addr *ctx)
 	if (!(in->flags & VNI_F_V4))
 		goto deny;
 	ctx->msg_src_ip4 = VIP4(in);
-	tag_socket(ctx, in->aid);
+	tag_socket(ctx, in);
 	COUNT(send_src_set);
 	return VNI_ALLOW;
 deny:
@@ -352,7 +352,7 @@ int vni_sendmsg6(struct bpf_sock_addr *ctx)
 			goto deny;
 		set_msg_src_ip6(ctx, VIP6(in)[0], VIP6(in)[1], VIP6(in)[2], VIP6(in)[3]);
 	}
-	tag_socket(ctx, in->aid);
+	tag_socket(ctx, in);
 	COUNT(send_src_set);
 	return VNI_ALLOW;
 deny:
@@ -385,7 +385,7 @@ static __always_inline bool may_use(struct bpf_sock_addr *ctx, __u32 family, __u
 		return true;
 	if (ctx->sk)
 		tag = bpf_sk_storage_get(&vni_sktag, ctx->sk, 0, 0);
-	return tag && tag->aid == owner->aid;
+	return tag && tag->cgid == owner->cgid;
 }
 
 static __always_inline bool may_use6(struct bpf_sock_addr *ctx, __u32 a0, __u32 a1, __u32 a2,

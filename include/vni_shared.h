@@ -24,6 +24,7 @@
 struct vni_inst {
 	__u32 aid;
 	__u32 flags;
+	__u64 cgid; /* the instance cgroup's id: what socket tags and VIP owners name */
 	/* network byte order; bytes so that bpftool prints [10,10,0,1] */
 	__u8 vip4[4] __attribute__((aligned(4)));
 	__u8 vip6[16] __attribute__((aligned(4)));
@@ -49,15 +50,18 @@ struct vni_vip_key {
 	__u32 pad;          /* explicit, so keys built in BPF hash the same */
 };
 
+/* Owners and tags name the instance by cgroup id, which the kernel never
+ * hands out twice in a boot: a socket tagged by a detached instance can never
+ * pass for a later one (AIDs can be reused). */
 struct vni_vip_owner {
 	__u32 aid;
 	__u32 pad;
+	__u64 cgid;
 };
 
 /* Per-socket tag set by an instance's programs when the socket uses its VIP. */
 struct vni_sk_tag {
-	__u32 aid;
-	__u32 pad;
+	__u64 cgid;
 };
 
 /* Mirror of the instance records keyed by cgroup id, for task-based hooks (LSM). */

@@ -150,13 +150,30 @@ static void remove_tree(const char *path)
 	nftw(path, rm_pin, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* What vni creates under the bpffs dir; nothing else there is touched. */
+static const char *const subdirs[] = { "maps", "progs", "guard", "links" };
+
+static void remove_ours(const struct vni_node *n)
+{
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < N(subdirs); i++)
+		if (!vni_path(path, sizeof(path), "%s/%s", n->bpffs, subdirs[i]))
+			remove_tree(path);
+	rmdir(n->bpffs); /* only when empty */
+}
+
 int vni_bpf_down(const struct vni_node *n, char *err)
 {
-	(void)err;
-	if (access(n->bpffs, F_OK) == 0)
-		remove_tree(n->bpffs);
-	if (access(n->bpffs, F_OK) == 0)
-		return vni_err(err, -EBUSY, "cannot remove %s", n->bpffs);
+	char path[PATH_MAX];
+	size_t i;
+
+	remove_ours(n);
+	for (i = 0; i < N(subdirs); i++)
+		if (!vni_path(path, sizeof(path), "%s/%s", n->bpffs, subdirs[i]) &&
+		    access(path, F_OK) == 0)
+			return vni_err(err, -EBUSY, "cannot remove %s", path);
 	return 0;
 }
 
@@ -235,9 +252,11 @@ static int load_and_pin(const struct vni_node *n, char *err)
 		struct bpf_program *p = bpf_object__find_program_by_name(skel->obj,
 									   guard_progs[i].name);
 
-		ret = pin_path(path, sizeof(path), n, "guard", guard_progs[i].name);
-		if (!ret)
-			ret = p ? attach_guard(p, root_fd, path, err) : -ENOENT;
+		if (!p || pin_path(path, sizeof(path), n, "guard", guard_progs[i].name)) {
+			ret = vni_err(err, -ENOENT, "cannot set up program %s", guard_progs[i].name);
+			goto out;
+		}
+		ret = attach_guard(p, root_fd, path, err);
 		if (ret)
 			goto out;
 	}
@@ -251,7 +270,6 @@ out:
 
 int vni_bpf_init(const struct vni_node *n, char *err)
 {
-	static const char *const subdirs[] = { "maps", "progs", "guard", "links" };
 	char links[PATH_MAX];
 	size_t i;
 	int ret;
@@ -279,19 +297,19 @@ int vni_bpf_init(const struct vni_node *n, char *err)
 				       "%s holds instance links but no complete program set; run 'vnictl down --force'",
 				       n->bpffs);
 	}
-	remove_tree(n->bpffs);
+	remove_ours(n);
 	for (i = 0; i < N(subdirs) && !ret; i++) {
 		ret = vni_path(links, sizeof(links), "%s/%s", n->bpffs, subdirs[i]);
 		if (!ret)
 			ret = mkdir_p(links);
 	}
 	if (ret) {
-		remove_tree(n->bpffs);
+		remove_ours(n);
 		return vni_err(err, ret, "cannot create %s: %s", n->bpffs, strerror(-ret));
 	}
 	ret = load_and_pin(n, err);
 	if (ret)
-		remove_tree(n->bpffs);
+		remove_ours(n);
 	return ret;
 }
 
@@ -408,9 +426,9 @@ static void vip_key(struct vni_vip_key *k, uint64_t netns, const struct vni_addr
 }
 
 int vni_bpf_vip_add(const struct vni_node *n, uint64_t netns, const struct vni_addr *a,
-		    uint32_t aid, char *err)
+		    uint32_t aid, uint64_t cgid, char *err)
 {
-	struct vni_vip_owner owner = { .aid = aid };
+	struct vni_vip_owner owner = { .aid = aid, .cgid = cgid };
 	struct vni_vip_key k;
 	int fd, ret = 0;
 

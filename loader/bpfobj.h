@@ -32,12 +32,13 @@ int vni_bpf_set_instance(const struct vni_node *n, uint64_t cgid, const struct v
 void vni_bpf_clear_instance(const struct vni_node *n, uint64_t cgid);
 
 int vni_bpf_vip_add(const struct vni_node *n, uint64_t netns, const struct vni_addr *a,
-		    uint32_t aid, char *err);
+		    uint32_t aid, uint64_t cgid, char *err);
 void vni_bpf_vip_del(const struct vni_node *n, uint64_t netns, const struct vni_addr *a);
 
 int vni_bpf_stats(const struct vni_node *n, uint64_t cgid, struct vni_stats *out, char *err);
 
-/* Unpins everything under the bpffs dir; attached links go with their pins. */
+/* Unpins what vni pinned under the bpffs dir (its four subdirs, then the dir
+ * if empty); attached links go with their pins. */
 int vni_bpf_down(const struct vni_node *n, char *err);
 
 #endif

@@ -40,17 +40,16 @@ int cg_mount_point(char *out, size_t n, char *err)
 
 int cg_id(const char *path, uint64_t *id, char *err)
 {
-	struct {
-		struct file_handle fh;
-		uint64_t id;
-	} h = { .fh.handle_bytes = sizeof(uint64_t) };
+	_Alignas(struct file_handle) char buf[sizeof(struct file_handle) + sizeof(uint64_t)];
+	struct file_handle *fh = (struct file_handle *)buf;
 	int mount_id;
 
 	/* cgroupfs file handles carry the 64-bit cgroup id (kernfs node id). */
-	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0) < 0)
+	fh->handle_bytes = sizeof(uint64_t);
+	if (name_to_handle_at(AT_FDCWD, path, fh, &mount_id, 0) < 0)
 		return vni_err(err, -errno, "cannot get the cgroup id of %s: %s", path,
 			       strerror(errno));
-	memcpy(id, h.fh.f_handle, sizeof(*id));
+	memcpy(id, fh->f_handle, sizeof(*id));
 	return 0;
 }
 

@@ -16,11 +16,14 @@
 #include "hostsfile.h"
 #include "instance.h"
 #include "nladdr.h"
+#include "sockdiag.h"
 #include "util.h"
 
 #ifndef SO_NETNS_COOKIE
 #define SO_NETNS_COOKIE 71
 #endif
+
+#define META_CREATED_ROOT "created_cgroup_root"
 
 int vni_netns_cookie(uint64_t *cookie, char *err)
 {
@@ -69,6 +72,11 @@ static int resolve_cgroup(const struct vni_node *n, const char *name, struct vni
 		return vni_err(err, -ENOENT, "cgroup %s does not exist", name);
 	if (strcmp(real, name)) /* a symlink somewhere */
 		goto invalid;
+	/* sockets its processes already hold would keep the node's rules */
+	if (cg_for_each_pid(real, NULL, NULL) > 0)
+		return vni_err(err, -EBUSY,
+			       "cgroup %s already has processes; start them with 'vnictl run' or move them in with --pid",
+			       name);
 	r->owns_cgroup = false;
 	return vni_path(r->cgroup, sizeof(r->cgroup), "%s", real);
 invalid:
@@ -191,7 +199,7 @@ static int fill_record(const struct vni_node *n, struct vni_state *st,
 	}
 	if (vni_path(r->dev, sizeof(r->dev), "%s", req->dev ? req->dev : "lo") ||
 	    !if_nametoindex(r->dev))
-		return vni_err(err, -ENODEV, "unknown device '%s'", req->dev);
+		return vni_err(err, -ENODEV, "unknown device '%s'", req->dev ? req->dev : "lo");
 	ret = check_pids(req, err);
 	if (ret)
 		return ret;
@@ -231,14 +239,23 @@ static int make_cgroup(const struct vni_node *n, struct vni_record *r, struct at
 static int install_vip(const struct vni_node *n, const struct vni_record *r,
 		       const struct vni_addr *a, int ifindex, bool *owner, bool *addr, char *err)
 {
+	char buf[INET6_ADDRSTRLEN];
 	int ret;
 
 	if (!a->family)
 		return 0;
-	ret = vni_bpf_vip_add(n, r->netns_cookie, a, r->aid, err);
+	/* owner first: from now on the guard keeps everyone else off the VIP */
+	ret = vni_bpf_vip_add(n, r->netns_cookie, a, r->aid, r->cgroup_id, err);
 	if (ret)
 		return ret;
 	*owner = true;
+	/* a socket bound to it before (IP_FREEBIND) would keep it */
+	ret = sd_addr_in_use(a->family, a->a, err);
+	if (ret > 0)
+		ret = vni_err(err, -EADDRINUSE, "VIP %s is in use by a socket on this node",
+			      vni_addr_str(a, buf, sizeof(buf)));
+	if (ret)
+		return ret;
 	ret = nl_addr_add(ifindex, a->family, a->a, err, VNI_ERRLEN);
 	if (ret)
 		return ret;
@@ -347,7 +364,7 @@ int vni_attach(const struct vni_node *n, const struct vni_attach_req *req,
 	if (!ret)
 		ret = vni_bpf_link_instance(n, r.cgroup, r.cgroup_id, err);
 	if (!ret) {
-		struct vni_inst rec = { .aid = r.aid, .flags = r.flags };
+		struct vni_inst rec = { .aid = r.aid, .flags = r.flags, .cgid = r.cgroup_id };
 
 		u.linked = true;
 		memcpy(rec.vip4, r.vip4.a, sizeof(rec.vip4));
@@ -369,6 +386,8 @@ int vni_attach(const struct vni_node *n, const struct vni_attach_req *req,
 		vni_state_delete(st, r.name, NULL);
 		publish_hosts(n, st, NULL);
 	}
+	if (!ret && u.root_made)
+		vni_state_meta_set(st, META_CREATED_ROOT, n->cgroup_root, NULL);
 	if (ret)
 		undo_attach(n, &r, &u, ifindex);
 	else if (out)
@@ -393,31 +412,45 @@ static void remove_vip(const struct vni_node *n, const struct vni_record *r,
 static int detach_record(const struct vni_node *n, struct vni_state *st,
 			 const struct vni_record *r, bool force, char *err)
 {
+	bool here, exists = access(r->cgroup, F_OK) == 0;
 	uint64_t cookie;
 	int ret, procs;
 
 	ret = vni_netns_cookie(&cookie, err);
 	if (ret)
 		return ret;
-	if (cookie != r->netns_cookie)
+	here = cookie == r->netns_cookie;
+	if (!here && !force)
 		return vni_err(err, -EXDEV,
-			       "instance %s was attached in another network namespace; detach it there",
+			       "instance %s was attached in another network namespace; detach it there (or --force if that namespace is gone)",
 			       r->name);
-	procs = access(r->cgroup, F_OK) ? 0 : cg_for_each_pid(r->cgroup, NULL, NULL);
+	procs = exists ? cg_for_each_pid(r->cgroup, NULL, NULL) : 0;
 	if (procs > 0 && !force)
 		return vni_err(err, -EBUSY,
 			       "instance %s still has %d process(es); stop them or use --force",
 			       r->name, procs);
 	if (procs > 0 && (ret = cg_kill_all(r->cgroup, err)))
 		return ret;
-	remove_vip(n, r, &r->vip4);
-	remove_vip(n, r, &r->vip6);
+	/* the cgroup goes first: if a process joined meanwhile, this fails and
+	 * nothing has changed; once it is gone no socket can be made in it */
+	if (r->owns_cgroup && exists && (ret = cg_remove(r->cgroup, err)))
+		return ret;
+	if (here) {
+		remove_vip(n, r, &r->vip4);
+		remove_vip(n, r, &r->vip6);
+	} else {
+		vni_bpf_vip_del(n, r->netns_cookie, &r->vip4);
+		vni_bpf_vip_del(n, r->netns_cookie, &r->vip6);
+	}
 	vni_bpf_clear_instance(n, r->cgroup_id);
 	vni_bpf_unlink_instance(n, r->cgroup_id);
-	if (r->owns_cgroup && access(r->cgroup, F_OK) == 0 && (ret = cg_remove(r->cgroup, err)))
-		return ret;
 	ret = vni_state_delete(st, r->name, err);
-	return ret ? ret : publish_hosts(n, st, err);
+	if (ret)
+		return ret;
+	/* the instance is gone; a stale hosts file is rewritten on the next change */
+	if (publish_hosts(n, st, err))
+		fprintf(stderr, "vnictl: warning: %s\n", err);
+	return 0;
 }
 
 int vni_detach(const struct vni_node *n, const char *name, bool force, char *err)
@@ -466,6 +499,16 @@ static int down_one(const struct vni_record *r, void *arg)
 	return detach_record(c->n, c->st, r, c->force, c->err);
 }
 
+/* The VNI root cgroup goes only if vnictl made it (and it is empty). */
+static void remove_created_root(const struct vni_node *n, struct vni_state *st)
+{
+	char made[PATH_MAX];
+
+	if (vni_state_meta_get(st, META_CREATED_ROOT, made, sizeof(made), NULL) == 1 &&
+	    !strcmp(made, n->cgroup_root) && (rmdir(n->cgroup_root) == 0 || errno == ENOENT))
+		vni_state_meta_set(st, META_CREATED_ROOT, NULL, NULL);
+}
+
 int vni_down(const struct vni_node *n, bool force, char *err)
 {
 	struct down_ctx c = { n, NULL, force, err };
@@ -481,7 +524,19 @@ int vni_down(const struct vni_node *n, bool force, char *err)
 	if (!ret)
 		ret = vni_bpf_down(n, err);
 	if (!ret)
-		rmdir(n->cgroup_root); /* only when empty */
+		remove_created_root(n, c.st);
 	vni_state_close(c.st);
+	return ret;
+}
+
+int vni_init(const struct vni_node *n, char *err)
+{
+	struct vni_state *st;
+	int ret = vni_state_open(n->state_dir, true, &st, err);
+
+	if (ret)
+		return ret;
+	ret = vni_bpf_init(n, err);
+	vni_state_close(st);
 	return ret;
 }

@@ -22,9 +22,13 @@ struct vni_attach_req {
 	int npids;
 };
 
+/* vni_bpf_init under the node lock. */
+int vni_init(const struct vni_node *n, char *err);
+
 int vni_attach(const struct vni_node *n, const struct vni_attach_req *req,
 	       struct vni_record *out, char *err);
-/* force: kill the instance's processes first instead of refusing. */
+/* force: kill the instance's processes first instead of refusing; also drop
+ * an instance whose network namespace is gone (its addresses went with it). */
 int vni_detach(const struct vni_node *n, const char *name, bool force, char *err);
 /* Detaches every instance and unpins everything. */
 int vni_down(const struct vni_node *n, bool force, char *err);

@@ -191,13 +191,22 @@ static int addr_change(uint16_t type, int ifindex, int family,
 		      (add ? NLM_F_CREATE | NLM_F_EXCL : 0), family, ifindex);
 	ifa = mnl_nlmsg_get_payload(nlh);
 	ifa->ifa_prefixlen = (uint8_t)(alen * 8);
-	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	/*
+	 * A VIP is used by its instance only: the kernel must never pick it as
+	 * the source of someone else's unbound socket. Host scope keeps a v4
+	 * address out of source selection, a zero preferred lifetime
+	 * (deprecated) does the same for v6; both still bind and answer.
+	 */
+	ifa->ifa_scope = family == AF_INET ? RT_SCOPE_HOST : RT_SCOPE_UNIVERSE;
 	mnl_attr_put(nlh, IFA_LOCAL, alen, addr);
 	mnl_attr_put(nlh, IFA_ADDRESS, alen, addr);
 	if (add && family == AF_INET6) {
+		struct ifa_cacheinfo ci = { .ifa_prefered = 0, .ifa_valid = 0xffffffffu };
+
 		/* Skip DAD so the VIP is never tentative and binds at once. */
 		ifa->ifa_flags = IFA_F_NODAD;
 		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
+		mnl_attr_put(nlh, IFA_CACHEINFO, sizeof(ci), &ci);
 	}
 
 	ret = nl_talk(nlh, buf, NULL, NULL);

@@ -30,7 +30,8 @@ static const char schema[] =
 	" hostname TEXT NOT NULL UNIQUE COLLATE NOCASE,"
 	" dev TEXT NOT NULL,"
 	" netns_cookie INTEGER NOT NULL,"
-	" created INTEGER NOT NULL);";
+	" created INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
 #define COLUMNS                                                                    \
 	"name, cgroup, cgroup_id, owns_cgroup, aid, flags, vip4, vip6, hostname, dev," \
@@ -282,6 +283,42 @@ int vni_state_delete(struct vni_state *st, const char *name, char *err)
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : db_err(st, err, "delete");
+}
+
+int vni_state_meta_get(struct vni_state *st, const char *key, char *value, size_t n, char *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return db_err(st, err, "query");
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		col_text(s, 0, value, n);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(st, err, "query");
+	return rc == SQLITE_ROW;
+}
+
+int vni_state_meta_set(struct vni_state *st, const char *key, const char *value, char *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db,
+			       value ? "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)" :
+				       "DELETE FROM meta WHERE key = ?",
+			       -1, &s, NULL) != SQLITE_OK)
+		return db_err(st, err, "update");
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (value)
+		sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : db_err(st, err, "update");
 }
 
 int vni_state_each(struct vni_state *st, int (*fn)(const struct vni_record *r, void *arg),

@@ -49,6 +49,11 @@ int vni_state_next_aid(struct vni_state *st, uint32_t *aid, char *err);
 int vni_state_insert(struct vni_state *st, const struct vni_record *r, char *err);
 int vni_state_delete(struct vni_state *st, const char *name, char *err);
 
+/* Small facts about the node (e.g. which cgroup root vnictl created).
+ * get: 1 found (value copied), 0 not found, <0 error. set with value NULL deletes. */
+int vni_state_meta_get(struct vni_state *st, const char *key, char *value, size_t n, char *err);
+int vni_state_meta_set(struct vni_state *st, const char *key, const char *value, char *err);
+
 /* Calls fn for each record, ordered by name; stops on a non-zero return. */
 int vni_state_each(struct vni_state *st, int (*fn)(const struct vni_record *r, void *arg),
 		   void *arg, char *err);

@@ -12,10 +12,16 @@ int vni_err(char *err, int ret, const char *fmt, ...)
 {
 	va_list ap;
 
+	char *c;
+
 	if (err) {
 		va_start(ap, fmt);
 		vsnprintf(err, VNI_ERRLEN, fmt, ap);
 		va_end(ap);
+		/* one line, whatever the user typed into the names it quotes */
+		for (c = err; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
 	}
 	return ret;
 }

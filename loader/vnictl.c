@@ -54,9 +54,10 @@ static int fail(const char *msg)
 
 static int usage_error(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "vnictl: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (see 'vnictl help')\n");
+	char msg[VNI_ERRLEN];
+
+	vni_err(msg, 0, fmt, arg); /* one line, control characters masked */
+	fprintf(stderr, "vnictl: %s (see 'vnictl help')\n", msg);
 	return EXIT_USAGE;
 }
 
@@ -69,7 +70,9 @@ static int usage_error(const char *fmt, const char *arg)
 
 static int bad_option(char **argv)
 {
-	return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
+	char opt[3] = { '-', (char)optopt, '\0' };
+
+	return usage_error("unknown or incomplete option '%s'", optopt ? opt : argv[optind - 1]);
 }
 
 static int extra_args(int argc, char **argv)
@@ -86,7 +89,7 @@ static int cmd_init(struct vni_node *n, int argc, char **argv)
 		return c == 'h' ? (printf("usage: vnictl init\n"), EXIT_OK) : bad_option(argv);
 	if (extra_args(argc, argv))
 		return EXIT_USAGE;
-	if (vni_bpf_init(n, err))
+	if (vni_init(n, err))
 		return fail(err);
 	printf("vni loaded: programs and maps pinned under %s\n", n->bpffs);
 	printf("packet-socket guard (BPF LSM): %s\n",
@@ -161,6 +164,9 @@ static int cmd_attach(struct vni_node *n, int argc, char **argv)
 		return EXIT_USAGE;
 	if (!req.name)
 		return usage_error("%s", "attach needs --cgroup NAME");
+	if ((req.name[0] != '/' && vni_check_name(req.name, err)) ||
+	    (req.hostname && vni_check_hostname(req.hostname, err)))
+		return usage_error("%s", err);
 	if (!req.vip4.family && !req.vip6.family)
 		return usage_error("%s", "attach needs --vip ADDR");
 	if (vni_attach(n, &req, &r, err))
@@ -400,7 +406,7 @@ static const struct command {
 static int set_path(char *field, size_t n, const char *value, const char *what)
 {
 	if (strlen(value) >= n)
-		return usage_error("%s path too long", what);
+		return usage_error("%s: path too long", what);
 	strcpy(field, value);
 	return 0;
 }
@@ -446,7 +452,11 @@ static int parse_globals(struct vni_node *n, int argc, char **argv)
 				     c == 'b' ? n->bpffs :
 				     c == 's' ? n->state_dir :
 						n->hosts_file,
-				     PATH_MAX, optarg, argv[optind - 2]))
+				     PATH_MAX, optarg,
+				     c == 'c' ? "--cgroup-root" :
+				     c == 'b' ? "--bpffs" :
+				     c == 's' ? "--state-dir" :
+						"--hosts-file"))
 				return -EXIT_USAGE;
 			break;
 		case 'V':
@@ -472,10 +482,8 @@ int main(int argc, char **argv)
 	first = parse_globals(&node, argc, argv);
 	if (first <= 0)
 		return -first;
-	if (first >= argc) {
-		fprintf(stderr, "%s", usage_text);
-		return EXIT_USAGE;
-	}
+	if (first >= argc)
+		return usage_error("%s", "no command given");
 	if (!strcmp(argv[first], "help")) {
 		printf("%s", usage_text);
 		return EXIT_OK;

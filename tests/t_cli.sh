@@ -25,20 +25,24 @@ test_malformed_input_on_a_fresh_node() {
 	refused 2 "invalid AID '0'*" attach --cgroup web --vip 10.10.0.1 --aid 0
 	refused 2 "unknown command 'frobnicate'*" frobnicate
 	refused 2 "unknown or incomplete option '--bogus'*" attach --bogus
-	refused 1 "invalid instance name '../etc'*" attach --cgroup ../etc --vip 10.10.0.1
-	refused 1 "invalid instance name 'a/b'*" attach --cgroup a/b --vip 10.10.0.1
-	refused 1 "invalid instance name '..'*" attach --cgroup .. --vip 10.10.0.1
+	refused 2 "invalid instance name '../etc'*" attach --cgroup ../etc --vip 10.10.0.1
+	refused 2 "invalid instance name 'a/b'*" attach --cgroup a/b --vip 10.10.0.1
+	refused 2 "invalid instance name '..'*" attach --cgroup .. --vip 10.10.0.1
 	refused 1 "invalid cgroup '$CG2/x/..'*" attach --cgroup "$CG2/x/.." --vip 10.10.0.1
 	refused 1 "cgroup $CG2/nonexistent-cg does not exist" attach --cgroup "$CG2/nonexistent-cg" --vip 10.10.0.1
 	refused 1 "invalid cgroup '/nonexistent/cg'*" attach --cgroup /nonexistent/cg --vip 10.10.0.1
 	refused 1 "invalid cgroup '$CG2'*" attach --cgroup "$CG2" --vip 10.10.0.1
 	refused 1 "invalid cgroup '/tmp'*" attach --cgroup /tmp --vip 10.10.0.1
-	refused 1 "invalid hostname 'bad_host'*" attach --cgroup web --vip 10.10.0.1 --hostname bad_host
-	refused 1 "invalid hostname '$(printf 'a%.0s' {1..65})'*" attach --cgroup web --vip 10.10.0.1 --hostname "$(printf 'a%.0s' {1..65})"
+	refused 2 "invalid hostname 'bad_host'*" attach --cgroup web --vip 10.10.0.1 --hostname bad_host
+	refused 2 "invalid hostname '$(printf 'a%.0s' {1..65})'*" attach --cgroup web --vip 10.10.0.1 --hostname "$(printf 'a%.0s' {1..65})"
 	refused 1 "unknown device 'nosuchdev0'" attach --cgroup web --vip 10.10.0.1 --dev nosuchdev0
 	refused 1 "VIP $NODE_IP is already an address of this node (on vn0)" attach --cgroup web --vip $NODE_IP
 	refused 1 "no instance named 'nope'" detach --cgroup nope
 	refused 1 "no instance named 'nope'" show --cgroup nope
+	refused 2 "no command given*"
+	refused 2 "unknown or incomplete option '-x'*" attach -xy
+	refused 2 "invalid instance name 'a?b'*" attach --cgroup "$(printf 'a\nb')" --vip 10.10.0.1
+	refused 2 "--bpffs: path too long*" --bpffs="/$(printf 'a%.0s' {1..5000})" list
 	expect_eq "nothing was created" "no no" \
 		"$([ -e "$VNI_BPFFS" ] && echo yes || echo no) $([ -e "$VNI_CGROUP_ROOT" ] && echo yes || echo no)"
 }
@@ -57,6 +61,14 @@ test_conflicts_with_an_existing_instance() {
 	mkdir "$VNI_CGROUP_ROOT/api"
 	refused 1 "cannot create cgroup $VNI_CGROUP_ROOT/api: it already exists" attach --cgroup api --vip 10.10.0.2
 	rmdir "$VNI_CGROUP_ROOT/api"
+	# an existing cgroup whose processes already hold sockets is refused
+	mkdir "$CG2/vni-busy-$T_ID"
+	start_bg busy in_cgroup "$CG2/vni-busy-$T_ID" sh -c 'echo up; exec sleep 30'
+	expect_eq "busy process up" "up" "$(read_line "$busy")"
+	refused 1 "cgroup $CG2/vni-busy-$T_ID already has processes; *" attach --cgroup "$CG2/vni-busy-$T_ID" --vip 10.10.0.2
+	echo 1 >"$CG2/vni-busy-$T_ID/cgroup.kill"
+	while grep -q 'populated 1' "$CG2/vni-busy-$T_ID/cgroup.events"; do sleep 0.05; done
+	rmdir "$CG2/vni-busy-$T_ID"
 }
 
 test_not_root() {
@@ -93,6 +105,40 @@ test_detach_with_processes() {
 	refused 1 "instance web still has 1 process(es); stop them or use --force" down
 	expect_eq "detach --force" "detached web" "$(vnictl detach --cgroup web --force)"
 	expect_eq "cgroup gone" "no" "$([ -d "$VNI_CGROUP_ROOT/web" ] && echo yes || echo no)"
+}
+
+test_instance_of_a_vanished_namespace() {
+	# attached from a network namespace that is then deleted
+	ip netns add "$T_ID-gone"
+	nsenter --net="/run/netns/$T_ID-gone" sh -c 'ip link set lo up && exec "$0" attach --cgroup ghost --vip 10.10.0.9' "$VNICTL" >/dev/null ||
+		fail "attach in the other namespace"
+	ip netns del "$T_ID-gone"
+	refused 1 "instance ghost was attached in another network namespace; detach it there (or --force if that namespace is gone)" detach --cgroup ghost
+	expect_eq "detach --force" "detached ghost" "$(vnictl detach --cgroup ghost --force)"
+	expect_eq "down" 0 "$(vnictl down >/dev/null; echo $?)"
+}
+
+test_down_leaves_what_it_did_not_make() {
+	mkdir -p "$VNI_CGROUP_ROOT" "$VNI_BPFFS/someone-else"
+	vnictl attach --cgroup web --vip 10.10.0.1 >/dev/null || fail "attach"
+	vnictl down >/dev/null || fail "down"
+	expect_eq "a cgroup root made by someone else stays" yes "$([ -d "$VNI_CGROUP_ROOT" ] && echo yes)"
+	expect_eq "other pins in the bpffs dir stay" "someone-else" "$(ls "$VNI_BPFFS")"
+	rmdir "$VNI_CGROUP_ROOT"
+	vnictl attach --cgroup web --vip 10.10.0.1 >/dev/null || fail "attach"
+	vnictl down >/dev/null || fail "down"
+	expect_eq "a cgroup root vnictl made goes" no "$([ -d "$VNI_CGROUP_ROOT" ] && echo yes || echo no)"
+}
+
+test_concurrent_init_and_attach() {
+	local i
+	for i in 1 2 3 4 5 6; do
+		vnictl init >/dev/null &
+		vnictl attach --cgroup "w$i" --vip "10.10.0.$i" >/dev/null &
+		vnictl init >/dev/null &
+		wait
+		expect_eq "round $i: attach enforced" "BOUND 10.10.0.$i:80" "$(probe_inst "w$i" bind 0.0.0.0 80)"
+	done
 }
 
 test_list_and_show() {

@@ -83,3 +83,57 @@ test_detach_lifts_enforcement() {
 	expect_eq "bpffs dir removed" "no" "$([ -e "$VNI_BPFFS" ] && echo yes || echo no)"
 	expect_eq "guard gone from the root cgroup" "" "$(bpftool cgroup show "$CG2" | grep vni_guard || true)"
 }
+
+test_stale_socket_cannot_use_a_later_vip() {
+	local app srv
+	vnictl attach --cgroup a --vip 10.10.0.1 >/dev/null || fail "attach a"
+	mkfifo "$T_DIR/go"
+	# a UDP socket made and bound in instance a; its process then leaves a
+	start_bg app in_inst a python3 -u -c '
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.10.0.1", 0))
+print("bound", flush=True)
+open(sys.argv[1]).read()
+# struct in_pktinfo: ifindex 0, spec_dst 10.10.0.2 (IP_PKTINFO is 8)
+pktinfo = struct.pack("I4s4s", 0, socket.inet_aton("10.10.0.2"), bytes(4))
+try:
+    s.sendmsg([b"x"], [(socket.IPPROTO_IP, 8, pktinfo)], 0, ("192.0.2.2", 9300))
+    print("sent", flush=True)
+except OSError as e:
+    print("errno", e.errno, flush=True)' "$T_DIR/go"
+	expect_eq "socket bound" "bound" "$(read_line "$app")"
+	for p in $(cat "$VNI_CGROUP_ROOT/a/cgroup.procs"); do echo "$p" >"$CG2/cgroup.procs"; done
+	vnictl detach --cgroup a >/dev/null || fail "detach a"
+	vnictl attach --cgroup b --vip 10.10.0.2 --aid 1 >/dev/null || fail "attach b with the same AID"
+	echo go >"$T_DIR/go"
+	expect_eq "old socket sending from b's VIP" "errno 1" "$(read_line "$app")"
+}
+
+test_vip_squatted_before_attach_is_refused() {
+	local sq
+	start_bg sq on_node python3 -u -c '
+import socket, time
+s = socket.socket()
+s.setsockopt(socket.SOL_IP, 15, 1)  # IP_FREEBIND
+s.bind(("10.10.0.1", 8080)); s.listen()
+print("squatting", flush=True); time.sleep(30)'
+	expect_eq "squatter" "squatting" "$(read_line "$sq")"
+	expect_eq "attach refused" "vnictl: VIP 10.10.0.1 is in use by a socket on this node" \
+		"$(vnictl attach --cgroup web --vip 10.10.0.1 2>&1)"
+	expect_eq "nothing left" "[]" "$(vnictl list --json | tr -d ' \n')"
+	expect_eq "no address" "" "$(on_node ip -o addr show to 10.10.0.1)"
+}
+
+test_outsiders_never_get_a_vip_as_source() {
+	vnictl attach --cgroup web --vip 10.10.0.1 --vip 2001:db8:10::1 >/dev/null || fail "attach"
+	# an extra link with no address of its own: source selection must not
+	# fall back to a VIP for sockets that did not ask for one
+	on_node sh -c 'ip link add vd0 type veth peer name vd1 && ip link set vd0 up && ip link set vd1 up &&
+		ip route add 198.51.100.0/24 dev vd0 && ip -6 route add 2001:db8:99::/64 dev vd0' || fail "extra link"
+	expect_eq "v4 source" "192.0.2.1" "$(on_node python3 -c '
+import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.connect(("198.51.100.1", 9)); print(s.getsockname()[0])')"
+	expect_eq "v6 source" "fd00::1" "$(on_node python3 -c '
+import socket; s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.connect(("2001:db8:99::1", 9)); print(s.getsockname()[0])')"
+	expect_match "instance traffic still leaves from the VIP" "LOCAL 10.10.0.1:*" "$(probe_inst web connect -u 198.51.100.1 9 | head -n 1)"
+}

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Is an address already used by a socket (e.g. bound with IP_FREEBIND before
+ * it became a VIP)? Asked of the kernel over NETLINK_SOCK_DIAG. */
+#ifndef VNI_SOCKDIAG_H
+#define VNI_SOCKDIAG_H
+
+#include <stddef.h>
+
+/* 1 when a TCP or UDP socket of the current network namespace has addr (4 or
+ * 16 bytes) as its local address (v4 also as ::ffff:a.b.c.d), 0 when none,
+ * <0 on error with a message in err. */
+int sd_addr_in_use(int family, const void *addr, char *err);
+
+#endif
