@@ -120,7 +120,7 @@ snapshot() {
 	{
 		find "$VNI_CGROUP_ROOT" -type d 2>/dev/null | sort
 		find "$VNI_BPFFS" 2>/dev/null | sort
-		on_node ip -o addr show
+		on_node ip -o addr show | grep -v "scope link" # link-local addresses come and go on their own
 		vnictl list --json
 	} 2>&1
 }
