@@ -158,12 +158,21 @@ static _Noreturn void run_init(const struct vni_launch *l, const struct passwd *
 	pid_t app;
 	int status;
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* no PR_SET_PDEATHSIG: an instance outlives its launcher (a restored
+	 * instance has none); stop it with 'vnictl detach --force' */
 	prctl(PR_SET_NAME, "vni-init");
+	/* A session of its own, so the whole session lives inside the PID
+	 * namespace (CRIU requires it). On a terminal we stay in the caller's
+	 * session, which owns the terminal: such an instance is interactive. */
+	if (!fg_terminal)
+		setsid();
 	if (sethostname(l->hostname, strlen(l->hostname)))
 		child_fail(errfd, "cannot set the hostname", errno);
 	/* a fresh /proc for the new PID namespace, not propagated to the node */
+	/* submounts follow the node's (slaves: CRIU maps them back as external
+	 * mounts on restore); the root mount itself is private */
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) ||
+	    mount(NULL, "/", NULL, MS_PRIVATE, NULL) ||
 	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
 		child_fail(errfd, "cannot mount /proc", errno);
 	take_signals(&set, &old);
@@ -225,6 +234,7 @@ int vni_launch(const struct vni_launch *l, char *err)
 	take_signals(&set, &old);
 	init = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 	if (init == 0) {
+		close(cg_fd); /* nothing of vnictl's may stay open in the instance (CRIU) */
 		close(pipefd[0]);
 		restore_signals(&set, &old);
 		run_init(l, pw, pipefd[1]);
