@@ -12,11 +12,12 @@ BPFTOOL ?= bpftool
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iloader -I$(BUILD)
 BPF_CFLAGS := -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Iinclude -Ibpf -Wall -Werror
-LDLIBS := -lbpf -lelf -lz -lmnl -lsqlite3 -ljson-c -lcap
+LDLIBS := -lbpf -lelf -lz -lmnl -lsqlite3 -ljson-c -lcap -lnftables
 
 BPF_OBJS := $(BUILD)/vni.bpf.o $(BUILD)/vni_lsm.bpf.o
 SKELS := $(BUILD)/vni.skel.h $(BUILD)/vni_lsm.skel.h
-LIB_SRCS := loader/bpfobj.c loader/cgroup.c loader/hostsfile.c loader/instance.c \
+LIB_SRCS := loader/announce.c loader/bpfobj.c loader/cgroup.c loader/checkpoint.c \
+	loader/ckptmeta.c loader/hostsfile.c loader/instance.c \
 	loader/launch.c loader/nladdr.c loader/sockdiag.c \
 	loader/node.c loader/output.c loader/state.c loader/util.c loader/validate.c
 LIB_OBJS := $(LIB_SRCS:loader/%.c=$(BUILD)/%.o)

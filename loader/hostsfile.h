@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* hosts(5) files: the reader shared by the NSS module and the tests, and the
- * writer vnictl uses to publish virtual hostnames. */
+/* hosts(5) files: the reader of the NSS module (vnictl writes them with
+ * vni_replace_file). */
 #ifndef VNI_HOSTSFILE_H
 #define VNI_HOSTSFILE_H
 
@@ -17,9 +17,5 @@ struct hosts_entry {
 /* Calls fn for every well-formed line (bad lines are skipped); stops when fn
  * returns non-zero and returns that value, else 0. */
 int hosts_each(FILE *f, int (*fn)(const struct hosts_entry *e, void *arg), void *arg);
-
-/* Replaces path atomically (temporary file in the same directory, then
- * rename) with the given text, creating the directory if needed. */
-int hosts_replace(const char *path, const char *text, char *err);
 
 #endif

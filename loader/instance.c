@@ -269,7 +269,7 @@ static int hosts_line(const struct vni_record *r, void *arg)
 	const struct vni_addr *a[2] = { &r->vip4, &r->vip6 };
 	int i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 2 && !r->checkpointed; i++) {
 		if (!a[i]->family)
 			continue;
 		if (asprintf(&next, "%s%s %s\n", *text, vni_addr_str(a[i], buf, sizeof(buf)),
@@ -282,7 +282,7 @@ static int hosts_line(const struct vni_record *r, void *arg)
 }
 
 /* The hosts file is derived from the state: rewritten whole on every change. */
-static int publish_hosts(const struct vni_node *n, struct vni_state *st, char *err)
+int vni_publish_hosts(const struct vni_node *n, struct vni_state *st, char *err)
 {
 	char *text = strdup("# virtual hostnames of vni instances; written by vnictl\n");
 	int ret;
@@ -293,7 +293,7 @@ static int publish_hosts(const struct vni_node *n, struct vni_state *st, char *e
 	if (ret == -ENOMEM)
 		vni_err(err, ret, "out of memory");
 	if (!ret)
-		ret = hosts_replace(n->hosts_file, text, err);
+		ret = vni_replace_file(n->hosts_file, text, err);
 	free(text);
 	return ret;
 }
@@ -344,14 +344,24 @@ static int move_pids(const struct vni_node *n, const struct vni_attach_req *req,
 int vni_attach(const struct vni_node *n, const struct vni_attach_req *req,
 	       struct vni_record *out, char *err)
 {
-	struct attach_undo u = {};
 	struct vni_state *st;
-	struct vni_record r;
-	int ret, ifindex = 0;
+	int ret;
 
 	ret = vni_state_open(n->state_dir, true, &st, err);
 	if (ret)
 		return ret;
+	ret = vni_attach_locked(n, st, req, out, err);
+	vni_state_close(st);
+	return ret;
+}
+
+int vni_attach_locked(const struct vni_node *n, struct vni_state *st,
+		      const struct vni_attach_req *req, struct vni_record *out, char *err)
+{
+	struct attach_undo u = {};
+	struct vni_record r;
+	int ret, ifindex = 0;
+
 	ret = fill_record(n, st, req, &r, err);
 	if (!ret)
 		ret = vni_bpf_init(n, err);
@@ -379,12 +389,12 @@ int vni_attach(const struct vni_node *n, const struct vni_attach_req *req,
 		ret = install_vip(n, &r, &r.vip6, ifindex, &u.owner6, &u.addr6, err);
 	if (!ret)
 		ret = vni_state_insert(st, &r, err);
-	if (!ret && (ret = publish_hosts(n, st, err)))
+	if (!ret && (ret = vni_publish_hosts(n, st, err)))
 		vni_state_delete(st, r.name, NULL);
 	/* last: processes moved in are the only step not undone by undo_attach */
 	if (!ret && (ret = move_pids(n, req, &r, err))) {
 		vni_state_delete(st, r.name, NULL);
-		publish_hosts(n, st, NULL);
+		vni_publish_hosts(n, st, NULL);
 	}
 	if (!ret && u.root_made)
 		vni_state_meta_set(st, META_CREATED_ROOT, n->cgroup_root, NULL);
@@ -393,7 +403,6 @@ int vni_attach(const struct vni_node *n, const struct vni_attach_req *req,
 	else if (out)
 		*out = r;
 out:
-	vni_state_close(st);
 	return ret;
 }
 
@@ -409,7 +418,7 @@ static void remove_vip(const struct vni_node *n, const struct vni_record *r,
 	vni_bpf_vip_del(n, r->netns_cookie, a);
 }
 
-static int detach_record(const struct vni_node *n, struct vni_state *st,
+int vni_detach_locked(const struct vni_node *n, struct vni_state *st,
 			 const struct vni_record *r, bool force, char *err)
 {
 	bool here, exists = access(r->cgroup, F_OK) == 0;
@@ -448,7 +457,7 @@ static int detach_record(const struct vni_node *n, struct vni_state *st,
 	if (ret)
 		return ret;
 	/* the instance is gone; a stale hosts file is rewritten on the next change */
-	if (publish_hosts(n, st, err))
+	if (vni_publish_hosts(n, st, err))
 		fprintf(stderr, "vnictl: warning: %s\n", err);
 	return 0;
 }
@@ -468,7 +477,7 @@ int vni_detach(const struct vni_node *n, const char *name, bool force, char *err
 	if (ret == 0)
 		ret = vni_err(err, -ENOENT, "no instance named '%s'", name);
 	if (ret == 1)
-		ret = detach_record(n, st, &r, force, err);
+		ret = vni_detach_locked(n, st, &r, force, err);
 	vni_state_close(st);
 	return ret;
 }
@@ -496,7 +505,7 @@ static int down_one(const struct vni_record *r, void *arg)
 {
 	struct down_ctx *c = arg;
 
-	return detach_record(c->n, c->st, r, c->force, c->err);
+	return vni_detach_locked(c->n, c->st, r, c->force, c->err);
 }
 
 /* The VNI root cgroup goes only if vnictl made it (and it is empty). */

@@ -33,6 +33,14 @@ int vni_detach(const struct vni_node *n, const char *name, bool force, char *err
 /* Detaches every instance and unpins everything. */
 int vni_down(const struct vni_node *n, bool force, char *err);
 
+/* The same, for callers that hold the node lock already (checkpoint.c). */
+int vni_attach_locked(const struct vni_node *n, struct vni_state *st,
+		      const struct vni_attach_req *req, struct vni_record *out, char *err);
+int vni_detach_locked(const struct vni_node *n, struct vni_state *st,
+		      const struct vni_record *r, bool force, char *err);
+/* Rewrites the hosts file from the state (running instances only). */
+int vni_publish_hosts(const struct vni_node *n, struct vni_state *st, char *err);
+
 /* The current network namespace's cookie (SO_NETNS_COOKIE). */
 int vni_netns_cookie(uint64_t *cookie, char *err);
 

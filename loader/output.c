@@ -56,6 +56,8 @@ json_object *vni_record_json(const struct vni_record *r, const struct vni_stats 
 	json_object_object_add(o, "allow_raw",
 			       json_object_new_boolean(!!(r->flags & VNI_F_ALLOW_RAW)));
 	json_object_object_add(o, "created", json_object_new_int64(r->created));
+	json_object_object_add(o, "status",
+			       json_object_new_string(r->checkpointed ? "checkpointed" : "running"));
 	collect_pids(r, &l);
 	for (i = 0; i < l.n; i++)
 		json_object_array_add(pids, json_object_new_int(l.pids[i]));
@@ -73,8 +75,8 @@ json_object *vni_record_json(const struct vni_record *r, const struct vni_stats 
 
 void vni_print_list_header(FILE *f)
 {
-	fprintf(f, "%-16s %-6s %-15s %-25s %-24s %-10s %s\n", "NAME", "AID", "VIP4", "VIP6",
-		"HOSTNAME", "CGROUP-ID", "PIDS");
+	fprintf(f, "%-16s %-6s %-15s %-25s %-24s %-10s %-5s %s\n", "NAME", "AID", "VIP4", "VIP6",
+		"HOSTNAME", "CGROUP-ID", "PIDS", "STATUS");
 }
 
 void vni_print_list_row(FILE *f, const struct vni_record *r)
@@ -83,9 +85,10 @@ void vni_print_list_row(FILE *f, const struct vni_record *r)
 	static struct pid_list l;
 
 	collect_pids(r, &l);
-	fprintf(f, "%-16s %-6u %-15s %-25s %-24s %-10llu %d\n", r->name, r->aid,
+	fprintf(f, "%-16s %-6u %-15s %-25s %-24s %-10llu %-5d %s\n", r->name, r->aid,
 		vni_addr_str(&r->vip4, v4, sizeof(v4)), vni_addr_str(&r->vip6, v6, sizeof(v6)),
-		r->hostname, (unsigned long long)r->cgroup_id, l.n);
+		r->hostname, (unsigned long long)r->cgroup_id, l.n,
+		r->checkpointed ? "checkpointed" : "running");
 }
 
 void vni_print_show(FILE *f, const struct vni_record *r, const struct vni_stats *stats)
@@ -102,6 +105,7 @@ void vni_print_show(FILE *f, const struct vni_record *r, const struct vni_stats 
 	fprintf(f, "cgroup:     %s (id %llu)\n", r->cgroup, (unsigned long long)r->cgroup_id);
 	fprintf(f, "dev:        %s\n", r->dev);
 	fprintf(f, "allow-raw:  %s\n", r->flags & VNI_F_ALLOW_RAW ? "yes" : "no");
+	fprintf(f, "status:     %s\n", r->checkpointed ? "checkpointed" : "running");
 	collect_pids(r, &l);
 	fprintf(f, "pids:      ");
 	for (i = 0; i < l.n; i++)

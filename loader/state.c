@@ -30,12 +30,13 @@ static const char schema[] =
 	" hostname TEXT NOT NULL UNIQUE COLLATE NOCASE,"
 	" dev TEXT NOT NULL,"
 	" netns_cookie INTEGER NOT NULL,"
-	" created INTEGER NOT NULL);"
+	" created INTEGER NOT NULL,"
+	" checkpointed INTEGER NOT NULL DEFAULT 0);"
 	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
 #define COLUMNS                                                                    \
 	"name, cgroup, cgroup_id, owns_cgroup, aid, flags, vip4, vip6, hostname, dev," \
-	" netns_cookie, created"
+	" netns_cookie, created, checkpointed"
 
 static int db_err(struct vni_state *st, char *err, const char *what)
 {
@@ -155,6 +156,7 @@ static void read_row(sqlite3_stmt *s, struct vni_record *r)
 	col_text(s, 9, r->dev, sizeof(r->dev));
 	r->netns_cookie = (uint64_t)sqlite3_column_int64(s, 10);
 	r->created = sqlite3_column_int64(s, 11);
+	r->checkpointed = sqlite3_column_int(s, 12);
 }
 
 int vni_state_get(struct vni_state *st, const char *name, struct vni_record *r, char *err)
@@ -207,6 +209,21 @@ int vni_state_conflict(struct vni_state *st, const struct vni_record *r, char *e
 	return ret;
 }
 
+int vni_state_set_checkpointed(struct vni_state *st, const char *name, bool on, char *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "UPDATE instances SET checkpointed = ? WHERE name = ?", -1,
+			       &s, NULL) != SQLITE_OK)
+		return db_err(st, err, "update");
+	sqlite3_bind_int(s, 1, on);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : db_err(st, err, "update");
+}
+
 int vni_state_hostname_taken(struct vni_state *st, const char *hostname, char *err)
 {
 	sqlite3_stmt *s;
@@ -251,7 +268,7 @@ int vni_state_insert(struct vni_state *st, const struct vni_record *r, char *err
 
 	if (sqlite3_prepare_v2(st->db,
 			       "INSERT INTO instances (" COLUMNS
-			       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			       -1, &s, NULL) != SQLITE_OK)
 		return db_err(st, err, "insert");
 	sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
@@ -266,6 +283,7 @@ int vni_state_insert(struct vni_state *st, const struct vni_record *r, char *err
 	sqlite3_bind_text(s, 10, r->dev, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 11, (sqlite3_int64)r->netns_cookie);
 	sqlite3_bind_int64(s, 12, r->created);
+	sqlite3_bind_int(s, 13, r->checkpointed);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : db_err(st, err, "insert");

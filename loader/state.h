@@ -24,6 +24,7 @@ struct vni_record {
 	char dev[IF_NAMESIZE];
 	uint64_t netns_cookie;
 	int64_t created; /* unix time */
+	bool checkpointed; /* dumped and gone from the kernel; name, AID, VIPs still reserved */
 };
 
 struct vni_state;
@@ -48,6 +49,7 @@ int vni_state_next_aid(struct vni_state *st, uint32_t *aid, char *err);
 
 int vni_state_insert(struct vni_state *st, const struct vni_record *r, char *err);
 int vni_state_delete(struct vni_state *st, const char *name, char *err);
+int vni_state_set_checkpointed(struct vni_state *st, const char *name, bool on, char *err);
 
 /* Small facts about the node (e.g. which cgroup root vnictl created).
  * get: 1 found (value copied), 0 not found, <0 error. set with value NULL deletes. */

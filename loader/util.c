@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -66,4 +69,53 @@ int vni_path(char *buf, size_t n, const char *fmt, ...)
 	len = vsnprintf(buf, n, fmt, ap);
 	va_end(ap);
 	return len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
+}
+
+static int mkdir_parent(const char *path)
+{
+	char dir[PATH_MAX], *p;
+
+	if (vni_path(dir, sizeof(dir), "%s", path))
+		return -ENAMETOOLONG;
+	dirname(dir);
+	for (p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int vni_replace_file(const char *path, const char *text, char *err)
+{
+	char tmp[PATH_MAX];
+	size_t len = strlen(text);
+	int fd, ret;
+
+	ret = mkdir_parent(path);
+	if (!ret)
+		ret = vni_path(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	if (ret)
+		return vni_err(err, ret, "cannot create the directory of %s: %s", path,
+			       strerror(-ret));
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return vni_err(err, -errno, "cannot write %s: %s", tmp, strerror(errno));
+	if (write(fd, text, len) != (ssize_t)len || fsync(fd))
+		ret = errno ? -errno : -EIO;
+	if (close(fd) && !ret)
+		ret = -errno;
+	/* 0644: the hosts file is read by unprivileged processes (NSS) */
+	if (!ret && (fchmodat(AT_FDCWD, tmp, 0644, 0) || rename(tmp, path)))
+		ret = -errno;
+	if (ret) {
+		unlink(tmp);
+		return vni_err(err, ret, "cannot write %s: %s", path, strerror(-ret));
+	}
+	return 0;
 }

@@ -20,4 +20,8 @@ int vni_read_file(const char *path, char *buf, size_t len);
 /* snprintf into a buffer of size n; -ENAMETOOLONG when it did not fit. */
 int vni_path(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Replaces path atomically (temporary file in the same directory, fsync,
+ * rename) with text, mode 0644, creating the directory if needed. */
+int vni_replace_file(const char *path, const char *text, char *err);
+
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bpfobj.h"
+#include "checkpoint.h"
 #include "instance.h"
 #include "launch.h"
 #include "output.h"
@@ -36,6 +37,10 @@ static const char usage_text[] =
 	"                              remove an instance (--force: kill its processes)\n"
 	"  list [--json]               list instances\n"
 	"  show --cgroup NAME [--json] one instance with its counters\n"
+	"  checkpoint --cgroup NAME --dir DIR [--leave-running] [--tcp-established]\n"
+	"                              dump the instance with CRIU (with its identity)\n"
+	"  restore --dir DIR [--cgroup NAME]\n"
+	"                              re-create a checkpointed instance on this node\n"
 	"  down [--force]              detach every instance and unpin everything\n"
 	"  help                        this text\n"
 	"\n"
@@ -359,7 +364,9 @@ static int cmd_show(struct vni_node *n, int argc, char **argv)
 		snprintf(err, sizeof(err), "no instance named '%s'", name);
 		return fail(err);
 	}
-	if (vni_bpf_stats(n, r.cgroup_id, &stats, err))
+	if (r.checkpointed)
+		memset(&stats, 0, sizeof(stats));
+	else if (vni_bpf_stats(n, r.cgroup_id, &stats, err))
 		return fail(err);
 	if (json) {
 		json_object *o = vni_record_json(&r, &stats);
@@ -369,6 +376,75 @@ static int cmd_show(struct vni_node *n, int argc, char **argv)
 	} else {
 		vni_print_show(stdout, &r, &stats);
 	}
+	return EXIT_OK;
+}
+
+static int cmd_checkpoint(struct vni_node *n, int argc, char **argv)
+{
+	struct vni_ckpt_req req = {};
+	char err[VNI_ERRLEN];
+	SUB_OPTIONS({ "cgroup", required_argument, NULL, 'c' },
+		    { "dir", required_argument, NULL, 'd' },
+		    { "leave-running", no_argument, NULL, 'l' },
+		    { "tcp-established", no_argument, NULL, 't' },
+		    { "help", no_argument, NULL, 'h' });
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'c')
+			req.name = optarg;
+		else if (c == 'd')
+			req.dir = optarg;
+		else if (c == 'l')
+			req.leave_running = true;
+		else if (c == 't')
+			req.tcp_established = true;
+		else if (c == 'h')
+			return printf("usage: vnictl checkpoint --cgroup NAME --dir DIR [--leave-running] [--tcp-established]\n"),
+			       EXIT_OK;
+		else
+			return bad_option(argv);
+	}
+	if (extra_args(argc, argv))
+		return EXIT_USAGE;
+	if (!req.name || !req.dir)
+		return usage_error("%s", "checkpoint needs --cgroup NAME and --dir DIR");
+	if (vni_checkpoint(n, &req, err))
+		return fail(err);
+	printf("checkpointed %s into %s%s\n", req.name, req.dir,
+	       req.leave_running ? " (still running)" : "");
+	return EXIT_OK;
+}
+
+static int cmd_restore(struct vni_node *n, int argc, char **argv)
+{
+	const char *dir = NULL, *name = NULL;
+	char err[VNI_ERRLEN], v4[64], v6[64];
+	struct vni_record r;
+	SUB_OPTIONS({ "dir", required_argument, NULL, 'd' },
+		    { "cgroup", required_argument, NULL, 'c' },
+		    { "help", no_argument, NULL, 'h' });
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'd')
+			dir = optarg;
+		else if (c == 'c')
+			name = optarg;
+		else if (c == 'h')
+			return printf("usage: vnictl restore --dir DIR [--cgroup NAME]\n"), EXIT_OK;
+		else
+			return bad_option(argv);
+	}
+	if (extra_args(argc, argv))
+		return EXIT_USAGE;
+	if (!dir)
+		return usage_error("%s", "restore needs --dir DIR");
+	if (name && name[0] != '/' && vni_check_name(name, err))
+		return usage_error("%s", err);
+	if (vni_restore(n, dir, name, &r, err))
+		return fail(err);
+	printf("restored %s: aid %u, vip %s%s%s, hostname %s, cgroup %s\n", r.name, r.aid,
+	       vni_addr_str(&r.vip4, v4, sizeof(v4)), r.vip6.family ? " " : "",
+	       r.vip6.family ? vni_addr_str(&r.vip6, v6, sizeof(v6)) : "", r.hostname, r.cgroup);
 	return EXIT_OK;
 }
 
@@ -399,7 +475,7 @@ static const struct command {
 	int (*fn)(struct vni_node *n, int argc, char **argv);
 } commands[] = {
 	{ "init", cmd_init },	  { "attach", cmd_attach }, { "detach", cmd_detach },
-	{ "run", cmd_run },
+	{ "run", cmd_run },	  { "checkpoint", cmd_checkpoint }, { "restore", cmd_restore },
 	{ "list", cmd_list },	  { "show", cmd_show },	    { "down", cmd_down },
 };
 

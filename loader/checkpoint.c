@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nftables/libnftables.h>
+
+#include "announce.h"
+#include "bpfobj.h"
+#include "cgroup.h"
+#include "checkpoint.h"
+#include "ckptmeta.h"
+#include "instance.h"
+#include "nladdr.h"
+#include "util.h"
+
+/* Options both sides need: the instance's mount namespace is the node's tree
+ * with a private root and a fresh /proc; its other mounts are slaves of the
+ * node's, which CRIU maps back as external mounts. Cgroups are vnictl's. */
+#define CRIU_COMMON "--ext-mount-map", "auto", "--enable-external-sharing", \
+	"--enable-external-masters", "--manage-cgroups=ignore"
+
+static int64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Runs CRIU (output to its -o log in the image dir), optionally from inside
+ * a cgroup; returns its exit status or <0. */
+static int run_criu(char *const argv[], const char *cgroup, char *err)
+{
+	int status, devnull;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return vni_err(err, -errno, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (devnull >= 0) {
+			dup2(devnull, STDIN_FILENO);
+			dup2(devnull, STDOUT_FILENO);
+			dup2(devnull, STDERR_FILENO);
+		}
+		if (cgroup && cg_move_pid(cgroup, getpid(), NULL))
+			_exit(126);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return vni_err(err, -errno, "waitpid: %s", strerror(errno));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		return vni_err(err, -ENOENT, "criu not found (apt-get install criu)");
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* "NSpid: 1234 1" -> 1234 is PID 1 of its own namespace */
+static int innermost_pid(pid_t pid)
+{
+	char path[64], buf[2048], *line, *last;
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	n = vni_read_file(path, buf, sizeof(buf));
+	line = n > 0 ? strstr(buf, "\nNSpid:") : NULL;
+	if (!line)
+		return -1;
+	line[strcspn(line + 1, "\n") + 1] = '\0';
+	last = strrchr(line, '\t');
+	return last ? atoi(last + 1) : -1;
+}
+
+struct tree {
+	pid_t init;
+	int count, outside;
+	char init_ns[64];
+};
+
+static void find_init(pid_t pid, void *arg)
+{
+	struct tree *t = arg;
+	char path[64], comm[32] = "";
+
+	t->count++;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	vni_read_file(path, comm, sizeof(comm));
+	if (!strcmp(comm, "vni-init\n") && innermost_pid(pid) == 1 && !t->init)
+		t->init = pid;
+}
+
+static void count_outside(pid_t pid, void *arg)
+{
+	struct tree *t = arg;
+	char path[64], ns[64] = "";
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
+	if (readlink(path, ns, sizeof(ns) - 1) < 0 || strcmp(ns, t->init_ns))
+		t->outside++;
+}
+
+/* The root of what CRIU dumps: the instance's init, with every process of
+ * the cgroup in its PID namespace. */
+static int instance_root(const struct vni_record *r, pid_t *root, char *err)
+{
+	struct tree t = {};
+	char path[64];
+
+	cg_for_each_pid(r->cgroup, find_init, &t);
+	if (!t.init)
+		return vni_err(err, -ESRCH,
+			       "instance %s has no process tree started by 'vnictl run' to checkpoint",
+			       r->name);
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)t.init);
+	if (readlink(path, t.init_ns, sizeof(t.init_ns) - 1) < 0)
+		return vni_err(err, -errno, "cannot read %s: %s", path, strerror(errno));
+	cg_for_each_pid(r->cgroup, count_outside, &t);
+	if (t.outside)
+		return vni_err(err, -EBUSY,
+			       "instance %s has %d process(es) outside its 'vnictl run' tree (attach --pid?); they cannot be checkpointed",
+			       r->name, t.outside);
+	*root = t.init;
+	return 0;
+}
+
+static int prepare_dir(const char *dir, char *err)
+{
+	struct dirent *e;
+	DIR *d;
+
+	if (mkdir(dir, 0700) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return vni_err(err, -errno, "cannot create %s: %s", dir, strerror(errno));
+	d = opendir(dir);
+	if (!d)
+		return vni_err(err, -errno, "cannot open %s: %s", dir, strerror(errno));
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			closedir(d);
+			return vni_err(err, -EEXIST, "%s is not empty", dir);
+		}
+	closedir(d);
+	return 0;
+}
+
+/* CRIU 3.17 leaves its per-dump nftables lock ("inet CRIU-<pid>") in place
+ * after a successful --tcp-established dump; once the VIP is gone here the
+ * connections belong to the node that restores them. */
+static void drop_criu_lock(pid_t root)
+{
+	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	char cmd[64];
+
+	if (!nft)
+		return;
+	nft_ctx_buffer_output(nft);
+	nft_ctx_buffer_error(nft);
+	snprintf(cmd, sizeof(cmd), "delete table inet CRIU-%d", (int)root);
+	nft_run_cmd_from_buffer(nft, cmd);
+	nft_ctx_free(nft);
+}
+
+/* After a dump that ended the processes: the instance leaves the kernel and
+ * the node, and stays on record as checkpointed. */
+static int release_instance(const struct vni_node *n, struct vni_state *st,
+			    const struct vni_record *r, pid_t root, bool tcp, char *err)
+{
+	const struct vni_addr *vips[2] = { &r->vip4, &r->vip6 };
+	int ifindex = (int)if_nametoindex(r->dev), ret, i;
+
+	ret = cg_kill_all(r->cgroup, err); /* CRIU has killed them; wait until they are gone */
+	for (i = 0; i < 2; i++) {
+		if (!vips[i]->family)
+			continue;
+		if (ifindex)
+			nl_addr_del(ifindex, vips[i]->family, vips[i]->a, NULL, 0);
+		vni_bpf_vip_del(n, r->netns_cookie, vips[i]);
+	}
+	if (tcp)
+		drop_criu_lock(root);
+	vni_bpf_clear_instance(n, r->cgroup_id);
+	vni_bpf_unlink_instance(n, r->cgroup_id);
+	if (!ret && r->owns_cgroup)
+		ret = cg_remove(r->cgroup, err);
+	if (!ret)
+		ret = vni_state_set_checkpointed(st, r->name, true, err);
+	if (!ret)
+		ret = vni_publish_hosts(n, st, err);
+	return ret;
+}
+
+int vni_checkpoint(const struct vni_node *n, const struct vni_ckpt_req *req, char *err)
+{
+	struct vni_ckpt_meta m = {};
+	char pidarg[16], dir[PATH_MAX];
+	struct vni_state *st;
+	struct utsname uts;
+	int ret, status;
+	pid_t root = 0;
+	int64_t start;
+
+	if (!realpath(req->dir, dir) && (errno != ENOENT || vni_path(dir, sizeof(dir), "%s", req->dir)))
+		return vni_err(err, -errno, "invalid directory %s: %s", req->dir, strerror(errno));
+	ret = vni_state_open(n->state_dir, false, &st, NULL);
+	if (ret)
+		return vni_err(err, -ENOENT, "no instance named '%s'", req->name);
+	ret = vni_state_get(st, req->name, &m.rec, err);
+	if (ret == 0 || (ret == 1 && m.rec.checkpointed))
+		ret = vni_err(err, -ENOENT, ret ? "instance %s is checkpointed already" :
+						  "no instance named '%s'", req->name);
+	if (ret == 1)
+		ret = instance_root(&m.rec, &root, err);
+	if (!ret)
+		ret = prepare_dir(dir, err);
+	if (ret)
+		goto out;
+	snprintf(pidarg, sizeof(pidarg), "%d", (int)root);
+	{
+		char *argv[] = { "criu", "dump", "-t", pidarg, "-D", dir, "-o", "dump.log",
+				 CRIU_COMMON,
+				 req->tcp_established ? "--tcp-established" : "--skip-in-flight",
+				 req->leave_running ? "--leave-running" : NULL, NULL };
+
+		start = now_ms();
+		status = run_criu(argv, NULL, err);
+		m.dump_ms = now_ms() - start;
+	}
+	if (status < 0) {
+		ret = status;
+		goto out;
+	}
+	if (status) {
+		ret = vni_err(err, -EIO, "criu dump failed (exit %d); see %s/dump.log", status, dir);
+		goto out;
+	}
+	m.created = (int64_t)time(NULL);
+	m.tcp_established = req->tcp_established;
+	snprintf(m.node, sizeof(m.node), "%s", uname(&uts) ? "?" : uts.nodename);
+	ret = vni_ckpt_meta_write(dir, &m, err);
+	if (!ret && !req->leave_running)
+		ret = release_instance(n, st, &m.rec, root, req->tcp_established, err);
+out:
+	vni_state_close(st);
+	return ret;
+}
+
+static int check_images(const char *dir, char *err)
+{
+	char path[PATH_MAX];
+
+	if (vni_path(path, sizeof(path), "%s/inventory.img", dir) || access(path, R_OK))
+		return vni_err(err, -ENOENT, "%s has no CRIU images (inventory.img missing)", dir);
+	return 0;
+}
+
+/* A checkpointed record of the same instance here is replaced by the restored
+ * one (same-node restore); anything else holding the name is a conflict. */
+static int take_over_record(struct vni_state *st, const struct vni_ckpt_meta *m,
+			    const char *name, struct vni_record *old, bool *had, char *err)
+{
+	int ret = vni_state_get(st, name, old, err);
+
+	*had = false;
+	if (ret <= 0)
+		return ret;
+	if (!old->checkpointed || old->aid != m->rec.aid)
+		return vni_err(err, -EEXIST, "an instance named %s exists", name);
+	*had = true;
+	return vni_state_delete(st, name, err);
+}
+
+int vni_restore(const struct vni_node *n, const char *dir_arg, const char *name,
+		struct vni_record *out, char *err)
+{
+	struct vni_attach_req req = {};
+	struct vni_ckpt_meta m;
+	struct vni_record r, old;
+	char dir[PATH_MAX], warn[VNI_ERRLEN];
+	struct vni_state *st;
+	bool had_old = false;
+	int ret, status;
+
+	if (!realpath(dir_arg, dir))
+		return vni_err(err, -errno, "cannot use %s: %s", dir_arg, strerror(errno));
+	ret = vni_ckpt_meta_read(dir, &m, err);
+	if (!ret)
+		ret = check_images(dir, err);
+	if (ret)
+		return ret;
+	req.name = name ? name : m.rec.name;
+	req.vip4 = m.rec.vip4;
+	req.vip6 = m.rec.vip6;
+	req.hostname = m.rec.hostname;
+	req.aid = m.rec.aid;
+	req.dev = m.rec.dev;
+	req.flags = m.rec.flags & VNI_F_ALLOW_RAW;
+	ret = vni_state_open(n->state_dir, true, &st, err);
+	if (ret)
+		return ret;
+	ret = take_over_record(st, &m, req.name, &old, &had_old, err);
+	/* the VIP is on this node before CRIU binds the sockets back to it */
+	if (!ret)
+		ret = vni_attach_locked(n, st, &req, &r, err);
+	if (ret)
+		goto fail;
+	{
+		char *argv[] = { "criu", "restore", "-D", dir, "-o", "restore.log", "-d",
+				 "--root", "/", CRIU_COMMON,
+				 m.tcp_established ? "--tcp-established" : NULL, NULL };
+
+		status = run_criu(argv, r.cgroup, err);
+	}
+	if (status) {
+		if (status > 0)
+			vni_err(err, -EIO, "criu restore failed (exit %d); see %s/restore.log", status,
+				dir);
+		vni_detach_locked(n, st, &r, true, NULL);
+		ret = status < 0 ? status : -EIO;
+		goto fail;
+	}
+	if (r.vip4.family && vni_announce(r.dev, &r.vip4, warn) < 0)
+		fprintf(stderr, "vnictl: warning: %s\n", warn);
+	if (r.vip6.family && vni_announce(r.dev, &r.vip6, warn) < 0)
+		fprintf(stderr, "vnictl: warning: %s\n", warn);
+	if (out)
+		*out = r;
+	vni_state_close(st);
+	return 0;
+fail:
+	if (had_old)
+		vni_state_insert(st, &old, NULL);
+	vni_state_close(st);
+	return ret;
+}

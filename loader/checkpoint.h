@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Checkpoint and restore of an instance with CRIU (docs/checkpoint.md). */
+#ifndef VNI_CHECKPOINT_H
+#define VNI_CHECKPOINT_H
+
+#include <stdbool.h>
+
+#include "node.h"
+#include "state.h"
+
+struct vni_ckpt_req {
+	const char *name;
+	const char *dir;
+	bool leave_running;
+	bool tcp_established;
+};
+
+/* Dumps the instance's process tree (rooted at the init of 'vnictl run')
+ * with CRIU into dir, with the VNI metadata beside it. Without
+ * leave_running the processes end, the VIP is released, the instance leaves
+ * the kernel and stays on record as checkpointed. */
+int vni_checkpoint(const struct vni_node *n, const struct vni_ckpt_req *req, char *err);
+
+/* Re-creates the instance from dir on this node (new cgroup, map entries,
+ * VIP), restores its processes into it with CRIU and announces the VIPs. On
+ * any failure the node is left as it was. name NULL: the image's. */
+int vni_restore(const struct vni_node *n, const char *dir, const char *name,
+		struct vni_record *out, char *err);
+
+#endif

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The VNI metadata written beside CRIU's images (DIR/vni.json), format
+ * "vni-checkpoint" version 1 (docs/checkpoint.md):
+ *   format, version, name, aid, vip4, vip6 (null when absent), hostname,
+ *   allow_raw, dev, node (nodename it was dumped on), created (unix time),
+ *   tcp_established, dump_ms
+ */
+#ifndef VNI_CKPTMETA_H
+#define VNI_CKPTMETA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "state.h"
+
+#define VNI_CKPT_FORMAT "vni-checkpoint"
+#define VNI_CKPT_VERSION 1
+#define VNI_CKPT_FILE "vni.json"
+
+struct vni_ckpt_meta {
+	struct vni_record rec; /* name, aid, vips, hostname, flags, dev */
+	char node[65];
+	int64_t created;
+	bool tcp_established;
+	int64_t dump_ms;
+};
+
+/* Serialises to a JSON text the caller frees. */
+char *vni_ckpt_meta_format(const struct vni_ckpt_meta *m);
+
+/* Parses and validates a JSON text; every field is checked. */
+int vni_ckpt_meta_parse(const char *text, struct vni_ckpt_meta *m, char *err);
+
+/* DIR/vni.json: read (with its own errors), write atomically. */
+int vni_ckpt_meta_read(const char *dir, struct vni_ckpt_meta *m, char *err);
+int vni_ckpt_meta_write(const char *dir, const struct vni_ckpt_meta *m, char *err);
+
+#endif
