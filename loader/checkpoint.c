@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <nftables/libnftables.h>
 
 #include "announce.h"
 #include "bpfobj.h"
@@ -156,27 +156,76 @@ static int prepare_dir(const char *dir, char *err)
 	return 0;
 }
 
-/* CRIU 3.17 leaves its per-dump nftables lock ("inet CRIU-<pid>") in place
- * after a successful --tcp-established dump; once the VIP is gone here the
- * connections belong to the node that restores them. */
-static void drop_criu_lock(pid_t root)
+/* Runs argv with stdout into buf (NUL-terminated); returns the exit status. */
+static int capture(char *const argv[], char *buf, size_t n)
 {
-	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
-	char cmd[64];
+	int pipefd[2], status, devnull;
+	size_t used = 0;
+	ssize_t r;
+	pid_t pid;
 
-	if (!nft)
-		return;
-	nft_ctx_buffer_output(nft);
-	nft_ctx_buffer_error(nft);
-	snprintf(cmd, sizeof(cmd), "delete table inet CRIU-%d", (int)root);
-	nft_run_cmd_from_buffer(nft, cmd);
-	nft_ctx_free(nft);
+	if (pipe2(pipefd, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid == 0) {
+		devnull = open("/dev/null", O_RDWR);
+		dup2(devnull, STDIN_FILENO);
+		dup2(devnull, STDERR_FILENO);
+		dup2(pipefd[1], STDOUT_FILENO);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	while (n && (r = read(pipefd[0], buf + used, n - 1 - used)) > 0)
+		used += (size_t)r;
+	if (n)
+		buf[used] = '\0';
+	close(pipefd[0]);
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return -ECHILD;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -EINTR;
+}
+
+/*
+ * With --tcp-established, CRIU 3.17 locks each connection with iptables DROP
+ * rules marked "! --mark 0xc114" and leaves them after a successful dump.
+ * Once the VIP is gone from this node the connections belong to whichever
+ * node restores them: remove the rules that name the VIP.
+ */
+static void drop_criu_locks(const struct vni_addr *vip)
+{
+	static const char *const chains[] = { "INPUT", "OUTPUT" };
+	char addr[INET6_ADDRSTRLEN + 8], out[65536], *line, *save = NULL;
+	char *tool = vip->family == AF_INET ? "iptables" : "ip6tables";
+	size_t i;
+
+	vni_addr_str(vip, addr, sizeof(addr) - 8);
+	strcat(addr, vip->family == AF_INET ? "/32 " : "/128 ");
+	for (i = 0; i < 2; i++) {
+		char *list[] = { tool, "-w", "-t", "filter", "-S", (char *)chains[i], NULL };
+
+		if (capture(list, out, sizeof(out)))
+			continue;
+		for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char *argv[64] = { tool, "-w", "-t", "filter", "-D" }, *tok, *s2 = NULL;
+			int argc = 5;
+
+			if (strncmp(line, "-A ", 3) || !strstr(line, "--mark 0xc114") ||
+			    !strstr(line, addr))
+				continue;
+			for (tok = strtok_r(line + 3, " ", &s2); tok && argc < 63;
+			     tok = strtok_r(NULL, " ", &s2))
+				argv[argc++] = tok;
+			argv[argc] = NULL;
+			capture(argv, NULL, 0);
+		}
+	}
 }
 
 /* After a dump that ended the processes: the instance leaves the kernel and
  * the node, and stays on record as checkpointed. */
 static int release_instance(const struct vni_node *n, struct vni_state *st,
-			    const struct vni_record *r, pid_t root, bool tcp, char *err)
+			    const struct vni_record *r, bool tcp, char *err)
 {
 	const struct vni_addr *vips[2] = { &r->vip4, &r->vip6 };
 	int ifindex = (int)if_nametoindex(r->dev), ret, i;
@@ -188,9 +237,9 @@ static int release_instance(const struct vni_node *n, struct vni_state *st,
 		if (ifindex)
 			nl_addr_del(ifindex, vips[i]->family, vips[i]->a, NULL, 0);
 		vni_bpf_vip_del(n, r->netns_cookie, vips[i]);
+		if (tcp)
+			drop_criu_locks(vips[i]);
 	}
-	if (tcp)
-		drop_criu_lock(root);
 	vni_bpf_clear_instance(n, r->cgroup_id);
 	vni_bpf_unlink_instance(n, r->cgroup_id);
 	if (!ret && r->owns_cgroup)
@@ -251,7 +300,7 @@ int vni_checkpoint(const struct vni_node *n, const struct vni_ckpt_req *req, cha
 	snprintf(m.node, sizeof(m.node), "%s", uname(&uts) ? "?" : uts.nodename);
 	ret = vni_ckpt_meta_write(dir, &m, err);
 	if (!ret && !req->leave_running)
-		ret = release_instance(n, st, &m.rec, root, req->tcp_established, err);
+		ret = release_instance(n, st, &m.rec, req->tcp_established, err);
 out:
 	vni_state_close(st);
 	return ret;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <libgen.h>
 #include <limits.h>
 #include <pwd.h>
 #include <sched.h>
@@ -150,6 +151,45 @@ static _Noreturn void run_app(const struct vni_launch *l, const struct passwd *p
 	child_fail(errfd, l->argv[0], errno);
 }
 
+/*
+ * Namespace files bind-mounted on the node (ip netns, container runtimes)
+ * have no business in an instance, pin namespaces it does not use, and
+ * cannot be restored by CRIU on another node: detach them from the
+ * instance's mount namespace.
+ */
+static int umount_nsfs_pass(bool detach_parents)
+{
+	char line[4096], mnt[PATH_MAX], fstype[64];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int left = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *sep = strstr(line, " - ");
+
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
+		    sscanf(sep + 3, "%63s", fstype) != 1 || strcmp(fstype, "nsfs") ||
+		    !umount2(mnt, MNT_DETACH))
+			continue;
+		left++;
+		/* shadowed by a mount on its directory (ip netns bind-mounts
+		 * /run/netns over itself): detach that one first */
+		if (detach_parents)
+			umount2(dirname(mnt), MNT_DETACH);
+	}
+	fclose(f);
+	return left;
+}
+
+static void drop_nsfs_mounts(void)
+{
+	int pass;
+
+	for (pass = 0; pass < 4 && umount_nsfs_pass(pass > 0); pass++)
+		;
+}
+
 /* PID 1 of the instance. */
 static _Noreturn void run_init(const struct vni_launch *l, const struct passwd *pw, int errfd)
 {
@@ -175,6 +215,7 @@ static _Noreturn void run_init(const struct vni_launch *l, const struct passwd *
 	    mount(NULL, "/", NULL, MS_PRIVATE, NULL) ||
 	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
 		child_fail(errfd, "cannot mount /proc", errno);
+	drop_nsfs_mounts();
 	take_signals(&set, &old);
 	app = fork();
 	if (app < 0)

@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Runs the unit tests and every test_* function of tests/t_*.sh, each in a
-# fresh environment (see lib.sh). Usage: tests/run.sh [PATTERN]
+# fresh environment (see lib.sh); with --vm also tests/vm/t_*.sh (CRIU; run
+# inside the VM by 'make vmtest'). Usage: tests/run.sh [--vm] [PATTERN]
 # Ends with the line "N passed, M failed[, K skipped]".
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP" || exit 1
+files=(tests/t_*.sh)
+if [ "${1:-}" = --vm ]; then
+	files+=(tests/vm/t_*.sh)
+	shift
+fi
 pattern=${1:-}
 passed=0 failed=0 skipped=0
 failures=()
@@ -25,7 +31,7 @@ if [ -z "$pattern" ] || [[ unit == *$pattern* ]]; then
 	result "unit: input validation (cmocka)" $? "$log"
 fi
 
-for file in tests/t_*.sh; do
+for file in "${files[@]}"; do
 	for t in $(grep -o '^test_[a-z0-9_]*' "$file"); do
 		name="$(basename "$file" .sh): ${t#test_}"
 		[ -n "$pattern" ] && [[ $name != *$pattern* ]] && continue

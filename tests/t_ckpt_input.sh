@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# checkpoint/restore refuse bad input before CRIU runs (these need no CRIU;
+# the dumps themselves are tested in the VM, tests/vm/t_criu.sh).
+
+good_meta() {
+	cat <<'JSON'
+{ "format": "vni-checkpoint", "version": 1, "name": "web", "aid": 3, "vip4": "10.10.0.1",
+  "vip6": null, "hostname": "web-1", "allow_raw": false, "dev": "lo", "node": "elsewhere",
+  "created": 1700000000, "tcp_established": false, "dump_ms": 12 }
+JSON
+}
+
+# restore_refused MESSAGE-GLOB DIR
+restore_refused() {
+	local before err rc
+	before=$(snapshot)
+	err=$(vnictl restore --dir "$2" 2>&1 >/dev/null)
+	rc=$?
+	expect_eq "exit code of restore from $2" 1 "$rc"
+	expect_eq "one line" 1 "$(printf '%s\n' "$err" | wc -l)"
+	expect_match "error of restore from $2" "vnictl: $1" "$err"
+	expect_eq "node after restore from $2" "$before" "$(snapshot)"
+}
+
+test_restore_refuses_bad_image_dirs() {
+	local d=$T_DIR/img
+	vnictl init >/dev/null || fail "init"
+	restore_refused "cannot use $T_DIR/none: No such file or directory" "$T_DIR/none"
+	mkdir "$d"
+	restore_refused "$d is not a vni checkpoint (no vni.json)" "$d"
+	echo '{ "format": "vni-checkpoint", "version": ' >"$d/vni.json"
+	restore_refused "checkpoint metadata is not a JSON object" "$d"
+	good_meta | sed 's/"version": 1/"version": 7/' >"$d/vni.json"
+	restore_refused "unsupported checkpoint version 7 (this vnictl reads 1)" "$d"
+	good_meta | sed 's/"format": "vni-checkpoint"/"format": "docker"/' >"$d/vni.json"
+	restore_refused "not a vni checkpoint (format 'docker')" "$d"
+	good_meta | sed 's/"vip4": "10.10.0.1"/"vip4": "10.10.0.999"/' >"$d/vni.json"
+	restore_refused "checkpoint metadata: invalid vip4 '10.10.0.999'" "$d"
+	good_meta | sed 's/"name": "web"/"name": "..\/etc"/' >"$d/vni.json"
+	restore_refused "invalid instance name '../etc'*" "$d"
+	good_meta | sed 's/ "aid": 3,//' >"$d/vni.json"
+	restore_refused "checkpoint metadata: missing or mistyped field 'aid'" "$d"
+	good_meta >"$d/vni.json"
+	restore_refused "$d has no CRIU images (inventory.img missing)" "$d"
+}
+
+test_checkpoint_refuses_bad_requests() {
+	vnictl attach --cgroup web --vip 10.10.0.1 >/dev/null || fail "attach"
+	expect_eq "unknown instance" "vnictl: no instance named 'nope'" \
+		"$(vnictl checkpoint --cgroup nope --dir "$T_DIR/img" 2>&1)"
+	expect_eq "no vnictl run tree" "vnictl: instance web has no process tree started by 'vnictl run' to checkpoint" \
+		"$(vnictl checkpoint --cgroup web --dir "$T_DIR/img" 2>&1)"
+	mkdir "$T_DIR/full" && touch "$T_DIR/full/x"
+	start_bg app vnictl run --cgroup web -- sh -c 'echo up; exec sleep 30'
+	expect_eq "app up" "up" "$(read_line "$app")"
+	expect_eq "non-empty dir" "vnictl: $T_DIR/full is not empty" \
+		"$(vnictl checkpoint --cgroup web --dir "$T_DIR/full" 2>&1)"
+	expect_eq "usage" "vnictl: checkpoint needs --cgroup NAME and --dir DIR (see 'vnictl help') 2" \
+		"$(vnictl checkpoint --cgroup web 2>&1 | tr -d '\n'; echo " ${PIPESTATUS[0]}")"
+	expect_match "still running" "*web*running*" "$(vnictl list | sed -n 2p)"
+}

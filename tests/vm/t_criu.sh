@@ -1,0 +1,147 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Checkpoint, restore and migration with CRIU. These need a kernel CRIU 3.17
+# works on: they run inside the VM (make vmtest).
+
+ECHO_SERVER=$TOP/tests/echo_server.py
+ECHO_CLIENT=$TOP/tests/echo_client.py
+
+# the instance's process: an echo server, stdio on files so CRIU can dump it
+run_echo_server() { # vnictl-function instance port
+	"$1" run --cgroup "$2" -- python3 "$ECHO_SERVER" "$3" </dev/null >>"$T_DIR/server.log" 2>&1 &
+}
+
+wait_reachable() { # on-function addr port: until a TCP connect succeeds
+	local i
+	for i in $(seq 100); do
+		"$1" "$PROBE" -t 1 connect "$2" "$3" 2>/dev/null | grep -q '^LOCAL' && return 0
+		sleep 0.05
+	done
+	fail "$2:$3 never answered"
+}
+
+ask() { # on-function addr port: one line through the echo server
+	"$1" python3 "$ECHO_CLIENT" "$2" "$3" 1 0 2>&1 | head -n 1
+}
+
+cgroup_id() { stat -c %i "$1"; }
+
+test_checkpoint_and_restore_on_the_same_node() {
+	local id_before id_after img=$T_DIR/img line
+	vnictl attach --cgroup web --vip 10.10.0.1 --hostname web-1 >/dev/null || fail "attach"
+	run_echo_server vnictl web 7000
+	wait_reachable on_peer 10.10.0.1 7000
+	expect_match "hostname inside before" "OK 1 web-1 *" "$(ask on_peer 10.10.0.1 7000)"
+	id_before=$(cgroup_id "$VNI_CGROUP_ROOT/web")
+	expect_eq "checkpoint" "checkpointed web into $img" "$(vnictl checkpoint --cgroup web --dir "$img" 2>&1)"
+	expect_match "metadata" '*"format":"vni-checkpoint","version":1,"name":"web","aid":1,"vip4":"10.10.0.1",*"hostname":"web-1"*' \
+		"$(tr -d ' \n' <"$img/vni.json")"
+	expect_eq "VIP released" "" "$(on_node ip -o addr show to 10.10.0.1)"
+	expect_eq "cgroup gone" no "$([ -d "$VNI_CGROUP_ROOT/web" ] && echo yes || echo no)"
+	expect_match "marked checkpointed" "*web*checkpointed*" "$(vnictl list | sed -n 2p)"
+	expect_match "not reachable" "ERR E*" "$(on_peer "$PROBE" -t 1 connect 10.10.0.1 7000 2>/dev/null | tail -n 1)"
+	line=$(vnictl restore --dir "$img" 2>&1) || grep -E "Error|Warn" "$img/restore.log" | tail -n 8
+	expect_match "restore" "restored web: aid 1, vip 10.10.0.1, hostname web-1, *" "$line"
+	expect_match "reachable again, same hostname inside" "OK 1 web-1 *" "$(ask on_peer 10.10.0.1 7000)"
+	id_after=$(cgroup_id "$VNI_CGROUP_ROOT/web")
+	[ "$id_after" != "$id_before" ] || fail "the cgroup id did not change ($id_after)"
+	expect_match "maps follow the new cgroup id" "*\"key\":$id_after,\"value\":{\"aid\":1,*" \
+		"$(bpftool map dump pinned "$VNI_BPFFS/maps/vni_inst" | tr -d ' \n')"
+	expect_match "running" "*web*running*" "$(vnictl list | sed -n 2p)"
+	expect_eq "wildcard bind still rewritten in the restored instance" "BOUND 10.10.0.1:81" \
+		"$(probe_inst web bind 0.0.0.0 81)"
+}
+
+# Two nodes A and B and a client C on one bridge; the VIP is on the nodes'
+# ethernet device, so the client finds it by ARP.
+setup_lan() {
+	local h i=1
+	for h in a b c sw; do ip netns add "$T_ID-$h" || fail "netns $h"; done
+	on_ns sw ip link add br0 type bridge && on_ns sw ip link set br0 up || fail "bridge"
+	for h in a b c; do
+		ip link add name eth0 netns "$T_ID-$h" type veth peer name "p$h" netns "$T_ID-sw" ||
+			fail "veth $h"
+		on_ns sw ip link set "p$h" master br0 up
+		on_ns "$h" sh -ec "ip link set lo up; ip link set eth0 up; ip addr add 192.0.2.1$i/24 dev eth0"
+		i=$((i + 1))
+	done
+}
+on_ns() { local h=$1; shift; nsenter --net="/run/netns/$T_ID-$h" "$@"; }
+vnictl_on() { # a|b args...: each node has its own VNI root, bpffs and state
+	local h=$1
+	shift
+	VNI_CGROUP_ROOT=$CG2/vni-test-$T_ID-$h VNI_BPFFS=/sys/fs/bpf/vni-test-$T_ID-$h \
+		VNI_STATE_DIR=$T_DIR/state-$h VNI_HOSTS_FILE=$T_DIR/hosts-$h on_ns "$h" "$VNICTL" "$@"
+}
+vnictl_a() { vnictl_on a "$@"; }
+vnictl_b() { vnictl_on b "$@"; }
+on_c() { on_ns c "$@"; }
+lan_cleanup() {
+	local h
+	for h in a b; do vnictl_on "$h" down --force >/dev/null 2>&1; done
+	for h in a b c sw; do
+		kill $(ip netns pids "$T_ID-$h" 2>/dev/null) 2>/dev/null
+		ip netns del "$T_ID-$h" 2>/dev/null
+	done
+	rm -rf "/sys/fs/bpf/vni-test-$T_ID-a" "/sys/fs/bpf/vni-test-$T_ID-b"
+	t_cleanup
+}
+
+test_migration_keeps_the_tcp_connection() {
+	local client line n img=$T_DIR/img mac_b
+	trap lan_cleanup EXIT
+	setup_lan
+	vnictl_a attach --cgroup web --vip 192.0.2.100 --dev eth0 --hostname web-1 >/dev/null || fail "attach on A"
+	run_echo_server vnictl_a web 7000
+	wait_reachable on_c 192.0.2.100 7000
+	mkfifo "$T_DIR/go"
+	exec {go}<>"$T_DIR/go"
+	start_bg client on_c python3 -u "$ECHO_CLIENT" 192.0.2.100 7000 60 0.02 21 <&$go
+	for n in $(seq 20); do
+		expect_match "answer $n on A" "OK $n web-1 *" "$(read_line "$client")"
+	done
+	expect_eq "client waits" "PAUSE 21" "$(read_line "$client")"
+	# the client's next message is sent while the instance is moving
+	echo go >&$go
+	line=$(vnictl_a checkpoint --cgroup web --dir "$img" --tcp-established 2>&1) ||
+		grep -E "Error|Warn" "$img/dump.log" | tail -n 5
+	expect_eq "checkpoint on A" "checkpointed web into $img" "$line"
+	expect_eq "CRIU's connection locks are gone from A" "" \
+		"$(on_ns a iptables -w -S | grep -i 0xc114 || true)"
+	expect_match "restore on B" "restored web: aid 1, vip 192.0.2.100, hostname web-1, *" \
+		"$(vnictl_b restore --dir "$img" 2>&1)"
+	for n in $(seq 21 60); do
+		line=$(read_line "$client")
+		expect_match "answer $n after the move" "OK $n web-1 *" "$line"
+	done
+	expect_match "one connection from start to end" "DONE 60 192.0.2.13:* 192.0.2.13:*" "$(read_line "$client")"
+	expect_eq "VIP on B" "192.0.2.100/32" "$(on_ns b ip -o -4 addr show dev eth0 to 192.0.2.100 | awk '{ print $4 }')"
+	expect_eq "VIP not on A" "" "$(on_ns a ip -o addr show to 192.0.2.100)"
+	mac_b=$(on_ns b cat /sys/class/net/eth0/address)
+	expect_match "the client's neighbour entry follows the announcement" "*lladdr $mac_b*" \
+		"$(on_c ip neigh show 192.0.2.100)"
+	expect_match "A keeps a checkpointed record" "*web*checkpointed*" "$(vnictl_a list | sed -n 2p)"
+	vnictl_a detach --cgroup web >/dev/null || fail "forget on A"
+	expect_eq "A's state" "[]" "$(vnictl_a list --json | tr -d ' \n')"
+	expect_eq "A's VIP owners" "[]" "$(bpftool map dump pinned "/sys/fs/bpf/vni-test-$T_ID-a/maps/vni_vips" | tr -d ' \n')"
+	expect_eq "A's instance links" "" "$(ls "/sys/fs/bpf/vni-test-$T_ID-a/links")"
+	expect_match "B runs it" "*web*running*" "$(vnictl_b list | sed -n 2p)"
+}
+
+test_restore_refused_when_the_vip_is_taken() {
+	local img=$T_DIR/img before
+	vnictl attach --cgroup web --vip 10.10.0.1 >/dev/null || fail "attach"
+	run_echo_server vnictl web 7000
+	wait_reachable on_peer 10.10.0.1 7000
+	vnictl checkpoint --cgroup web --dir "$img" >/dev/null || fail "checkpoint"
+	vnictl detach --cgroup web >/dev/null || fail "forget"
+	vnictl attach --cgroup other --vip 10.10.0.1 --aid 9 >/dev/null || fail "attach other on the VIP"
+	before=$(snapshot)
+	expect_eq "restore refused" "vnictl: VIP 10.10.0.1 is taken by instance other" "$(vnictl restore --dir "$img" 2>&1)"
+	expect_eq "node unchanged" "$before" "$(snapshot)"
+	vnictl detach --cgroup other >/dev/null
+	on_node ip addr add 10.10.0.1/32 dev vn0
+	before=$(snapshot)
+	expect_eq "restore refused (node address)" "vnictl: VIP 10.10.0.1 is already an address of this node (on vn0)" \
+		"$(vnictl restore --dir "$img" 2>&1)"
+	expect_eq "node unchanged" "$before" "$(snapshot)"
+}
