@@ -23,7 +23,7 @@ LIB_SRCS := loader/announce.c loader/bpfobj.c loader/cgroup.c loader/checkpoint.
 LIB_OBJS := $(LIB_SRCS:loader/%.c=$(BUILD)/%.o)
 HEADERS := $(wildcard include/*.h loader/*.h)
 
-.PHONY: all clean deps test test-host vmtest unit demo install vmlinux
+.PHONY: all clean deps test test-host vmtest criu-numbers unit demo install vmlinux
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -86,6 +86,10 @@ test-host: all
 
 vmtest: all
 	tools/vmrun.sh --kernel 6.1 -- tests/run.sh --vm
+
+# Checkpoint/restore costs, vni against plain CRIU (docs/checkpoint.md).
+criu-numbers: all
+	tools/vmrun.sh --kernel 6.1 -- tools/criu-numbers.sh
 
 demo: deps
 	$(MAKE) all
