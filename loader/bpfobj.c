@@ -88,25 +88,6 @@ bool vni_bpf_packet_guard(const struct vni_node *n)
 	return pinned(n, "guard", LSM_PROG);
 }
 
-static int mkdir_p(const char *path)
-{
-	char tmp[PATH_MAX], *p;
-
-	if (vni_path(tmp, sizeof(tmp), "%s", path))
-		return -ENAMETOOLONG;
-	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static bool is_bpffs(const char *path)
 {
 	struct statfs st;
@@ -301,7 +282,7 @@ int vni_bpf_init(const struct vni_node *n, char *err)
 	for (i = 0; i < N(subdirs) && !ret; i++) {
 		ret = vni_path(links, sizeof(links), "%s/%s", n->bpffs, subdirs[i]);
 		if (!ret)
-			ret = mkdir_p(links);
+			ret = vni_mkdir_p(links, 0700);
 	}
 	if (ret) {
 		remove_ours(n);

@@ -27,6 +27,18 @@
 /* vnictl runs in the foreground of a terminal: the application takes it. */
 static bool fg_terminal;
 
+/* Makes pgrp the terminal's foreground group (SIGTTOU blocked meanwhile). */
+static void give_terminal(pid_t pgrp)
+{
+	sigset_t ttou;
+
+	sigemptyset(&ttou);
+	sigaddset(&ttou, SIGTTOU);
+	sigprocmask(SIG_BLOCK, &ttou, NULL);
+	tcsetpgrp(STDIN_FILENO, pgrp);
+	sigprocmask(SIG_UNBLOCK, &ttou, NULL);
+}
+
 /* Signals passed on to the application (by vnictl to init, by init to the app). */
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
 
@@ -134,15 +146,8 @@ static _Noreturn void run_app(const struct vni_launch *l, const struct passwd *p
 	restore_signals(set, old);
 	/* own process group, in the foreground of the terminal if there is one */
 	setpgid(0, 0);
-	if (fg_terminal) {
-		sigset_t ttou;
-
-		sigemptyset(&ttou);
-		sigaddset(&ttou, SIGTTOU);
-		sigprocmask(SIG_BLOCK, &ttou, NULL);
-		tcsetpgrp(STDIN_FILENO, getpid());
-		sigprocmask(SIG_UNBLOCK, &ttou, NULL);
-	}
+	if (fg_terminal)
+		give_terminal(getpid());
 	if (!l->keep_net_caps && (ret = drop_net_caps()))
 		child_fail(errfd, "cannot drop CAP_NET_RAW/CAP_NET_ADMIN", -ret);
 	if (pw && (ret = become_user(pw)))
@@ -301,16 +306,8 @@ int vni_launch(const struct vni_launch *l, char *err)
 			break;
 	}
 	restore_signals(&set, &old);
-	if (fg_terminal) {
-		/* take the terminal back from the application's process group */
-		sigset_t ttou;
-
-		sigemptyset(&ttou);
-		sigaddset(&ttou, SIGTTOU);
-		sigprocmask(SIG_BLOCK, &ttou, NULL);
-		tcsetpgrp(STDIN_FILENO, getpgrp());
-		sigprocmask(SIG_UNBLOCK, &ttou, NULL);
-	}
+	if (fg_terminal) /* take the terminal back from the application */
+		give_terminal(getpgrp());
 	if (n > 0) {
 		msg[n] = '\0';
 		return vni_err(err, -ECHILD, "cannot run the application: %s", msg);

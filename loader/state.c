@@ -43,26 +43,6 @@ static int db_err(struct vni_state *st, char *err, const char *what)
 	return vni_err(err, -EIO, "state database: cannot %s: %s", what, sqlite3_errmsg(st->db));
 }
 
-static int mkdir_parents(const char *dir)
-{
-	char tmp[PATH_MAX], *p;
-
-	if (vni_path(tmp, sizeof(tmp), "%s", dir))
-		return -ENAMETOOLONG;
-	for (p = tmp + 1;; p++) {
-		if (*p != '/' && *p)
-			continue;
-		char c = *p;
-
-		*p = '\0';
-		if (mkdir(tmp, 0755) && errno != EEXIST)
-			return -errno;
-		if (!c)
-			return 0;
-		*p = c;
-	}
-}
-
 int vni_state_open(const char *dir, bool create, struct vni_state **out, char *err)
 {
 	char path[PATH_MAX];
@@ -72,7 +52,7 @@ int vni_state_open(const char *dir, bool create, struct vni_state **out, char *e
 	*out = NULL;
 	if (access(dir, F_OK) && !create)
 		return vni_err(err, -ENOENT, "no state in %s: nothing is attached", dir);
-	ret = mkdir_parents(dir);
+	ret = vni_mkdir_p(dir, 0755);
 	if (ret)
 		return vni_err(err, ret, "cannot create state dir %s: %s", dir, strerror(-ret));
 	st = calloc(1, sizeof(*st));

@@ -71,22 +71,21 @@ int vni_path(char *buf, size_t n, const char *fmt, ...)
 	return len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
 }
 
-static int mkdir_parent(const char *path)
+int vni_mkdir_p(const char *path, mode_t mode)
 {
 	char dir[PATH_MAX], *p;
 
 	if (vni_path(dir, sizeof(dir), "%s", path))
 		return -ENAMETOOLONG;
-	dirname(dir);
 	for (p = dir + 1; *p; p++) {
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(dir, 0755) && errno != EEXIST)
+		if (mkdir(dir, mode) && errno != EEXIST)
 			return -errno;
 		*p = '/';
 	}
-	if (mkdir(dir, 0755) && errno != EEXIST)
+	if (mkdir(dir, mode) && errno != EEXIST)
 		return -errno;
 	return 0;
 }
@@ -97,7 +96,11 @@ int vni_replace_file(const char *path, const char *text, char *err)
 	size_t len = strlen(text);
 	int fd, ret;
 
-	ret = mkdir_parent(path);
+	char dir[PATH_MAX];
+
+	ret = vni_path(dir, sizeof(dir), "%s", path);
+	if (!ret)
+		ret = vni_mkdir_p(dirname(dir), 0755);
 	if (!ret)
 		ret = vni_path(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
 	if (ret)

@@ -5,6 +5,7 @@
 #define VNI_UTIL_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #define VNI_ERRLEN 512
 
@@ -19,6 +20,9 @@ int vni_read_file(const char *path, char *buf, size_t len);
 
 /* snprintf into a buffer of size n; -ENAMETOOLONG when it did not fit. */
 int vni_path(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* mkdir -p; 0 or -errno. */
+int vni_mkdir_p(const char *path, mode_t mode);
 
 /* Replaces path atomically (temporary file in the same directory, fsync,
  * rename) with text, mode 0644, creating the directory if needed. */
