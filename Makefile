@@ -23,7 +23,7 @@ LIB_SRCS := loader/announce.c loader/bpfobj.c loader/cgroup.c loader/checkpoint.
 LIB_OBJS := $(LIB_SRCS:loader/%.c=$(BUILD)/%.o)
 HEADERS := $(wildcard include/*.h loader/*.h)
 
-.PHONY: all clean deps test test-host vmtest criu-numbers unit demo install vmlinux
+.PHONY: all clean deps test test-host vmtest criu-numbers bench unit demo install vmlinux
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -60,6 +60,23 @@ $(BUILD)/sockprobe: tests/sockprobe.c | $(BUILD)
 
 $(BUILD)/test_validate: tests/test_validate.c $(BUILD)/libvni.a
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
+# Benchmarks (bench/): load generator, LD_PRELOAD comparison shim, attach cost.
+$(BUILD)/loadgen: bench/loadgen.c | $(BUILD)
+	$(CC) $(CFLAGS) -pthread -o $@ $<
+
+$(BUILD)/preload_shim.so: bench/preload_shim.c | $(BUILD)
+	$(CC) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
+
+$(BUILD)/attach_bench: bench/attach_bench.c $(BUILD)/libvni.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+BENCH_BINS := $(BUILD)/loadgen $(BUILD)/preload_shim.so $(BUILD)/attach_bench
+
+# QUICK=1: the short version (under two minutes).
+bench: deps
+	$(MAKE) all $(BENCH_BINS)
+	QUICK=$(QUICK) bench/run.sh
 
 # Regenerate vmlinux/vmlinux.h from the running kernel's BTF (x86_64 committed).
 vmlinux:

@@ -109,7 +109,9 @@ int vni_replace_file(const char *path, const char *text, char *err)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return vni_err(err, -errno, "cannot write %s: %s", tmp, strerror(errno));
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd))
+	/* no fsync: rename alone makes readers see the old or the new file
+	 * whole; the hosts file lives on /run and is rebuilt from the state */
+	if (write(fd, text, len) != (ssize_t)len)
 		ret = errno ? -errno : -EIO;
 	if (close(fd) && !ret)
 		ret = -errno;

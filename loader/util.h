@@ -24,7 +24,7 @@ int vni_path(char *buf, size_t n, const char *fmt, ...) __attribute__((format(pr
 /* mkdir -p; 0 or -errno. */
 int vni_mkdir_p(const char *path, mode_t mode);
 
-/* Replaces path atomically (temporary file in the same directory, fsync,
+/* Replaces path atomically (temporary file in the same directory, then
  * rename) with text, mode 0644, creating the directory if needed. */
 int vni_replace_file(const char *path, const char *text, char *err);
 
