@@ -85,22 +85,6 @@ invalid:
 		       name, n->cgroup2);
 }
 
-struct nest_check {
-	const char *cgroup;
-	char *err;
-};
-
-/* Nested instances would run both program sets on one socket. */
-static int check_nesting(const struct vni_record *r, void *arg)
-{
-	struct nest_check *c = arg;
-
-	if (path_within(c->cgroup, r->cgroup) || path_within(r->cgroup, c->cgroup))
-		return vni_err(c->err, -EEXIST, "cgroup %s would nest with instance %s (%s)",
-			       c->cgroup, r->name, r->cgroup);
-	return 0;
-}
-
 static int check_vip_free(const struct vni_addr *a, char *err)
 {
 	char buf[INET6_ADDRSTRLEN], dev[IF_NAMESIZE] = "?";
@@ -173,7 +157,7 @@ static int check_pids(const struct vni_attach_req *req, char *err)
 static int fill_record(const struct vni_node *n, struct vni_state *st,
 		       const struct vni_attach_req *req, struct vni_record *r, char *err)
 {
-	struct nest_check nc = { r->cgroup, err };
+	char other[VNI_NAME_MAX + 1];
 	int ret;
 
 	memset(r, 0, sizeof(*r));
@@ -207,8 +191,10 @@ static int fill_record(const struct vni_node *n, struct vni_state *st,
 	if (!r->aid && (ret = vni_state_next_aid(st, &r->aid, err)))
 		return ret;
 	ret = vni_state_conflict(st, r, err);
-	if (!ret)
-		ret = vni_state_each(st, check_nesting, &nc, err);
+	/* nested instances would run both program sets on one socket */
+	if (!ret && (ret = vni_state_nesting(st, r->cgroup, other, sizeof(other), err)) == 1)
+		ret = vni_err(err, -EEXIST, "cgroup %s would nest with instance %s", r->cgroup,
+			      other);
 	if (!ret)
 		ret = check_vip_free(&r->vip4, err);
 	if (!ret)
@@ -265,33 +251,31 @@ static int install_vip(const struct vni_node *n, const struct vni_record *r,
 
 static int hosts_line(const struct vni_record *r, void *arg)
 {
-	char **text = arg, buf[INET6_ADDRSTRLEN], *next;
 	const struct vni_addr *a[2] = { &r->vip4, &r->vip6 };
+	char buf[INET6_ADDRSTRLEN];
+	FILE *f = arg;
 	int i;
 
-	for (i = 0; i < 2 && !r->checkpointed; i++) {
-		if (!a[i]->family)
-			continue;
-		if (asprintf(&next, "%s%s %s\n", *text, vni_addr_str(a[i], buf, sizeof(buf)),
-			     r->hostname) < 0)
-			return -ENOMEM;
-		free(*text);
-		*text = next;
-	}
+	for (i = 0; i < 2 && !r->checkpointed; i++)
+		if (a[i]->family)
+			fprintf(f, "%s %s\n", vni_addr_str(a[i], buf, sizeof(buf)), r->hostname);
 	return 0;
 }
 
 /* The hosts file is derived from the state: rewritten whole on every change. */
 int vni_publish_hosts(const struct vni_node *n, struct vni_state *st, char *err)
 {
-	char *text = strdup("# virtual hostnames of vni instances; written by vnictl\n");
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
 	int ret;
 
-	if (!text)
+	if (!f)
 		return vni_err(err, -ENOMEM, "out of memory");
-	ret = vni_state_each(st, hosts_line, &text, err);
-	if (ret == -ENOMEM)
-		vni_err(err, ret, "out of memory");
+	fputs("# virtual hostnames of vni instances; written by vnictl\n", f);
+	ret = vni_state_each(st, hosts_line, f, err);
+	if (fclose(f) && !ret)
+		ret = vni_err(err, -ENOMEM, "out of memory");
 	if (!ret)
 		ret = vni_replace_file(n->hosts_file, text, err);
 	free(text);

@@ -211,6 +211,28 @@ int vni_state_set_checkpointed(struct vni_state *st, const char *name, bool on, 
 	return rc == SQLITE_DONE ? 0 : db_err(st, err, "update");
 }
 
+int vni_state_nesting(struct vni_state *st, const char *cgroup, char *name, size_t n,
+		      char *err)
+{
+	/* one of the two cgroups is an ancestor of the other */
+	static const char q[] =
+		"SELECT name FROM instances WHERE substr(?1, 1, length(cgroup) + 1) = cgroup || '/'"
+		" OR substr(cgroup, 1, length(?1) + 1) = ?1 || '/' LIMIT 1";
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, q, -1, &s, NULL) != SQLITE_OK)
+		return db_err(st, err, "query");
+	sqlite3_bind_text(s, 1, cgroup, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		col_text(s, 0, name, n);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(st, err, "query");
+	return rc == SQLITE_ROW;
+}
+
 int vni_state_hostname_taken(struct vni_state *st, const char *hostname, char *err)
 {
 	sqlite3_stmt *s;

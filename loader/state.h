@@ -41,6 +41,11 @@ int vni_state_get(struct vni_state *st, const char *name, struct vni_record *r, 
  * VIP, hostname): returns -EEXIST with a message, 0 when none. */
 int vni_state_conflict(struct vni_state *st, const struct vni_record *r, char *err);
 
+/* 1 (and the instance's name) when a recorded instance's cgroup is an
+ * ancestor or a descendant of cgroup, 0 if none, <0 error. */
+int vni_state_nesting(struct vni_state *st, const char *cgroup, char *name, size_t n,
+		      char *err);
+
 /* 1 when an instance has this hostname (case-insensitive), 0 if not, <0 error. */
 int vni_state_hostname_taken(struct vni_state *st, const char *hostname, char *err);
 

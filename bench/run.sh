@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# make bench [QUICK=1]: vni against bare, a network namespace behind veth and
+# a bridge, and an LD_PRELOAD shim, all in one run, interleaved, several
+# rounds; then attach cost and connect rate at scale, and network namespaces
+# for comparison. Everything runs in namespaces this script creates:
+#   S  server netns          192.0.2.2  (veth to N)
+#   N  the node              192.0.2.1; vni instance "bench" with VIP 10.10.0.1;
+#                            10.10.0.2 on lo for the shim; bridge 172.31.0.1/24
+#   C  a "container" netns   172.31.0.2 behind veth + bridge in N (routed)
+# Output: build/bench/results.md (tables) and build/bench/*.png (gnuplot).
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+B=$TOP/build
+OUT=$B/bench
+LG=$B/loadgen
+QUICK=${QUICK:-}
+if [ -n "$QUICK" ]; then
+	ROUNDS=3 DUR=1 RR=5000 SCALE="1000" NETNS=200
+else
+	ROUNDS=5 DUR=3 RR=20000 SCALE="1000 10000" NETNS=1000
+fi
+ID=vb$$
+CG2=$(awk '{ for (i = 1; i < NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") { print $5; exit } break } }' /proc/self/mountinfo)
+export VNI_CGROUP_ROOT=$CG2/vni-bench-$ID VNI_BPFFS=/sys/fs/bpf/vni-bench-$ID
+export VNI_STATE_DIR=$OUT/state-$ID VNI_HOSTS_FILE=$OUT/state-$ID/hosts
+mkdir -p "$OUT"
+
+ns() { local n=$1; shift; nsenter --net="/run/netns/$ID-$n" "$@"; }
+vnictl() { ns N "$B/vnictl" "$@"; }
+cleanup() {
+	local n
+	for n in S N C; do kill $(ip netns pids "$ID-$n" 2>/dev/null) 2>/dev/null; done
+	vnictl down --force >/dev/null 2>&1
+	for n in S N C $(seq "$NETNS" | sed "s/^/x/"); do ip netns del "$ID-$n" 2>/dev/null; done
+	rm -rf "$VNI_BPFFS" "$OUT/state-$ID"
+}
+trap cleanup EXIT
+die() { echo "bench: $*" >&2; exit 1; }
+
+setup() {
+	local n
+	for n in S N C; do ip netns add "$ID-$n" || die "netns"; done
+	ip link add s0 netns "$ID-S" type veth peer name n0 netns "$ID-N"
+	ip link add c0 netns "$ID-C" type veth peer name nc netns "$ID-N"
+	ns S sh -ec 'ip link set lo up; ip link set s0 up; ip addr add 192.0.2.2/24 dev s0
+		ip route add 10.10.0.0/16 via 192.0.2.1; ip route add 172.31.0.0/24 via 192.0.2.1'
+	ns N sh -ec 'ip link set lo up; ip link set n0 up; ip addr add 192.0.2.1/24 dev n0
+		ip addr add 10.10.0.2/32 dev lo; sysctl -qw net.ipv4.ip_forward=1
+		ip link add br0 type bridge; ip link set br0 up; ip addr add 172.31.0.1/24 dev br0
+		ip link set nc master br0 up'
+	ns C sh -ec 'ip link set lo up; ip link set c0 up; ip addr add 172.31.0.2/24 dev c0
+		ip route add default via 172.31.0.1'
+	vnictl attach --cgroup bench --vip 10.10.0.1 >/dev/null || die "attach"
+	for m in server-accept:5001 server-echo:5002 server-udp:5003; do
+		ns S "$LG" "${m%:*}" 192.0.2.2 "${m#*:}" >"$OUT/$m.out" 2>&1 &
+	done
+	for m in 5001 5002 5003; do
+		until grep -q READY "$OUT/"*":$m.out" 2>/dev/null; do sleep 0.05; done
+	done
+}
+
+# how each configuration runs a client
+client() { # config loadgen-args...
+	local c=$1
+	shift
+	case $c in
+	bare) ns N "$LG" "$@" ;;
+	vni) ns N sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$VNI_CGROUP_ROOT/bench" "$LG" "$@" ;;
+	netns) ns C "$LG" "$@" ;;
+	preload) ns N env LD_PRELOAD="$B/preload_shim.so" VNI_SHIM_ADDR=10.10.0.2 "$LG" "$@" ;;
+	esac
+}
+value() { sed -n "s/.*\b$1=\([0-9.]*\).*/\1/p"; }
+
+WORKLOADS="connect1 connect2 rr udp bind"
+CONFIGS="bare vni netns preload"
+run_workload() { # config workload -> the one number
+	case $2 in
+	connect1) client "$1" connect -d "$DUR" -t 1 192.0.2.2 5001 | value rate ;;
+	connect2) client "$1" connect -d "$DUR" -t 2 192.0.2.2 5001 | value rate ;;
+	rr) client "$1" rr -n "$RR" 192.0.2.2 5002 | awk '{ print $1 " " $2 }' ;;
+	udp) client "$1" udp -d "$DUR" 192.0.2.2 5003 | value rate ;;
+	bind) client "$1" bind -d "$DUR" | value rate ;;
+	esac
+}
+
+median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+spread() { sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }'; }
+
+setup
+echo "== comparison: $ROUNDS rounds, interleaved" >&2
+: >"$OUT/raw"
+for r in $(seq "$ROUNDS"); do
+	for w in $WORKLOADS; do
+		for c in $CONFIGS; do
+			echo "$c $w $(run_workload "$c" "$w")" >>"$OUT/raw"
+		done
+	done
+done
+
+{
+	echo "machine: $(nproc) CPUs, $(uname -r), $(date -u +%F)"
+	echo
+	echo "| workload | bare | vni | netns+veth | LD_PRELOAD | vni / bare | netns / bare |"
+	echo "|---|---|---|---|---|---|---|"
+	for w in connect1 connect2 udp bind; do
+		row="| $w"
+		for c in $CONFIGS; do
+			m=$(awk -v c=$c -v w=$w '$1 == c && $2 == w { print $3 }' "$OUT/raw" | median)
+			s=$(awk -v c=$c -v w=$w '$1 == c && $2 == w { print $3 }' "$OUT/raw" | spread)
+			eval "m_$c=$m"
+			row="$row | $m ($s)"
+		done
+		echo "$row | $(awk -v a="$m_vni" -v b="$m_bare" 'BEGIN { printf "%.3f", a / b }') | $(awk -v a="$m_netns" -v b="$m_bare" 'BEGIN { printf "%.3f", a / b }') |"
+	done
+	for p in 3 4; do
+		row="| rr $([ $p = 3 ] && echo p50 || echo p99) (us)"
+		for c in $CONFIGS; do
+			m=$(awk -v c=$c '$1 == c && $2 == "rr" { print $'$p' }' "$OUT/raw" | sed 's/.*=//' | median)
+			eval "m_$c=$m"
+			row="$row | $m"
+		done
+		echo "$row | $(awk -v a="$m_vni" -v b="$m_bare" 'BEGIN { printf "%.3f", a / b }') | $(awk -v a="$m_netns" -v b="$m_bare" 'BEGIN { printf "%.3f", a / b }') |"
+	done
+} >"$OUT/results.md"
+
+echo "== scale" >&2
+base=$(for r in $(seq "$ROUNDS"); do run_workload vni connect1; done | median)
+echo "connect1 vni 1 $base" >"$OUT/scale"
+total=0
+{
+	echo
+	echo "| instances | attach mean (us) | attach p50 | attach p99 | kernel kB per instance | connect/s in one instance | vs 1 instance |"
+	echo "|---|---|---|---|---|---|---|"
+	echo "| 1 | | | | | $base | 1.000 |"
+	for n in $SCALE; do
+		out=$(ns N env VNI_CGROUP_ROOT="$VNI_CGROUP_ROOT" "$B/attach_bench" $((n - total)) $((total + 2)))
+		total=$n
+		rate=$(for r in $(seq "$ROUNDS"); do run_workload vni connect1; done | median)
+		echo "connect1 vni $n $rate" >>"$OUT/scale"
+		echo "| $n | $(echo "$out" | value mean_us) | $(echo "$out" | value p50_us) | $(echo "$out" | value p99_us) | $(echo "$out" | value kb_per_instance) | $rate | $(awk -v a="$rate" -v b="$base" 'BEGIN { printf "%.3f", a / b }') |"
+	done
+} >>"$OUT/results.md"
+
+echo "== network namespaces for comparison" >&2
+kb() { awk '/^(Slab|Percpu):/ { s += $2 } END { print s }' /proc/meminfo; }
+before=$(kb)
+t0=$(date +%s%N)
+for i in $(seq "$NETNS"); do
+	ip netns add "$ID-x$i" && ip link add "vx$i" type veth peer name eth0 netns "$ID-x$i"
+done
+t1=$(date +%s%N)
+after=$(kb)
+{
+	echo
+	echo "| $NETNS network namespaces, veth each | time per namespace (us) | kernel kB per namespace |"
+	echo "|---|---|---|"
+	echo "| ip netns add + ip link add veth | $(((t1 - t0) / 1000 / NETNS)) | $(awk -v a="$after" -v b="$before" -v n="$NETNS" 'BEGIN { printf "%.1f", (a - b) / n }') |"
+} >>"$OUT/results.md"
+for i in $(seq "$NETNS"); do ip link del "vx$i" 2>/dev/null; done
+
+if command -v gnuplot >/dev/null; then
+	awk '$2 == "connect1" { print $1, $3 }' "$OUT/raw" | sort >"$OUT/connect.dat"
+	gnuplot -e "set terminal pngcairo size 800,450; set output '$OUT/connect.png';
+		set title 'TCP connect/accept/close per second (1 client thread)'; set style fill solid;
+		set boxwidth 0.5; set yrange [0:*]; set xtics rotate by 0;
+		plot '< awk \"{ s[\$1] += \$2; n[\$1]++ } END { for (c in s) print c, s[c] / n[c] }\" $OUT/connect.dat' using 0:2:xtic(1) with boxes notitle" 2>/dev/null
+	awk '{ print $3, $4 }' "$OUT/scale" >"$OUT/scale.dat"
+	gnuplot -e "set terminal pngcairo size 800,450; set output '$OUT/scale.png';
+		set title 'TCP connect rate inside one instance'; set logscale x; set yrange [0:*];
+		set xlabel 'instances attached'; set ylabel 'connects/s';
+		plot '$OUT/scale.dat' using 1:2 with linespoints notitle" 2>/dev/null
+fi
+cat "$OUT/results.md"
