@@ -161,11 +161,13 @@ after=$(kb)
 for i in $(seq "$NETNS"); do ip link del "vx$i" 2>/dev/null; done
 
 if command -v gnuplot >/dev/null; then
-	awk '$2 == "connect1" { print $1, $3 }' "$OUT/raw" | sort >"$OUT/connect.dat"
+	for c in $CONFIGS; do
+		echo "$c $(awk -v c=$c '$1 == c && $2 == "connect1" { print $3 }' "$OUT/raw" | median)"
+	done >"$OUT/connect.dat"
 	gnuplot -e "set terminal pngcairo size 800,450; set output '$OUT/connect.png';
-		set title 'TCP connect/accept/close per second (1 client thread)'; set style fill solid;
-		set boxwidth 0.5; set yrange [0:*]; set xtics rotate by 0;
-		plot '< awk \"{ s[\$1] += \$2; n[\$1]++ } END { for (c in s) print c, s[c] / n[c] }\" $OUT/connect.dat' using 0:2:xtic(1) with boxes notitle" 2>/dev/null
+		set title 'TCP connect/accept/close per second, 1 client thread (median)';
+		set style fill solid 0.6; set boxwidth 0.5; set yrange [0:*]; set ylabel 'connects/s';
+		plot '$OUT/connect.dat' using 0:2:xtic(1) with boxes notitle"
 	awk '{ print $3, $4 }' "$OUT/scale" >"$OUT/scale.dat"
 	gnuplot -e "set terminal pngcairo size 800,450; set output '$OUT/scale.png';
 		set title 'TCP connect rate inside one instance'; set logscale x; set yrange [0:*];
