@@ -45,10 +45,19 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } vni_vips SEC(".maps");
 
+/*
+ * Socket cookie -> the instance that last gave the socket its VIP. The guard
+ * always checks right after the instance's program tagged the socket in the
+ * same call, so an LRU map cannot lose a tag that is needed, and cookies are
+ * never reused. vni_sock_release deletes the tag when the socket goes, which
+ * keeps the map far from full: an LRU insert that must evict is what costs
+ * (as does a socket-storage allocation per socket, the first design).
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
+	__uint(max_entries, VNI_MAX_TAGGED_SOCKETS);
+	__type(key, __u64);
 	__type(value, struct vni_sk_tag);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } vni_sktag SEC(".maps");
@@ -116,14 +125,13 @@ static __always_inline void set_msg_src_ip6(struct bpf_sock_addr *ctx, __u32 a0,
 /* Mark the socket as the instance's, so the root guard lets it use the VIP. */
 static __always_inline void tag_socket(struct bpf_sock_addr *ctx, const struct vni_inst *in)
 {
-	struct bpf_sock *sk = ctx->sk;
-	struct vni_sk_tag *t;
+	__u64 cookie = bpf_get_socket_cookie(ctx);
+	struct vni_sk_tag *t = bpf_map_lookup_elem(&vni_sktag, &cookie);
+	struct vni_sk_tag tag = { .cgid = in->cgid };
 
-	if (!sk)
-		return;
-	t = bpf_sk_storage_get(&vni_sktag, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (t)
-		t->cgid = in->cgid;
+	/* update only when needed: a UDP socket tags itself on every send */
+	if (!t || t->cgid != in->cgid)
+		bpf_map_update_elem(&vni_sktag, &cookie, &tag, BPF_ANY);
 }
 
 /* ---- instance programs ------------------------------------------------ */
@@ -169,6 +177,17 @@ static __always_inline int bind_other(bool loopback)
 	}
 	COUNT(denied_bind);
 	return VNI_DENY;
+}
+
+SEC("cgroup/sock_release")
+int vni_sock_release(struct bpf_sock *ctx)
+{
+	__u64 cookie = bpf_get_socket_cookie(ctx);
+
+	/* most sockets were never tagged: a lookup is cheaper than a delete */
+	if (bpf_map_lookup_elem(&vni_sktag, &cookie))
+		bpf_map_delete_elem(&vni_sktag, &cookie);
+	return VNI_ALLOW;
 }
 
 SEC("cgroup/bind4")
@@ -373,7 +392,8 @@ static __always_inline bool may_use(struct bpf_sock_addr *ctx, __u32 family, __u
 	};
 	__u32 *w = (__u32 *)key.addr;
 	struct vni_vip_owner *owner;
-	struct vni_sk_tag *tag = NULL;
+	struct vni_sk_tag *tag;
+	__u64 cookie;
 
 	w[0] = a0;
 	w[1] = a1;
@@ -383,8 +403,8 @@ static __always_inline bool may_use(struct bpf_sock_addr *ctx, __u32 family, __u
 	owner = bpf_map_lookup_elem(&vni_vips, &key);
 	if (!owner)
 		return true;
-	if (ctx->sk)
-		tag = bpf_sk_storage_get(&vni_sktag, ctx->sk, 0, 0);
+	cookie = bpf_get_socket_cookie(ctx);
+	tag = bpf_map_lookup_elem(&vni_sktag, &cookie);
 	return tag && tag->cgid == owner->cgid;
 }
 

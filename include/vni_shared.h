@@ -79,5 +79,6 @@ struct vni_guard_stats {
 
 #define VNI_MAX_VIPS 65536
 #define VNI_MAX_INSTANCES 65536
+#define VNI_MAX_TAGGED_SOCKETS 262144 /* live instance sockets on their VIP */
 
 #endif

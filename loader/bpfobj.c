@@ -30,6 +30,7 @@ struct prog_def {
 /* Linked to every instance cgroup. */
 static const struct prog_def inst_progs[] = {
 	{ "vni_sock_create", BPF_CGROUP_INET_SOCK_CREATE },
+	{ "vni_sock_release", BPF_CGROUP_INET_SOCK_RELEASE },
 	{ "vni_bind4", BPF_CGROUP_INET4_BIND },
 	{ "vni_bind6", BPF_CGROUP_INET6_BIND },
 	{ "vni_connect4", BPF_CGROUP_INET4_CONNECT },
