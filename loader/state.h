@@ -49,7 +49,7 @@ int vni_state_nesting(struct vni_state *st, const char *cgroup, char *name, size
 /* 1 when an instance has this hostname (case-insensitive), 0 if not, <0 error. */
 int vni_state_hostname_taken(struct vni_state *st, const char *hostname, char *err);
 
-/* Smallest unused AID. */
+/* A free AID: one past the largest, or the smallest gap when that is taken. */
 int vni_state_next_aid(struct vni_state *st, uint32_t *aid, char *err);
 
 int vni_state_insert(struct vni_state *st, const struct vni_record *r, char *err);
