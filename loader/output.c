@@ -62,15 +62,37 @@ json_object *vni_record_json(const struct vni_record *r, const struct vni_stats 
 	for (i = 0; i < l.n; i++)
 		json_object_array_add(pids, json_object_new_int(l.pids[i]));
 	json_object_object_add(o, "pids", pids);
-	if (stats) {
-		json_object *c = json_object_new_object();
-
-#define X(f) json_object_object_add(c, #f, json_object_new_uint64(stats->f));
-		STATS_FIELDS(X)
-#undef X
-		json_object_object_add(o, "counters", c);
-	}
+	if (stats)
+		json_object_object_add(o, "counters", vni_stats_json(stats));
 	return o;
+}
+
+json_object *vni_stats_json(const struct vni_stats *s)
+{
+	json_object *c = json_object_new_object();
+
+#define X(f) json_object_object_add(c, #f, json_object_new_uint64(s->f));
+	STATS_FIELDS(X)
+#undef X
+	return c;
+}
+
+void vni_print_stats_header(FILE *f)
+{
+	fprintf(f, "%-16s", "NAME");
+#define X(fld) fprintf(f, " %15s", #fld);
+	STATS_FIELDS(X)
+#undef X
+	fputc('\n', f);
+}
+
+void vni_print_stats_row(FILE *f, const char *name, const struct vni_stats *s)
+{
+	fprintf(f, "%-16s", name);
+#define X(fld) fprintf(f, " %15llu", (unsigned long long)s->fld);
+	STATS_FIELDS(X)
+#undef X
+	fputc('\n', f);
 }
 
 void vni_print_list_header(FILE *f)

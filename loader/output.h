@@ -12,6 +12,10 @@
 /* stats may be NULL (not read). Caller puts the object. */
 json_object *vni_record_json(const struct vni_record *r, const struct vni_stats *stats);
 
+json_object *vni_stats_json(const struct vni_stats *s);
+void vni_print_stats_header(FILE *f);
+void vni_print_stats_row(FILE *f, const char *name, const struct vni_stats *s);
+
 void vni_print_list_header(FILE *f);
 void vni_print_list_row(FILE *f, const struct vni_record *r);
 void vni_print_show(FILE *f, const struct vni_record *r, const struct vni_stats *stats);

@@ -37,6 +37,8 @@ static const char usage_text[] =
 	"                              remove an instance (--force: kill its processes)\n"
 	"  list [--json]               list instances\n"
 	"  show --cgroup NAME [--json] one instance with its counters\n"
+	"  stats [--cgroup NAME] [--json]\n"
+	"                              per-instance counters kept by the BPF programs\n"
 	"  checkpoint --cgroup NAME --dir DIR [--leave-running] [--tcp-established]\n"
 	"                              dump the instance with CRIU (with its identity)\n"
 	"  restore --dir DIR [--cgroup NAME]\n"
@@ -448,6 +450,81 @@ static int cmd_restore(struct vni_node *n, int argc, char **argv)
 	return EXIT_OK;
 }
 
+struct stats_ctx {
+	struct vni_node *n;
+	json_object *array;
+	char *err;
+	bool header_done;
+};
+
+static int stats_one(const struct vni_record *r, void *arg)
+{
+	struct stats_ctx *c = arg;
+	struct vni_stats s = {};
+
+	if (!r->checkpointed && vni_bpf_stats(c->n, r->cgroup_id, &s, c->err))
+		return -EIO;
+	if (c->array) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(r->name));
+		json_object_object_add(o, "counters", vni_stats_json(&s));
+		json_object_array_add(c->array, o);
+	} else {
+		if (!c->header_done)
+			vni_print_stats_header(stdout);
+		c->header_done = true;
+		vni_print_stats_row(stdout, r->name, &s);
+	}
+	return 0;
+}
+
+static int cmd_stats(struct vni_node *n, int argc, char **argv)
+{
+	const char *name = NULL;
+	char err[VNI_ERRLEN];
+	struct stats_ctx ctx = { n, NULL, err, false };
+	struct vni_state *st;
+	struct vni_record r;
+	bool json = false;
+	int ret = 0;
+	SUB_OPTIONS({ "cgroup", required_argument, NULL, 'c' },
+		    { "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' });
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'c')
+			name = optarg;
+		else if (c == 'j')
+			json = true;
+		else if (c == 'h')
+			return printf("usage: vnictl stats [--cgroup NAME] [--json]\n"), EXIT_OK;
+		else
+			return bad_option(argv);
+	}
+	if (extra_args(argc, argv))
+		return EXIT_USAGE;
+	if (open_for_read(n, &st, err))
+		return fail(err);
+	if (json)
+		ctx.array = json_object_new_array();
+	if (name) {
+		ret = st ? vni_state_get(st, name, &r, err) : 0;
+		if (ret == 0)
+			ret = vni_err(err, -ENOENT, "no instance named '%s'", name);
+		else if (ret == 1)
+			ret = stats_one(&r, &ctx);
+	} else if (st) {
+		ret = vni_state_each(st, stats_one, &ctx, err);
+	}
+	vni_state_close(st);
+	if (json) {
+		if (!ret)
+			printf("%s\n", json_object_to_json_string_ext(ctx.array, JSON_C_TO_STRING_PRETTY));
+		json_object_put(ctx.array);
+	}
+	return ret ? fail(err) : EXIT_OK;
+}
+
 static int cmd_down(struct vni_node *n, int argc, char **argv)
 {
 	char err[VNI_ERRLEN];
@@ -475,7 +552,7 @@ static const struct command {
 	int (*fn)(struct vni_node *n, int argc, char **argv);
 } commands[] = {
 	{ "init", cmd_init },	  { "attach", cmd_attach }, { "detach", cmd_detach },
-	{ "run", cmd_run },	  { "checkpoint", cmd_checkpoint }, { "restore", cmd_restore },
+	{ "run", cmd_run },	  { "stats", cmd_stats },	  { "checkpoint", cmd_checkpoint }, { "restore", cmd_restore },
 	{ "list", cmd_list },	  { "show", cmd_show },	    { "down", cmd_down },
 };
 
