@@ -9,6 +9,7 @@ cd "$TOP" || exit 1
 files=(tests/t_*.sh)
 if [ "${1:-}" = --vm ]; then
 	files+=(tests/vm/t_*.sh)
+	export VNI_CONCURRENCY_ITERATIONS=${VNI_CONCURRENCY_ITERATIONS:-20} # emulated CPU
 	shift
 fi
 pattern=${1:-}
