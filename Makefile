@@ -23,7 +23,7 @@ LIB_SRCS := loader/announce.c loader/bpfobj.c loader/cgroup.c loader/checkpoint.
 LIB_OBJS := $(LIB_SRCS:loader/%.c=$(BUILD)/%.o)
 HEADERS := $(wildcard include/*.h loader/*.h)
 
-.PHONY: all clean deps test test-host vmtest criu-numbers bench unit demo install vmlinux
+.PHONY: all clean deps test test-host vmtest criu-numbers bench fuzz unit demo install vmlinux
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -77,6 +77,24 @@ BENCH_BINS := $(BUILD)/loadgen $(BUILD)/preload_shim.so $(BUILD)/attach_bench
 bench: deps
 	$(MAKE) all $(BENCH_BINS)
 	QUICK=$(QUICK) bench/run.sh
+
+# libFuzzer targets for every parser of outside input (tests/fuzz/); each
+# runs FUZZ_SECONDS; inputs that crashed once are kept in its corpus.
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := vip names ckptmeta hosts
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	-Iinclude -Iloader
+FUZZ_SRCS := loader/validate.c loader/util.c loader/ckptmeta.c loader/hostsfile.c
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) | $(BUILD)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS) -ljson-c
+
+fuzz: deps
+	$(MAKE) $(FUZZ_TARGETS:%=$(BUILD)/fuzz_%)
+	for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(BUILD)/fuzz-corpus/$$t && \
+		$(BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+			$(BUILD)/fuzz-corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
 
 # Regenerate vmlinux/vmlinux.h from the running kernel's BTF (x86_64 committed).
 vmlinux:

@@ -7,7 +7,7 @@ PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev
 libsqlite3-dev libjson-c-dev libcmocka-dev libcap-dev iproute2 util-linux procps
 python3 curl tmux dnsmasq-base
 criu iptables qemu-system-x86 busybox-static kmod cpio
-gnuplot-nox"
+gnuplot-nox libclang-rt-14-dev"
 
 missing=$(for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"
