@@ -135,6 +135,9 @@ LIBDIR ?= /lib/$(shell $(CC) -print-multiarch)
 install: $(BUILD)/vnictl $(BUILD)/libnss_vni.so.2
 	install -D -m 0755 $(BUILD)/vnictl $(DESTDIR)$(PREFIX)/sbin/vnictl
 	install -D -m 0644 $(BUILD)/libnss_vni.so.2 $(DESTDIR)$(LIBDIR)/libnss_vni.so.2
+	install -D -m 0644 docs/man/vnictl.8 $(DESTDIR)$(PREFIX)/share/man/man8/vnictl.8
+	install -D -m 0644 tools/completion/vnictl.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/vnictl
 
 clean:
 	rm -rf $(BUILD)

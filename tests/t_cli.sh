@@ -156,3 +156,22 @@ test_list_and_show() {
 	expect_match "show" "*hostname: web-1*" "$(vnictl show --cgroup web | tr -s ' ' | tr '\n' ' ')"
 	expect_eq "version" "vnictl 0.1.0" "$(vnictl --version)"
 }
+
+test_install_layout() {
+	make -s -C "$TOP" install DESTDIR="$T_DIR/inst" PREFIX=/usr/local >/dev/null || fail "make install"
+	local f
+	for f in usr/local/sbin/vnictl usr/local/share/man/man8/vnictl.8 \
+		usr/local/share/bash-completion/completions/vnictl; do
+		[ -f "$T_DIR/inst/$f" ] || fail "$f not installed"
+	done
+	expect_eq "NSS module" 1 "$(find "$T_DIR/inst" -name libnss_vni.so.2 | wc -l)"
+	expect_match "man page" ".TH VNICTL 8*" "$(grep '^.TH' "$T_DIR/inst/usr/local/share/man/man8/vnictl.8")"
+	expect_eq "completion of commands" "checkpoint" "$(bash -c 'source "$0"; COMP_WORDS=(vnictl che); COMP_CWORD=1; _vnictl; echo "${COMPREPLY[@]}"' \
+		"$T_DIR/inst/usr/local/share/bash-completion/completions/vnictl")"
+	expect_eq "completion of options" "--tcp-established" "$(bash -c 'source "$0"; COMP_WORDS=(vnictl checkpoint --tcp); COMP_CWORD=2; _vnictl; echo "${COMPREPLY[@]}"' \
+		"$T_DIR/inst/usr/local/share/bash-completion/completions/vnictl")"
+	# every command of the usage text has a section in the man page
+	for f in init attach run detach list show stats checkpoint restore down; do
+		grep -q "^.B $f\b\|^.B $f " "$T_DIR/inst/usr/local/share/man/man8/vnictl.8" || fail "man page lacks $f"
+	done
+}

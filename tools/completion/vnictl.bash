@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# bash completion for vnictl
+_vnictl_instances() {
+	vnictl list --json 2>/dev/null | sed -n 's/^ *"name":"\([^"]*\)".*/\1/p'
+}
+
+_vnictl() {
+	local cur prev cmd i
+	cur=${COMP_WORDS[COMP_CWORD]}
+	prev=${COMP_WORDS[COMP_CWORD - 1]}
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		case ${COMP_WORDS[i]} in
+		--cgroup-root | --bpffs | --state-dir | --hosts-file) ((i++)) ;;
+		-*) ;;
+		*) cmd=${COMP_WORDS[i]}; break ;;
+		esac
+	done
+	case $prev in
+	--cgroup)
+		COMPREPLY=($(compgen -W "$(_vnictl_instances)" -- "$cur"))
+		return ;;
+	--dir | --cgroup-root | --bpffs | --state-dir | --hosts-file)
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return ;;
+	--dev)
+		COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur"))
+		return ;;
+	--user)
+		COMPREPLY=($(compgen -u -- "$cur"))
+		return ;;
+	esac
+	case $cmd in
+	"") COMPREPLY=($(compgen -W "init attach run detach list show stats checkpoint restore down help --cgroup-root --bpffs --state-dir --hosts-file --version" -- "$cur")) ;;
+	attach) COMPREPLY=($(compgen -W "--cgroup --vip --hostname --aid --dev --allow-raw --pid" -- "$cur")) ;;
+	run) COMPREPLY=($(compgen -W "--cgroup --user --keep-net-caps --" -- "$cur")) ;;
+	detach) COMPREPLY=($(compgen -W "--cgroup --force" -- "$cur")) ;;
+	list) COMPREPLY=($(compgen -W "--json" -- "$cur")) ;;
+	show | stats) COMPREPLY=($(compgen -W "--cgroup --json" -- "$cur")) ;;
+	checkpoint) COMPREPLY=($(compgen -W "--cgroup --dir --leave-running --tcp-established" -- "$cur")) ;;
+	restore) COMPREPLY=($(compgen -W "--dir --cgroup" -- "$cur")) ;;
+	down) COMPREPLY=($(compgen -W "--force" -- "$cur")) ;;
+	esac
+}
+complete -F _vnictl vnictl
