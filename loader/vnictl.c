@@ -87,6 +87,39 @@ static int extra_args(int argc, char **argv)
 	return optind < argc ? usage_error("unexpected argument '%s'", argv[optind]) : 0;
 }
 
+/*
+ * The option shape most commands share: [--cgroup NAME] and one boolean flag
+ * (--force or --json). Returns -1 to go on, else the exit code to return.
+ */
+static int parse_common(int argc, char **argv, bool with_cgroup, const char *flag,
+			const char *usage, const char **name, bool *on)
+{
+	const struct option opts[] = {
+		{ with_cgroup ? "cgroup" : "help", with_cgroup ? required_argument : no_argument,
+		  NULL, with_cgroup ? 'c' : 'h' },
+		{ flag, no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'c')
+			*name = optarg;
+		else if (c == 'f')
+			*on = true;
+		else if (c == 'h')
+			return printf("usage: %s\n", usage), EXIT_OK;
+		else
+			return bad_option(argv);
+	}
+	if (extra_args(argc, argv))
+		return EXIT_USAGE;
+	return -1;
+}
+
 static int cmd_init(struct vni_node *n, int argc, char **argv)
 {
 	char err[VNI_ERRLEN];
@@ -246,21 +279,11 @@ static int cmd_detach(struct vni_node *n, int argc, char **argv)
 	const char *name = NULL;
 	char err[VNI_ERRLEN];
 	bool force = false;
-	SUB_OPTIONS({ "cgroup", required_argument, NULL, 'c' },
-		    { "force", no_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' });
+	int ret = parse_common(argc, argv, true, "force",
+			       "vnictl detach --cgroup NAME [--force]", &name, &force);
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'c')
-			name = optarg;
-		else if (c == 'f')
-			force = true;
-		else if (c == 'h')
-			return printf("usage: vnictl detach --cgroup NAME [--force]\n"), EXIT_OK;
-		else
-			return bad_option(argv);
-	}
-	if (extra_args(argc, argv))
-		return EXIT_USAGE;
+	if (ret >= 0)
+		return ret;
 	if (!name)
 		return usage_error("%s", "detach needs --cgroup NAME");
 	if (vni_detach(n, name, force, err))
@@ -296,23 +319,16 @@ static int open_for_read(struct vni_node *n, struct vni_state **st, char *err)
 
 static int cmd_list(struct vni_node *n, int argc, char **argv)
 {
+	const char *unused = NULL;
 	struct list_ctx l = {};
 	struct vni_state *st;
 	char err[VNI_ERRLEN];
 	bool json = false;
-	int ret = 0;
-	SUB_OPTIONS({ "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' });
+	int ret = parse_common(argc, argv, false, "json", "vnictl list [--json]", &unused, &json);
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'j')
-			json = true;
-		else if (c == 'h')
-			return printf("usage: vnictl list [--json]\n"), EXIT_OK;
-		else
-			return bad_option(argv);
-	}
-	if (extra_args(argc, argv))
-		return EXIT_USAGE;
+	if (ret >= 0)
+		return ret;
+	ret = 0;
 	if (open_for_read(n, &st, err))
 		return fail(err);
 	if (json)
@@ -338,22 +354,11 @@ static int cmd_show(struct vni_node *n, int argc, char **argv)
 	char err[VNI_ERRLEN];
 	struct vni_record r;
 	bool json = false;
-	int ret;
-	SUB_OPTIONS({ "cgroup", required_argument, NULL, 'c' },
-		    { "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' });
+	int ret = parse_common(argc, argv, true, "json", "vnictl show --cgroup NAME [--json]",
+			       &name, &json);
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'c')
-			name = optarg;
-		else if (c == 'j')
-			json = true;
-		else if (c == 'h')
-			return printf("usage: vnictl show --cgroup NAME [--json]\n"), EXIT_OK;
-		else
-			return bad_option(argv);
-	}
-	if (extra_args(argc, argv))
-		return EXIT_USAGE;
+	if (ret >= 0)
+		return ret;
 	if (!name)
 		return usage_error("%s", "show needs --cgroup NAME");
 	if (open_for_read(n, &st, err))
@@ -487,22 +492,12 @@ static int cmd_stats(struct vni_node *n, int argc, char **argv)
 	struct vni_state *st;
 	struct vni_record r;
 	bool json = false;
-	int ret = 0;
-	SUB_OPTIONS({ "cgroup", required_argument, NULL, 'c' },
-		    { "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' });
+	int ret = parse_common(argc, argv, true, "json", "vnictl stats [--cgroup NAME] [--json]",
+			       &name, &json);
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'c')
-			name = optarg;
-		else if (c == 'j')
-			json = true;
-		else if (c == 'h')
-			return printf("usage: vnictl stats [--cgroup NAME] [--json]\n"), EXIT_OK;
-		else
-			return bad_option(argv);
-	}
-	if (extra_args(argc, argv))
-		return EXIT_USAGE;
+	if (ret >= 0)
+		return ret;
+	ret = 0;
 	if (open_for_read(n, &st, err))
 		return fail(err);
 	if (json)
@@ -527,20 +522,13 @@ static int cmd_stats(struct vni_node *n, int argc, char **argv)
 
 static int cmd_down(struct vni_node *n, int argc, char **argv)
 {
+	const char *unused = NULL;
 	char err[VNI_ERRLEN];
 	bool force = false;
-	SUB_OPTIONS({ "force", no_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' });
+	int ret = parse_common(argc, argv, false, "force", "vnictl down [--force]", &unused, &force);
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'f')
-			force = true;
-		else if (c == 'h')
-			return printf("usage: vnictl down [--force]\n"), EXIT_OK;
-		else
-			return bad_option(argv);
-	}
-	if (extra_args(argc, argv))
-		return EXIT_USAGE;
+	if (ret >= 0)
+		return ret;
 	if (vni_down(n, force, err))
 		return fail(err);
 	printf("vni is down: no instances, nothing pinned under %s\n", n->bpffs);
