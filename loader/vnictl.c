@@ -292,6 +292,15 @@ static int cmd_detach(struct vni_node *n, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* Prints o (unless the command failed), frees it, and gives the exit code. */
+static int finish_json(json_object *o, int ret, const char *err)
+{
+	if (!ret)
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+	json_object_put(o);
+	return ret ? fail(err) : EXIT_OK;
+}
+
 struct list_ctx {
 	json_object *array;
 };
@@ -338,11 +347,8 @@ static int cmd_list(struct vni_node *n, int argc, char **argv)
 	if (st)
 		ret = vni_state_each(st, list_one, &l, err);
 	vni_state_close(st);
-	if (json) {
-		if (!ret)
-			printf("%s\n", json_object_to_json_string_ext(l.array, JSON_C_TO_STRING_PRETTY));
-		json_object_put(l.array);
-	}
+	if (json)
+		return finish_json(l.array, ret, err);
 	return ret ? fail(err) : EXIT_OK;
 }
 
@@ -375,14 +381,9 @@ static int cmd_show(struct vni_node *n, int argc, char **argv)
 		memset(&stats, 0, sizeof(stats));
 	else if (vni_bpf_stats(n, r.cgroup_id, &stats, err))
 		return fail(err);
-	if (json) {
-		json_object *o = vni_record_json(&r, &stats);
-
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
-		json_object_put(o);
-	} else {
-		vni_print_show(stdout, &r, &stats);
-	}
+	if (json)
+		return finish_json(vni_record_json(&r, &stats), 0, err);
+	vni_print_show(stdout, &r, &stats);
 	return EXIT_OK;
 }
 
@@ -512,11 +513,8 @@ static int cmd_stats(struct vni_node *n, int argc, char **argv)
 		ret = vni_state_each(st, stats_one, &ctx, err);
 	}
 	vni_state_close(st);
-	if (json) {
-		if (!ret)
-			printf("%s\n", json_object_to_json_string_ext(ctx.array, JSON_C_TO_STRING_PRETTY));
-		json_object_put(ctx.array);
-	}
+	if (json)
+		return finish_json(ctx.array, ret, err);
 	return ret ? fail(err) : EXIT_OK;
 }
 
