@@ -135,14 +135,19 @@ static void remove_tree(const char *path)
 /* What vni creates under the bpffs dir; nothing else there is touched. */
 static const char *const subdirs[] = { "maps", "progs", "guard", "links" };
 
+/* Links first, maps last: a removal cut short never leaves instance links
+ * without the programs (which vni_bpf_init would refuse to replace). */
 static void remove_ours(const struct vni_node *n)
 {
 	char path[PATH_MAX];
 	size_t i;
 
-	for (i = 0; i < N(subdirs); i++)
-		if (!vni_path(path, sizeof(path), "%s/%s", n->bpffs, subdirs[i]))
+	for (i = N(subdirs); i-- > 0;)
+		if (!vni_path(path, sizeof(path), "%s/%s", n->bpffs, subdirs[i]) &&
+		    access(path, F_OK) == 0) {
 			remove_tree(path);
+			vni_crashpoint("bpffs subdir removed");
+		}
 	rmdir(n->bpffs); /* only when empty */
 }
 
@@ -224,6 +229,7 @@ static int load_and_pin(const struct vni_node *n, char *err)
 				strerror(-ret));
 			goto out;
 		}
+		vni_crashpoint("init: program pinned");
 	}
 	root_fd = open(n->cgroup2, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0) {
@@ -241,6 +247,7 @@ static int load_and_pin(const struct vni_node *n, char *err)
 		ret = attach_guard(p, root_fd, path, err);
 		if (ret)
 			goto out;
+		vni_crashpoint("init: guard attached");
 	}
 	load_lsm(n, maps);
 out:
@@ -314,6 +321,25 @@ static int links_dir(char *buf, size_t n, const struct vni_node *nd, uint64_t cg
 	return vni_path(buf, n, "%s/links/%llu", nd->bpffs, (unsigned long long)cgid);
 }
 
+int vni_bpf_links_missing(const struct vni_node *n, uint64_t cgid, const char **first)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	int missing = 0;
+	size_t i;
+
+	if (links_dir(dir, sizeof(dir), n, cgid))
+		return -ENAMETOOLONG;
+	for (i = 0; i < N(inst_progs); i++)
+		if (vni_path(path, sizeof(path), "%s/%s", dir, inst_progs[i].name) ||
+		    access(path, F_OK)) {
+			if (!missing++ && first)
+				*first = inst_progs[i].name;
+		}
+	return missing;
+}
+
+/* Idempotent: programs already linked (pinned) stay as they are, so an
+ * instance that is only partly linked never loses a hook while repaired. */
 int vni_bpf_link_instance(const struct vni_node *n, const char *cgpath, uint64_t cgid,
 			  char *err)
 {
@@ -323,16 +349,21 @@ int vni_bpf_link_instance(const struct vni_node *n, const char *cgpath, uint64_t
 
 	if (links_dir(dir, sizeof(dir), n, cgid))
 		return vni_err(err, -ENAMETOOLONG, "bpffs path too long");
-	if (mkdir(dir, 0700))
+	if (mkdir(dir, 0700) && errno != EEXIST)
 		return vni_err(err, -errno, "cannot create %s: %s", dir, strerror(errno));
 	cg_fd = open(cgpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (cg_fd < 0) {
-		ret = vni_err(err, -errno, "cannot open %s: %s", cgpath, strerror(errno));
-		goto out;
-	}
+	if (cg_fd < 0)
+		return vni_err(err, -errno, "cannot open %s: %s", cgpath, strerror(errno));
 	for (i = 0; i < N(inst_progs) && !ret; i++) {
-		int prog_fd = obj_get(n, "progs", inst_progs[i].name, err), link_fd;
+		int prog_fd, link_fd;
 
+		if (vni_path(path, sizeof(path), "%s/%s", dir, inst_progs[i].name)) {
+			ret = vni_err(err, -ENAMETOOLONG, "bpffs path too long");
+			break;
+		}
+		if (access(path, F_OK) == 0)
+			continue;
+		prog_fd = obj_get(n, "progs", inst_progs[i].name, err);
 		if (prog_fd < 0) {
 			ret = prog_fd;
 			break;
@@ -341,17 +372,39 @@ int vni_bpf_link_instance(const struct vni_node *n, const char *cgpath, uint64_t
 		if (link_fd < 0)
 			ret = vni_err(err, -errno, "cannot link %s to %s: %s", inst_progs[i].name,
 				      cgpath, strerror(errno));
-		else if (vni_path(path, sizeof(path), "%s/%s", dir, inst_progs[i].name) ||
-			 bpf_obj_pin(link_fd, path))
+		else if (bpf_obj_pin(link_fd, path))
 			ret = vni_err(err, -errno, "cannot pin link %s: %s", path, strerror(errno));
 		if (link_fd >= 0)
 			close(link_fd);
 		close(prog_fd);
+		if (!ret)
+			vni_crashpoint("program linked to the instance cgroup");
 	}
 	close(cg_fd);
-out:
-	if (ret)
-		vni_bpf_unlink_instance(n, cgid);
+	return ret;
+}
+
+int vni_bpf_each_linked(const struct vni_node *n, int (*fn)(uint64_t cgid, void *arg),
+			void *arg)
+{
+	char dir[PATH_MAX];
+	struct dirent *e;
+	int ret = 0;
+	DIR *d;
+
+	if (vni_path(dir, sizeof(dir), "%s/links", n->bpffs))
+		return -ENAMETOOLONG;
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while (!ret && (e = readdir(d))) {
+		char *end;
+		unsigned long long id = strtoull(e->d_name, &end, 10);
+
+		if (e->d_name[0] != '.' && !*end)
+			ret = fn(id, arg);
+	}
+	closedir(d);
 	return ret;
 }
 
@@ -386,6 +439,45 @@ int vni_bpf_set_instance(const struct vni_node *n, uint64_t cgid, const struct v
 	}
 	close(inst_fd);
 	close(cgrp_fd);
+	return ret;
+}
+
+int vni_bpf_get_instance(const struct vni_node *n, uint64_t cgid, struct vni_inst *rec,
+			 struct vni_cgrp_val *v)
+{
+	int inst_fd = obj_get(n, "maps", "vni_inst", NULL), cgrp_fd, ret = 0;
+
+	if (inst_fd < 0)
+		return inst_fd;
+	cgrp_fd = obj_get(n, "maps", "vni_cgrp", NULL);
+	if (cgrp_fd < 0) {
+		close(inst_fd);
+		return cgrp_fd;
+	}
+	memset(rec, 0, sizeof(*rec));
+	memset(v, 0, sizeof(*v));
+	if (bpf_map_lookup_elem(inst_fd, &cgid, rec) && errno != ENOENT)
+		ret = -errno;
+	if (!ret && bpf_map_lookup_elem(cgrp_fd, &cgid, v) && errno != ENOENT)
+		ret = -errno;
+	close(inst_fd);
+	close(cgrp_fd);
+	return ret;
+}
+
+int vni_bpf_each_cgrp(const struct vni_node *n, int (*fn)(uint64_t cgid, void *arg), void *arg)
+{
+	int fd = obj_get(n, "maps", "vni_cgrp", NULL), ret = 0;
+	__u64 key, next, *prev = NULL;
+
+	if (fd < 0)
+		return fd;
+	while (!ret && !bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		ret = fn(key, arg);
+	}
+	close(fd);
 	return ret;
 }
 
@@ -424,16 +516,57 @@ int vni_bpf_vip_add(const struct vni_node *n, uint64_t netns, const struct vni_a
 	return ret;
 }
 
+int vni_bpf_vip_owner(const struct vni_node *n, uint64_t netns, const struct vni_addr *a,
+		      struct vni_vip_owner *owner)
+{
+	int fd = obj_get(n, "maps", "vni_vips", NULL), ret;
+	struct vni_vip_key k;
+
+	if (fd < 0)
+		return fd;
+	vip_key(&k, netns, a);
+	ret = bpf_map_lookup_elem(fd, &k, owner) ? (errno == ENOENT ? 0 : -errno) : 1;
+	close(fd);
+	return ret;
+}
+
 void vni_bpf_vip_del(const struct vni_node *n, uint64_t netns, const struct vni_addr *a)
 {
 	struct vni_vip_key k;
+
+	vip_key(&k, netns, a);
+	vni_bpf_vip_del_key(n, &k);
+}
+
+void vni_bpf_vip_del_key(const struct vni_node *n, const struct vni_vip_key *k)
+{
 	int fd = obj_get(n, "maps", "vni_vips", NULL);
 
 	if (fd < 0)
 		return;
-	vip_key(&k, netns, a);
-	bpf_map_delete_elem(fd, &k);
+	bpf_map_delete_elem(fd, k);
 	close(fd);
+}
+
+int vni_bpf_each_vip(const struct vni_node *n,
+		     int (*fn)(const struct vni_vip_key *k, const struct vni_vip_owner *o,
+			       void *arg),
+		     void *arg)
+{
+	int fd = obj_get(n, "maps", "vni_vips", NULL), ret = 0;
+	struct vni_vip_key key, next, *prev = NULL;
+	struct vni_vip_owner owner;
+
+	if (fd < 0)
+		return fd;
+	while (!ret && !bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(fd, &key, &owner))
+			ret = fn(&key, &owner, arg);
+	}
+	close(fd);
+	return ret;
 }
 
 int vni_bpf_stats(const struct vni_node *n, uint64_t cgid, struct vni_stats *out, char *err)

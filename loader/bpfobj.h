@@ -23,17 +23,35 @@ bool vni_bpf_loaded(const struct vni_node *n);
 /* Whether the LSM program that refuses packet sockets is active. */
 bool vni_bpf_packet_guard(const struct vni_node *n);
 
+/* Links every instance program not linked yet (idempotent). */
 int vni_bpf_link_instance(const struct vni_node *n, const char *cgpath, uint64_t cgid,
 			  char *err);
 void vni_bpf_unlink_instance(const struct vni_node *n, uint64_t cgid);
+/* How many instance programs are not linked to cgroup cgid (*first: one of them). */
+int vni_bpf_links_missing(const struct vni_node *n, uint64_t cgid, const char **first);
+/* Calls fn for every cgroup id with a links/ dir; stops on non-zero. */
+int vni_bpf_each_linked(const struct vni_node *n, int (*fn)(uint64_t cgid, void *arg),
+			void *arg);
 
 int vni_bpf_set_instance(const struct vni_node *n, uint64_t cgid, const struct vni_inst *rec,
 			 char *err);
+/* Both records of cgroup cgid; zeroed where absent. 0 or -errno. */
+int vni_bpf_get_instance(const struct vni_node *n, uint64_t cgid, struct vni_inst *rec,
+			 struct vni_cgrp_val *v);
 void vni_bpf_clear_instance(const struct vni_node *n, uint64_t cgid);
+int vni_bpf_each_cgrp(const struct vni_node *n, int (*fn)(uint64_t cgid, void *arg), void *arg);
 
 int vni_bpf_vip_add(const struct vni_node *n, uint64_t netns, const struct vni_addr *a,
 		    uint32_t aid, uint64_t cgid, char *err);
+/* 1 (owner filled) when the VIP has an owner, 0 if not, <0 error. */
+int vni_bpf_vip_owner(const struct vni_node *n, uint64_t netns, const struct vni_addr *a,
+		      struct vni_vip_owner *owner);
 void vni_bpf_vip_del(const struct vni_node *n, uint64_t netns, const struct vni_addr *a);
+void vni_bpf_vip_del_key(const struct vni_node *n, const struct vni_vip_key *k);
+int vni_bpf_each_vip(const struct vni_node *n,
+		     int (*fn)(const struct vni_vip_key *k, const struct vni_vip_owner *o,
+			       void *arg),
+		     void *arg);
 
 int vni_bpf_stats(const struct vni_node *n, uint64_t cgid, struct vni_stats *out, char *err);
 

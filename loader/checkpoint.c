@@ -22,6 +22,7 @@
 #include "ckptmeta.h"
 #include "instance.h"
 #include "nladdr.h"
+#include "recover.h"
 #include "util.h"
 
 /* Options both sides need: the instance's mount namespace is the node's tree
@@ -263,7 +264,7 @@ int vni_checkpoint(const struct vni_node *n, const struct vni_ckpt_req *req, cha
 
 	if (!realpath(req->dir, dir) && (errno != ENOENT || vni_path(dir, sizeof(dir), "%s", req->dir)))
 		return vni_err(err, -errno, "invalid directory %s: %s", req->dir, strerror(errno));
-	ret = vni_state_open(n->state_dir, false, &st, NULL);
+	ret = vni_node_open(n, false, &st, NULL);
 	if (ret)
 		return vni_err(err, -ENOENT, "no instance named '%s'", req->name);
 	ret = vni_state_get(st, req->name, &m.rec, err);
@@ -356,7 +357,7 @@ int vni_restore(const struct vni_node *n, const char *dir_arg, const char *name,
 	req.aid = m.rec.aid;
 	req.dev = m.rec.dev;
 	req.flags = m.rec.flags & VNI_F_ALLOW_RAW;
-	ret = vni_state_open(n->state_dir, true, &st, err);
+	ret = vni_node_open(n, true, &st, err);
 	if (ret)
 		return ret;
 	ret = take_over_record(st, &m, req.name, &old, &had_old, err);

@@ -16,6 +16,7 @@
 #include "hostsfile.h"
 #include "instance.h"
 #include "nladdr.h"
+#include "recover.h"
 #include "sockdiag.h"
 #include "util.h"
 
@@ -102,32 +103,6 @@ static int check_vip_free(const struct vni_addr *a, char *err)
 		       vni_addr_str(a, buf, sizeof(buf)), dev);
 }
 
-/* What attach did so far, undone in reverse on failure. */
-struct attach_undo {
-	bool root_made, cg_made, linked, recorded, owner4, owner6, addr4, addr6;
-};
-
-static void undo_attach(const struct vni_node *n, const struct vni_record *r,
-			const struct attach_undo *u, int ifindex)
-{
-	if (u->addr6)
-		nl_addr_del(ifindex, AF_INET6, r->vip6.a, NULL, 0);
-	if (u->addr4)
-		nl_addr_del(ifindex, AF_INET, r->vip4.a, NULL, 0);
-	if (u->owner6)
-		vni_bpf_vip_del(n, r->netns_cookie, &r->vip6);
-	if (u->owner4)
-		vni_bpf_vip_del(n, r->netns_cookie, &r->vip4);
-	if (u->recorded)
-		vni_bpf_clear_instance(n, r->cgroup_id);
-	if (u->linked)
-		vni_bpf_unlink_instance(n, r->cgroup_id);
-	if (u->cg_made)
-		rmdir(r->cgroup);
-	if (u->root_made)
-		rmdir(n->cgroup_root);
-}
-
 /* Derived from the VIP; a suffix -2, -3, ... if someone took it already. */
 static int default_hostname(struct vni_state *st, struct vni_record *r, char *err)
 {
@@ -205,47 +180,142 @@ static int fill_record(const struct vni_node *n, struct vni_state *st,
 	return ret;
 }
 
-static int make_cgroup(const struct vni_node *n, struct vni_record *r, struct attach_undo *u,
-		       char *err)
+/* What attach did so far, undone on failure. */
+struct attach_undo {
+	bool recorded, root_made, cg_made, published;
+};
+
+static int make_cgroup(const struct vni_node *n, struct vni_state *st, struct vni_record *r,
+		       struct attach_undo *u, char *err)
 {
 	if (!r->owns_cgroup)
 		return 0;
-	if (mkdir(n->cgroup_root, 0755) == 0)
+	if (mkdir(n->cgroup_root, 0755) == 0) {
 		u->root_made = true;
-	else if (errno != EEXIST)
+		/* on record at once, so 'down' removes it even after a crash */
+		vni_state_meta_set(st, META_CREATED_ROOT, n->cgroup_root, NULL);
+	} else if (errno != EEXIST) {
 		return vni_err(err, -errno, "cannot create the VNI root cgroup %s: %s",
 			       n->cgroup_root, strerror(errno));
+	}
 	if (mkdir(r->cgroup, 0755))
 		return vni_err(err, -errno, "cannot create cgroup %s: %s", r->cgroup,
 			       errno == EEXIST ? "it already exists" : strerror(errno));
 	u->cg_made = true;
+	vni_crashpoint("attach: cgroup created");
 	return 0;
 }
 
-static int install_vip(const struct vni_node *n, const struct vni_record *r,
-		       const struct vni_addr *a, int ifindex, bool *owner, bool *addr, char *err)
+bool vni_record_here(const struct vni_record *r)
+{
+	uint64_t cookie;
+
+	return !vni_netns_cookie(&cookie, NULL) && cookie == r->netns_cookie;
+}
+
+/* The VIP's owner entry, then (in the instance's netns) its address; what is
+ * there already is kept. */
+static int ensure_vip(const struct vni_node *n, const struct vni_record *r,
+		      const struct vni_addr *a, char *err)
 {
 	char buf[INET6_ADDRSTRLEN];
-	int ret;
+	struct vni_vip_owner owner;
+	int ifindex, ret;
 
 	if (!a->family)
 		return 0;
-	/* owner first: from now on the guard keeps everyone else off the VIP */
-	ret = vni_bpf_vip_add(n, r->netns_cookie, a, r->aid, r->cgroup_id, err);
+	vni_addr_str(a, buf, sizeof(buf));
+	ret = vni_bpf_vip_owner(n, r->netns_cookie, a, &owner);
+	if (ret == 1 && owner.cgid != r->cgroup_id)
+		return vni_err(err, -EADDRINUSE, "VIP %s is owned by another cgroup (id %llu)", buf,
+			       (unsigned long long)owner.cgid);
+	if (ret == 0) {
+		/* owner first: from now on the guard keeps everyone else off the VIP */
+		ret = vni_bpf_vip_add(n, r->netns_cookie, a, r->aid, r->cgroup_id, err);
+		if (ret)
+			return ret;
+		vni_crashpoint("VIP owner recorded");
+	}
+	if (ret < 0)
+		return vni_err(err, ret, "cannot read the owner of VIP %s: %s", buf, strerror(-ret));
+	if (!vni_record_here(r))
+		return 0; /* its address lives in another network namespace */
+	ifindex = (int)if_nametoindex(r->dev);
+	if (!ifindex)
+		return vni_err(err, -ENODEV, "unknown device '%s'", r->dev);
+	ret = nl_addr_find(a->family, a->a, NULL, err, VNI_ERRLEN);
 	if (ret)
-		return ret;
-	*owner = true;
+		return ret < 0 ? ret : 0;
 	/* a socket bound to it before (IP_FREEBIND) would keep it */
 	ret = sd_addr_in_use(a->family, a->a, err);
 	if (ret > 0)
-		ret = vni_err(err, -EADDRINUSE, "VIP %s is in use by a socket on this node",
-			      vni_addr_str(a, buf, sizeof(buf)));
-	if (ret)
-		return ret;
-	ret = nl_addr_add(ifindex, a->family, a->a, err, VNI_ERRLEN);
-	if (ret)
-		return ret;
-	*addr = true;
+		ret = vni_err(err, -EADDRINUSE, "VIP %s is in use by a socket on this node", buf);
+	if (!ret)
+		ret = nl_addr_add(ifindex, a->family, a->a, err, VNI_ERRLEN);
+	if (!ret)
+		vni_crashpoint("VIP address installed");
+	return ret;
+}
+
+int vni_instance_build(const struct vni_node *n, const struct vni_record *r, char *err)
+{
+	struct vni_inst rec = { .aid = r->aid, .flags = r->flags, .cgid = r->cgroup_id };
+	int ret;
+
+	memcpy(rec.vip4, r->vip4.a, sizeof(rec.vip4));
+	memcpy(rec.vip6, r->vip6.a, sizeof(rec.vip6));
+	ret = vni_bpf_link_instance(n, r->cgroup, r->cgroup_id, err);
+	if (!ret)
+		ret = vni_bpf_set_instance(n, r->cgroup_id, &rec, err);
+	if (!ret) {
+		vni_crashpoint("instance record written");
+		ret = ensure_vip(n, r, &r->vip4, err);
+	}
+	if (!ret)
+		ret = ensure_vip(n, r, &r->vip6, err);
+	return ret;
+}
+
+/* A VIP's address and owner go only when no other instance owns it. */
+static void drop_vip(const struct vni_node *n, const struct vni_record *r,
+		     const struct vni_addr *a, bool here)
+{
+	struct vni_vip_owner owner;
+	int ifindex = 0;
+
+	if (!a->family || !r->cgroup_id)
+		return; /* no cgroup id yet: attach never got to the VIPs */
+	if (vni_bpf_vip_owner(n, r->netns_cookie, a, &owner) == 1 && owner.cgid != r->cgroup_id)
+		return;
+	if (here && nl_addr_find(a->family, a->a, &ifindex, NULL, 0) == 1) {
+		nl_addr_del(ifindex, a->family, a->a, NULL, 0);
+		vni_crashpoint("VIP address removed");
+	}
+	vni_bpf_vip_del(n, r->netns_cookie, a);
+	vni_crashpoint("VIP owner removed");
+}
+
+int vni_instance_teardown(const struct vni_node *n, const struct vni_record *r, char *err)
+{
+	bool here = vni_record_here(r);
+	int ret;
+
+	/* the cgroup goes first: if a process joined meanwhile, this fails and
+	 * nothing has changed; once it is gone no socket can be made in it */
+	if (r->owns_cgroup && access(r->cgroup, F_OK) == 0) {
+		ret = cg_remove(r->cgroup, err);
+		if (ret)
+			return ret;
+		vni_crashpoint("cgroup removed");
+	}
+	drop_vip(n, r, &r->vip4, here);
+	drop_vip(n, r, &r->vip6, here);
+	if (r->cgroup_id) {
+		vni_bpf_clear_instance(n, r->cgroup_id);
+		vni_crashpoint("instance record cleared");
+		vni_bpf_unlink_instance(n, r->cgroup_id);
+		vni_crashpoint("programs unlinked");
+	}
 	return 0;
 }
 
@@ -256,7 +326,9 @@ static int hosts_line(const struct vni_record *r, void *arg)
 	FILE *f = arg;
 	int i;
 
-	for (i = 0; i < 2 && !r->checkpointed; i++)
+	/* an attaching row is listed (the attach publishes before it is done);
+	 * a detaching one is not */
+	for (i = 0; i < 2 && !r->checkpointed && r->phase != VNI_DETACHING; i++)
 		if (a[i]->family)
 			fprintf(f, "%s %s\n", vni_addr_str(a[i], buf, sizeof(buf)), r->hostname);
 	return 0;
@@ -331,7 +403,7 @@ int vni_attach(const struct vni_node *n, const struct vni_attach_req *req,
 	struct vni_state *st;
 	int ret;
 
-	ret = vni_state_open(n->state_dir, true, &st, err);
+	ret = vni_node_open(n, true, &st, err);
 	if (ret)
 		return ret;
 	ret = vni_attach_locked(n, st, req, out, err);
@@ -339,81 +411,83 @@ int vni_attach(const struct vni_node *n, const struct vni_attach_req *req,
 	return ret;
 }
 
+static void undo_attach(const struct vni_node *n, struct vni_state *st, struct vni_record *r,
+			const struct attach_undo *u)
+{
+	r->owns_cgroup = u->cg_made; /* an existing cgroup of that name is not ours */
+	vni_instance_teardown(n, r, NULL);
+	if (u->recorded)
+		vni_state_delete(st, r->name, NULL);
+	if (u->published)
+		vni_publish_hosts(n, st, NULL);
+	if (u->root_made && rmdir(n->cgroup_root) == 0)
+		vni_state_meta_set(st, META_CREATED_ROOT, NULL, NULL);
+}
+
+/*
+ * The row goes in first, as "attaching": a vnictl killed at any later step
+ * leaves it to say what to undo (recover.c). Each step is idempotent.
+ */
 int vni_attach_locked(const struct vni_node *n, struct vni_state *st,
 		      const struct vni_attach_req *req, struct vni_record *out, char *err)
 {
 	struct attach_undo u = {};
 	struct vni_record r;
-	int ret, ifindex = 0;
+	int ret;
 
 	ret = fill_record(n, st, req, &r, err);
 	if (!ret)
 		ret = vni_bpf_init(n, err);
 	if (ret)
-		goto out;
-	ifindex = (int)if_nametoindex(r.dev);
-	ret = make_cgroup(n, &r, &u, err);
+		return ret;
+	r.phase = VNI_ATTACHING;
+	ret = vni_state_insert(st, &r, err);
+	if (ret)
+		return ret;
+	u.recorded = true;
+	vni_crashpoint("attach: intent recorded");
+	ret = make_cgroup(n, st, &r, &u, err);
 	if (!ret)
 		ret = cg_id(r.cgroup, &r.cgroup_id, err);
 	if (!ret)
-		ret = vni_bpf_link_instance(n, r.cgroup, r.cgroup_id, err);
+		ret = vni_state_update(st, &r, err);
 	if (!ret) {
-		struct vni_inst rec = { .aid = r.aid, .flags = r.flags, .cgid = r.cgroup_id };
-
-		u.linked = true;
-		memcpy(rec.vip4, r.vip4.a, sizeof(rec.vip4));
-		memcpy(rec.vip6, r.vip6.a, sizeof(rec.vip6));
-		ret = vni_bpf_set_instance(n, r.cgroup_id, &rec, err);
+		vni_crashpoint("attach: cgroup id recorded");
+		ret = vni_instance_build(n, &r, err);
 	}
 	if (!ret) {
-		u.recorded = true;
-		ret = install_vip(n, &r, &r.vip4, ifindex, &u.owner4, &u.addr4, err);
+		u.published = true;
+		ret = vni_publish_hosts(n, st, err);
 	}
-	if (!ret)
-		ret = install_vip(n, &r, &r.vip6, ifindex, &u.owner6, &u.addr6, err);
-	if (!ret)
-		ret = vni_state_insert(st, &r, err);
-	if (!ret && (ret = vni_publish_hosts(n, st, err)))
-		vni_state_delete(st, r.name, NULL);
-	/* last: processes moved in are the only step not undone by undo_attach */
-	if (!ret && (ret = move_pids(n, req, &r, err))) {
-		vni_state_delete(st, r.name, NULL);
-		vni_publish_hosts(n, st, NULL);
+	if (!ret) {
+		vni_crashpoint("attach: hosts file written");
+		/* processes moved in are the only step teardown cannot undo */
+		ret = move_pids(n, req, &r, err);
 	}
-	if (!ret && u.root_made)
-		vni_state_meta_set(st, META_CREATED_ROOT, n->cgroup_root, NULL);
-	if (ret)
-		undo_attach(n, &r, &u, ifindex);
-	else if (out)
+	if (ret) {
+		undo_attach(n, st, &r, &u);
+		return ret;
+	}
+	if (req->npids)
+		vni_crashpoint("attach: processes moved in");
+	r.phase = VNI_READY;
+	ret = vni_state_update(st, &r, err);
+	if (ret) /* too late to undo: its processes are in; recovery finishes it */
+		return ret;
+	vni_crashpoint("attach: done");
+	if (out)
 		*out = r;
-out:
-	return ret;
-}
-
-static void remove_vip(const struct vni_node *n, const struct vni_record *r,
-		       const struct vni_addr *a)
-{
-	int ifindex = (int)if_nametoindex(r->dev);
-
-	if (!a->family)
-		return;
-	if (ifindex)
-		nl_addr_del(ifindex, a->family, a->a, NULL, 0);
-	vni_bpf_vip_del(n, r->netns_cookie, a);
+	return 0;
 }
 
 int vni_detach_locked(const struct vni_node *n, struct vni_state *st,
 			 const struct vni_record *r, bool force, char *err)
 {
-	bool here, exists = access(r->cgroup, F_OK) == 0;
-	uint64_t cookie;
+	bool exists = access(r->cgroup, F_OK) == 0;
+	struct vni_record d = *r;
 	int ret, procs;
 
-	ret = vni_netns_cookie(&cookie, err);
-	if (ret)
-		return ret;
-	here = cookie == r->netns_cookie;
-	if (!here && !force)
+	if (!vni_record_here(r) && !force)
 		return vni_err(err, -EXDEV,
 			       "instance %s was attached in another network namespace; detach it there (or --force if that namespace is gone)",
 			       r->name);
@@ -422,28 +496,29 @@ int vni_detach_locked(const struct vni_node *n, struct vni_state *st,
 		return vni_err(err, -EBUSY,
 			       "instance %s still has %d process(es); stop them or use --force",
 			       r->name, procs);
-	if (procs > 0 && (ret = cg_kill_all(r->cgroup, err)))
-		return ret;
-	/* the cgroup goes first: if a process joined meanwhile, this fails and
-	 * nothing has changed; once it is gone no socket can be made in it */
-	if (r->owns_cgroup && exists && (ret = cg_remove(r->cgroup, err)))
-		return ret;
-	if (here) {
-		remove_vip(n, r, &r->vip4);
-		remove_vip(n, r, &r->vip6);
-	} else {
-		vni_bpf_vip_del(n, r->netns_cookie, &r->vip4);
-		vni_bpf_vip_del(n, r->netns_cookie, &r->vip6);
-	}
-	vni_bpf_clear_instance(n, r->cgroup_id);
-	vni_bpf_unlink_instance(n, r->cgroup_id);
-	ret = vni_state_delete(st, r->name, err);
+	/* on record first: a detach cut short is finished by the next vnictl */
+	d.phase = VNI_DETACHING;
+	ret = vni_state_update(st, &d, err);
 	if (ret)
 		return ret;
-	/* the instance is gone; a stale hosts file is rewritten on the next change */
+	vni_crashpoint("detach: intent recorded");
+	/* its name goes first; a stale hosts file is rewritten on the next change */
 	if (vni_publish_hosts(n, st, err))
 		fprintf(stderr, "vnictl: warning: %s\n", err);
-	return 0;
+	vni_crashpoint("detach: hosts file written");
+	if (procs > 0 && (ret = cg_kill_all(r->cgroup, err)) == 0)
+		vni_crashpoint("detach: processes killed");
+	if (!ret)
+		ret = vni_instance_teardown(n, r, err);
+	if (ret) { /* nothing is gone but its name: put that back */
+		vni_state_update(st, r, NULL);
+		vni_publish_hosts(n, st, NULL);
+		return ret;
+	}
+	ret = vni_state_delete(st, r->name, err);
+	if (!ret)
+		vni_crashpoint("detach: done");
+	return ret;
 }
 
 int vni_detach(const struct vni_node *n, const char *name, bool force, char *err)
@@ -452,7 +527,7 @@ int vni_detach(const struct vni_node *n, const char *name, bool force, char *err
 	struct vni_record r;
 	int ret;
 
-	ret = vni_state_open(n->state_dir, false, &st, NULL);
+	ret = vni_node_open(n, false, &st, NULL);
 	if (ret == -ENOENT)
 		return vni_err(err, -ENOENT, "no instance named '%s'", name);
 	if (ret)
@@ -507,7 +582,7 @@ int vni_down(const struct vni_node *n, bool force, char *err)
 	struct down_ctx c = { n, NULL, force, err };
 	int ret;
 
-	ret = vni_state_open(n->state_dir, true, &c.st, err);
+	ret = vni_node_open(n, true, &c.st, err);
 	if (ret)
 		return ret;
 	/* refuse before changing anything */
@@ -525,7 +600,7 @@ int vni_down(const struct vni_node *n, bool force, char *err)
 int vni_init(const struct vni_node *n, char *err)
 {
 	struct vni_state *st;
-	int ret = vni_state_open(n->state_dir, true, &st, err);
+	int ret = vni_node_open(n, true, &st, err);
 
 	if (ret)
 		return ret;

@@ -41,6 +41,17 @@ int vni_detach_locked(const struct vni_node *n, struct vni_state *st,
 /* Rewrites the hosts file from the state (running instances only). */
 int vni_publish_hosts(const struct vni_node *n, struct vni_state *st, char *err);
 
+/* Every kernel part of the instance that is missing is made: program links,
+ * instance records, VIP owners and (in its network namespace) addresses.
+ * Idempotent; used by attach and to repair (recover.c, drift.c). */
+int vni_instance_build(const struct vni_node *n, const struct vni_record *r, char *err);
+/* Removes whatever exists of those parts, and the cgroup if vnictl made it
+ * (fails, changing nothing, if it has processes). Idempotent; the row stays. */
+int vni_instance_teardown(const struct vni_node *n, const struct vni_record *r, char *err);
+
+/* Whether this process is in the network namespace the instance was attached in. */
+bool vni_record_here(const struct vni_record *r);
+
 /* The current network namespace's cookie (SO_NETNS_COOKIE). */
 int vni_netns_cookie(uint64_t *cookie, char *err);
 

@@ -34,13 +34,68 @@ static const char schema[] =
 	" checkpointed INTEGER NOT NULL DEFAULT 0);"
 	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
+/* Schema changes after the first, applied in order (PRAGMA user_version). */
+static const char *const migrations[] = {
+	"ALTER TABLE instances ADD COLUMN phase TEXT NOT NULL DEFAULT 'ready';"
+	" CREATE INDEX unfinished ON instances (phase) WHERE phase != 'ready'",
+};
+
 #define COLUMNS                                                                    \
 	"name, cgroup, cgroup_id, owns_cgroup, aid, flags, vip4, vip6, hostname, dev," \
-	" netns_cookie, created, checkpointed"
+	" netns_cookie, created, checkpointed, phase"
+
+static const char *const phase_names[] = { "ready", "attaching", "detaching" };
+
+const char *vni_phase_name(enum vni_phase p)
+{
+	return (unsigned int)p < sizeof(phase_names) / sizeof(phase_names[0]) ? phase_names[p] :
+										 "?";
+}
+
+static enum vni_phase phase_of(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < sizeof(phase_names) / sizeof(phase_names[0]); i++)
+		if (!strcmp(name, phase_names[i]))
+			return (enum vni_phase)i;
+	return VNI_ATTACHING; /* unknown: treat as unfinished, recovery undoes it */
+}
 
 static int db_err(struct vni_state *st, char *err, const char *what)
 {
 	return vni_err(err, -EIO, "state database: cannot %s: %s", what, sqlite3_errmsg(st->db));
+}
+
+static int migrate(struct vni_state *st, char *err)
+{
+	const int latest = (int)(sizeof(migrations) / sizeof(migrations[0]));
+	sqlite3_stmt *s;
+	char sql[64];
+	int version = 0, i;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		return db_err(st, err, "read its version");
+	if (sqlite3_step(s) == SQLITE_ROW)
+		version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (version > latest)
+		return vni_err(err, -EPROTO,
+			       "state database version %d is newer than this vnictl knows (%d)",
+			       version, latest);
+	for (i = version; i < latest; i++) {
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", i + 1);
+		if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(st->db, migrations[i], NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+			int ret = db_err(st, err, "upgrade its schema");
+
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			return ret;
+		}
+	}
+	return 0;
 }
 
 int vni_state_open(const char *dir, bool create, struct vni_state **out, char *err)
@@ -84,6 +139,9 @@ int vni_state_open(const char *dir, bool create, struct vni_state **out, char *e
 		ret = db_err(st, err, "create its schema");
 		goto fail;
 	}
+	ret = migrate(st, err);
+	if (ret)
+		goto fail;
 	*out = st;
 	return 0;
 fail:
@@ -143,6 +201,7 @@ static void read_row(sqlite3_stmt *s, struct vni_record *r)
 	r->netns_cookie = (uint64_t)sqlite3_column_int64(s, 10);
 	r->created = sqlite3_column_int64(s, 11);
 	r->checkpointed = sqlite3_column_int(s, 12);
+	r->phase = phase_of((const char *)sqlite3_column_text(s, 13));
 }
 
 int vni_state_get(struct vni_state *st, const char *name, struct vni_record *r, char *err)
@@ -281,7 +340,7 @@ int vni_state_insert(struct vni_state *st, const struct vni_record *r, char *err
 
 	if (sqlite3_prepare_v2(st->db,
 			       "INSERT INTO instances (" COLUMNS
-			       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			       -1, &s, NULL) != SQLITE_OK)
 		return db_err(st, err, "insert");
 	sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
@@ -297,9 +356,27 @@ int vni_state_insert(struct vni_state *st, const struct vni_record *r, char *err
 	sqlite3_bind_int64(s, 11, (sqlite3_int64)r->netns_cookie);
 	sqlite3_bind_int64(s, 12, r->created);
 	sqlite3_bind_int(s, 13, r->checkpointed);
+	sqlite3_bind_text(s, 14, vni_phase_name(r->phase), -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : db_err(st, err, "insert");
+}
+
+int vni_state_update(struct vni_state *st, const struct vni_record *r, char *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "UPDATE instances SET cgroup_id = ?, phase = ? WHERE name = ?", -1,
+			       &s, NULL) != SQLITE_OK)
+		return db_err(st, err, "update");
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)r->cgroup_id);
+	sqlite3_bind_text(s, 2, vni_phase_name(r->phase), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, r->name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : db_err(st, err, "update");
 }
 
 int vni_state_delete(struct vni_state *st, const char *name, char *err)
@@ -352,15 +429,14 @@ int vni_state_meta_set(struct vni_state *st, const char *key, const char *value,
 	return rc == SQLITE_DONE ? 0 : db_err(st, err, "update");
 }
 
-int vni_state_each(struct vni_state *st, int (*fn)(const struct vni_record *r, void *arg),
-		   void *arg, char *err)
+static int each_where(struct vni_state *st, const char *sql,
+		      int (*fn)(const struct vni_record *r, void *arg), void *arg, char *err)
 {
 	struct vni_record r;
 	sqlite3_stmt *s;
 	int rc, ret = 0;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT " COLUMNS " FROM instances ORDER BY name", -1, &s,
-			       NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
 		return db_err(st, err, "query");
 	while (!ret && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		read_row(s, &r);
@@ -370,4 +446,19 @@ int vni_state_each(struct vni_state *st, int (*fn)(const struct vni_record *r, v
 		ret = db_err(st, err, "query");
 	sqlite3_finalize(s);
 	return ret;
+}
+
+int vni_state_each(struct vni_state *st, int (*fn)(const struct vni_record *r, void *arg),
+		   void *arg, char *err)
+{
+	return each_where(st, "SELECT " COLUMNS " FROM instances ORDER BY name", fn, arg, err);
+}
+
+int vni_state_each_unfinished(struct vni_state *st,
+			      int (*fn)(const struct vni_record *r, void *arg), void *arg,
+			      char *err)
+{
+	/* the partial index makes this free when nothing was interrupted */
+	return each_where(st, "SELECT " COLUMNS " FROM instances WHERE phase != 'ready'", fn, arg,
+			  err);
 }

@@ -12,6 +12,15 @@
 
 #include "validate.h"
 
+/* Where an instance is in its life. attach and detach record their intent
+ * before touching the kernel, so a vnictl killed half-way leaves a row that
+ * says what to finish or undo (see recover.h). */
+enum vni_phase {
+	VNI_READY = 0,
+	VNI_ATTACHING, /* attach started, not finished */
+	VNI_DETACHING, /* detach started, not finished */
+};
+
 struct vni_record {
 	char name[PATH_MAX]; /* as given: relative name or absolute cgroup path */
 	char cgroup[PATH_MAX];
@@ -25,7 +34,10 @@ struct vni_record {
 	uint64_t netns_cookie;
 	int64_t created; /* unix time */
 	bool checkpointed; /* dumped and gone from the kernel; name, AID, VIPs still reserved */
+	enum vni_phase phase;
 };
+
+const char *vni_phase_name(enum vni_phase p);
 
 struct vni_state;
 
@@ -53,6 +65,8 @@ int vni_state_hostname_taken(struct vni_state *st, const char *hostname, char *e
 int vni_state_next_aid(struct vni_state *st, uint32_t *aid, char *err);
 
 int vni_state_insert(struct vni_state *st, const struct vni_record *r, char *err);
+/* Writes r's cgroup id and phase. */
+int vni_state_update(struct vni_state *st, const struct vni_record *r, char *err);
 int vni_state_delete(struct vni_state *st, const char *name, char *err);
 int vni_state_set_checkpointed(struct vni_state *st, const char *name, bool on, char *err);
 
@@ -64,5 +78,9 @@ int vni_state_meta_set(struct vni_state *st, const char *key, const char *value,
 /* Calls fn for each record, ordered by name; stops on a non-zero return. */
 int vni_state_each(struct vni_state *st, int (*fn)(const struct vni_record *r, void *arg),
 		   void *arg, char *err);
+/* The same for rows not in phase "ready" (interrupted operations). */
+int vni_state_each_unfinished(struct vni_state *st,
+			      int (*fn)(const struct vni_record *r, void *arg), void *arg,
+			      char *err);
 
 #endif

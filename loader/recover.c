@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "instance.h"
+#include "recover.h"
+#include "util.h"
+
+int vni_recover_one(const struct vni_node *n, struct vni_state *st, const struct vni_record *r,
+		    char *done, size_t len, char *err)
+{
+	int procs = access(r->cgroup, F_OK) ? 0 : cg_for_each_pid(r->cgroup, NULL, NULL);
+	struct vni_record fin = *r;
+	int ret;
+
+	if (!vni_record_here(r))
+		return vni_err(err, -EXDEV,
+			       "the %s of instance %s was interrupted in another network namespace; run 'vnictl sync' there",
+			       r->phase == VNI_ATTACHING ? "attach" : "detach", r->name);
+	if (r->phase == VNI_ATTACHING && procs > 0) {
+		ret = vni_instance_build(n, r, err);
+		fin.phase = VNI_READY;
+		if (!ret)
+			ret = vni_state_update(st, &fin, err);
+		snprintf(done, len, "finished the interrupted attach of %s (it has processes)",
+			 r->name);
+	} else {
+		/* a detach only records its intent once the processes may go */
+		ret = procs > 0 ? cg_kill_all(r->cgroup, err) : 0;
+		if (!ret)
+			ret = vni_instance_teardown(n, r, err);
+		if (!ret)
+			ret = vni_state_delete(st, r->name, err);
+		snprintf(done, len, "%s the interrupted %s of %s",
+			 r->phase == VNI_ATTACHING ? "undid" : "finished",
+			 r->phase == VNI_ATTACHING ? "attach" : "detach", r->name);
+	}
+	if (!ret)
+		ret = vni_publish_hosts(n, st, err);
+	return ret;
+}
+
+struct names {
+	char **v;
+	size_t n;
+};
+
+static int collect_unfinished(const struct vni_record *r, void *arg)
+{
+	struct names *l = arg;
+	char **v;
+
+	v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	l->v = v;
+	l->v[l->n] = strdup(r->name);
+	return l->v[l->n++] ? 0 : -ENOMEM;
+}
+
+static void recover_all(const struct vni_node *n, struct vni_state *st)
+{
+	char err[VNI_ERRLEN], done[VNI_ERRLEN];
+	struct names l = {};
+	struct vni_record r;
+	size_t i;
+
+	if (vni_state_each_unfinished(st, collect_unfinished, &l, err))
+		fprintf(stderr, "vnictl: warning: cannot look for interrupted operations: %s\n",
+			err);
+	for (i = 0; i < l.n; i++) {
+		if (vni_state_get(st, l.v[i], &r, err) == 1) {
+			if (vni_recover_one(n, st, &r, done, sizeof(done), err))
+				fprintf(stderr, "vnictl: warning: %s\n", err);
+			else
+				fprintf(stderr, "vnictl: recovered: %s\n", done);
+		}
+		free(l.v[i]);
+	}
+	free(l.v);
+}
+
+int vni_node_open(const struct vni_node *n, bool create, struct vni_state **st, char *err)
+{
+	int ret = vni_state_open(n->state_dir, create, st, err);
+
+	if (!ret)
+		recover_all(n, *st);
+	return ret;
+}

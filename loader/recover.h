@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Crash recovery. attach and detach put their intent in the state first
+ * (phase "attaching"/"detaching"); a row still in such a phase when the node
+ * lock is free again belongs to a vnictl that was killed. Every command that
+ * changes the node finishes or undoes those first:
+ *  - an interrupted attach is undone, unless processes were already moved into
+ *    the instance: then it is finished (they are under its rules already);
+ *  - an interrupted detach is finished.
+ */
+#ifndef VNI_RECOVER_H
+#define VNI_RECOVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "node.h"
+#include "state.h"
+
+/* vni_state_open, then recovery of every interrupted row; what was done is
+ * reported on stderr ("vnictl: recovered: ..."). A row that cannot be
+ * recovered now is left (with a warning) for 'vnictl sync'. */
+int vni_node_open(const struct vni_node *n, bool create, struct vni_state **st, char *err);
+
+/* Finishes or undoes one interrupted row; done says what was done. */
+int vni_recover_one(const struct vni_node *n, struct vni_state *st, const struct vni_record *r,
+		    char *done, size_t len, char *err);
+
+#endif
