@@ -334,20 +334,32 @@ static int hosts_line(const struct vni_record *r, void *arg)
 	return 0;
 }
 
-/* The hosts file is derived from the state: rewritten whole on every change. */
-int vni_publish_hosts(const struct vni_node *n, struct vni_state *st, char *err)
+int vni_hosts_text(struct vni_state *st, char **text, char *err)
 {
-	char *text = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
+	FILE *f = open_memstream(text, &len);
 	int ret;
 
+	*text = NULL;
 	if (!f)
 		return vni_err(err, -ENOMEM, "out of memory");
 	fputs("# virtual hostnames of vni instances; written by vnictl\n", f);
 	ret = vni_state_each(st, hosts_line, f, err);
 	if (fclose(f) && !ret)
 		ret = vni_err(err, -ENOMEM, "out of memory");
+	if (ret) {
+		free(*text);
+		*text = NULL;
+	}
+	return ret;
+}
+
+/* The hosts file is derived from the state: rewritten whole on every change. */
+int vni_publish_hosts(const struct vni_node *n, struct vni_state *st, char *err)
+{
+	char *text;
+	int ret = vni_hosts_text(st, &text, err);
+
 	if (!ret)
 		ret = vni_replace_file(n->hosts_file, text, err);
 	free(text);

@@ -40,6 +40,8 @@ int vni_detach_locked(const struct vni_node *n, struct vni_state *st,
 		      const struct vni_record *r, bool force, char *err);
 /* Rewrites the hosts file from the state (running instances only). */
 int vni_publish_hosts(const struct vni_node *n, struct vni_state *st, char *err);
+/* What that file should hold (malloc'd). */
+int vni_hosts_text(struct vni_state *st, char **text, char *err);
 
 /* Every kernel part of the instance that is missing is made: program links,
  * instance records, VIP owners and (in its network namespace) addresses.

@@ -292,9 +292,12 @@ int vni_launch(const struct vni_launch *l, char *err)
 		restore_signals(&set, &old);
 		return vni_err(err, -errno, "cannot start the instance init: %s", strerror(errno));
 	}
+	vni_crashpoint("run: instance init started");
 	/* EOF: the application was exec'd; a message: the launch failed */
 	n = read(pipefd[0], msg, sizeof(msg) - 1);
 	close(pipefd[0]);
+	if (n == 0)
+		vni_crashpoint("run: application started");
 	for (;;) {
 		if (sigwaitinfo(&set, &info) < 0)
 			continue;

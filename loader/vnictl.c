@@ -11,9 +11,11 @@
 
 #include "bpfobj.h"
 #include "checkpoint.h"
+#include "drift.h"
 #include "instance.h"
 #include "launch.h"
 #include "output.h"
+#include "recover.h"
 #include "util.h"
 
 #define VNI_VERSION "0.1.0"
@@ -43,6 +45,10 @@ static const char usage_text[] =
 	"                              dump the instance with CRIU (with its identity)\n"
 	"  restore --dir DIR [--cgroup NAME]\n"
 	"                              re-create a checkpointed instance on this node\n"
+	"  check [--json]              report drift between the state and the node\n"
+	"                              (maps, links, cgroups, addresses, hosts file)\n"
+	"  sync [--json]               repair that drift; finish or undo operations\n"
+	"                              of a vnictl that was killed\n"
 	"  down [--force]              detach every instance and unpin everything\n"
 	"  help                        this text\n"
 	"\n"
@@ -533,6 +539,81 @@ static int cmd_down(struct vni_node *n, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static void print_drift(const struct vni_drift *d, void *arg)
+{
+	json_object *o, *array = arg;
+
+	if (!array) {
+		if (d->repaired < 0)
+			printf("not repaired %s: %s: %s\n", d->kind, d->detail, d->why);
+		else
+			printf("%s%s: %s\n", d->repaired ? "repaired " : "", d->kind, d->detail);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "kind", json_object_new_string(d->kind));
+	json_object_object_add(o, "instance",
+			       d->instance ? json_object_new_string(d->instance) : NULL);
+	json_object_object_add(o, "detail", json_object_new_string(d->detail));
+	if (d->repaired)
+		json_object_object_add(o, "repaired", json_object_new_boolean(d->repaired > 0));
+	if (d->repaired < 0)
+		json_object_object_add(o, "error", json_object_new_string(d->why));
+	json_object_array_add(array, o);
+}
+
+/* check (repair false) and sync: exit 0 when nothing is (left) wrong. */
+static int drift_command(struct vni_node *n, int argc, char **argv, bool repair)
+{
+	const char *unused = NULL;
+	char err[VNI_ERRLEN] = "";
+	json_object *array = NULL, *top;
+	struct vni_state *st = NULL;
+	bool json = false;
+	int ret = parse_common(argc, argv, false, "json",
+			       repair ? "vnictl sync [--json]" : "vnictl check [--json]", &unused,
+			       &json);
+
+	if (ret >= 0)
+		return ret;
+	/* sync finishes interrupted operations on opening, as every change does */
+	ret = repair ? (access(n->state_dir, F_OK) ? 0 : vni_node_open(n, false, &st, err)) :
+		       open_for_read(n, &st, err);
+	if (ret)
+		return fail(err);
+	if (json)
+		array = json_object_new_array();
+	ret = st ? vni_drift_scan(n, st, repair, print_drift, array, err) : 0;
+	vni_state_close(st);
+	if (ret < 0) {
+		json_object_put(array);
+		return fail(err);
+	}
+	if (json) {
+		top = json_object_new_object();
+		json_object_object_add(top, "clean", json_object_new_boolean(ret == 0));
+		json_object_object_add(top, "problems", array);
+		finish_json(top, 0, NULL);
+	} else if (ret) {
+		printf(repair ? "%d problem(s) left\n" :
+				"%d problem(s); 'vnictl sync' repairs them\n", ret);
+	} else {
+		printf("%s\n", repair ? "in sync: state, maps, cgroups and addresses agree" :
+					"no drift: state, maps, cgroups and addresses agree");
+	}
+	return ret ? EXIT_FAIL : EXIT_OK;
+}
+
+static int cmd_check(struct vni_node *n, int argc, char **argv)
+{
+	return drift_command(n, argc, argv, false);
+}
+
+static int cmd_sync(struct vni_node *n, int argc, char **argv)
+{
+	return drift_command(n, argc, argv, true);
+}
+
 static const struct command {
 	const char *name;
 	int (*fn)(struct vni_node *n, int argc, char **argv);
@@ -540,6 +621,7 @@ static const struct command {
 	{ "init", cmd_init },	  { "attach", cmd_attach }, { "detach", cmd_detach },
 	{ "run", cmd_run },	  { "stats", cmd_stats },	  { "checkpoint", cmd_checkpoint }, { "restore", cmd_restore },
 	{ "list", cmd_list },	  { "show", cmd_show },	    { "down", cmd_down },
+	{ "check", cmd_check },	  { "sync", cmd_sync },
 };
 
 static int set_path(char *field, size_t n, const char *value, const char *what)

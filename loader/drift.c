@@ -1,0 +1,454 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bpfobj.h"
+#include "cgroup.h"
+#include "drift.h"
+#include "instance.h"
+#include "nladdr.h"
+#include "recover.h"
+
+/* What the state says exists in the kernel. */
+struct known {
+	uint64_t cgid, netns;
+	struct vni_addr vip[2];
+	char *cgroup;
+};
+
+struct scan {
+	const struct vni_node *n;
+	struct vni_state *st;
+	bool repair;
+	vni_drift_fn report;
+	void *arg;
+	int left;
+	struct known *k;
+	size_t nk;
+	char **names; /* instances to look at again */
+	size_t nnames;
+	uint64_t *ids; /* orphans found by a pass */
+	struct vni_vip_key *keys;
+	size_t nids;
+};
+
+static void *grow(void *v, size_t n, size_t size)
+{
+	return realloc(v, (n + 1) * size);
+}
+
+/* Reports d; with repair, fix() ran and returned ret. */
+static void finding(struct scan *s, struct vni_drift *d, int ret, const char *why)
+{
+	if (s->repair) {
+		d->repaired = ret ? -1 : 1;
+		if (ret)
+			snprintf(d->why, sizeof(d->why), "%s", why);
+	}
+	if (!s->repair || ret)
+		s->left++;
+	s->report(d, s->arg);
+}
+
+static void add_missing(char *buf, size_t len, const char *fmt, const char *arg)
+{
+	size_t used = strlen(buf);
+
+	snprintf(buf + used, len - used, "%s", used ? ", " : "");
+	used = strlen(buf);
+	snprintf(buf + used, len - used, fmt, arg);
+}
+
+static void check_vip(const struct vni_node *n, const struct vni_record *r,
+		      const struct vni_addr *a, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN];
+	struct vni_vip_owner o;
+
+	if (!a->family)
+		return;
+	vni_addr_str(a, ip, sizeof(ip));
+	if (vni_bpf_vip_owner(n, r->netns_cookie, a, &o) != 1 || o.cgid != r->cgroup_id)
+		add_missing(buf, len, "owner of VIP %s", ip);
+	if (vni_record_here(r) && nl_addr_find(a->family, a->a, NULL, NULL, 0) != 1)
+		add_missing(buf, len, "address %s", ip);
+}
+
+/* What is wrong with one instance: a kind and a detail, or NULL. */
+static const char *diagnose(const struct vni_node *n, const struct vni_record *r,
+			    uint64_t *cgid_now, char *buf)
+{
+	const char *first = NULL;
+	struct vni_cgrp_val v;
+	struct vni_inst rec;
+	char item[96], parts[VNI_ERRLEN] = "";
+	int missing;
+
+	buf[0] = '\0';
+	if (r->phase != VNI_READY) {
+		vni_err(buf, 0, "the %s of %s was interrupted",
+			 r->phase == VNI_ATTACHING ? "attach" : "detach", r->name);
+		return "interrupted";
+	}
+	if (r->checkpointed)
+		return NULL;
+	if (access(r->cgroup, F_OK)) {
+		vni_err(buf, 0, "cgroup %s of %s no longer exists", r->cgroup, r->name);
+		return "instance_gone";
+	}
+	if (!cg_id(r->cgroup, cgid_now, NULL) && *cgid_now != r->cgroup_id) {
+		vni_err(buf, 0, "cgroup %s of %s was made again (id %llu, recorded %llu)",
+			 r->cgroup, r->name, (unsigned long long)*cgid_now,
+			 (unsigned long long)r->cgroup_id);
+		return "cgroup_replaced";
+	}
+	missing = vni_bpf_links_missing(n, r->cgroup_id, &first);
+	if (missing > 0) {
+		snprintf(item, sizeof(item), "%d program link(s), e.g. %s", missing, first);
+		add_missing(parts, sizeof(parts), "%s", item);
+	}
+	if (vni_bpf_get_instance(n, r->cgroup_id, &rec, &v) || rec.aid != r->aid ||
+	    rec.cgid != r->cgroup_id || rec.flags != r->flags ||
+	    memcmp(rec.vip4, r->vip4.a, sizeof(rec.vip4)) ||
+	    memcmp(rec.vip6, r->vip6.a, sizeof(rec.vip6)) || v.aid != r->aid ||
+	    v.flags != r->flags)
+		add_missing(parts, sizeof(parts), "%s", "instance record");
+	check_vip(n, r, &r->vip4, parts, sizeof(parts));
+	check_vip(n, r, &r->vip6, parts, sizeof(parts));
+	if (!parts[0])
+		return NULL;
+	vni_err(buf, 0, "instance %s is missing: %s", r->name, parts);
+	return "incomplete";
+}
+
+static int repair_instance(struct scan *s, const char *kind, struct vni_record *r,
+			   uint64_t cgid_now, char *err)
+{
+	char done[VNI_ERRLEN];
+	int ret;
+
+	if (!strcmp(kind, "interrupted"))
+		return vni_recover_one(s->n, s->st, r, done, sizeof(done), err);
+	if (!strcmp(kind, "instance_gone")) {
+		ret = vni_instance_teardown(s->n, r, err);
+		if (!ret)
+			ret = vni_state_delete(s->st, r->name, err);
+		return ret ? ret : vni_publish_hosts(s->n, s->st, err);
+	}
+	if (!strcmp(kind, "cgroup_replaced")) {
+		struct vni_record old = *r;
+
+		old.owns_cgroup = false; /* the parts of the old id go, the cgroup stays */
+		ret = vni_instance_teardown(s->n, &old, err);
+		r->cgroup_id = cgid_now;
+		if (!ret)
+			ret = vni_state_update(s->st, r, err);
+		if (ret)
+			return ret;
+	}
+	return vni_instance_build(s->n, r, err);
+}
+
+static int note_row(const struct vni_record *r, void *arg)
+{
+	struct scan *s = arg;
+	struct known *k = grow(s->k, s->nk, sizeof(*s->k));
+
+	if (!k)
+		return -ENOMEM;
+	s->k = k;
+	k += s->nk;
+	memset(k, 0, sizeof(*k));
+	/* a checkpointed instance has no kernel parts, only its cgroup name */
+	if (!r->checkpointed) {
+		k->cgid = r->cgroup_id;
+		k->netns = r->netns_cookie;
+		k->vip[0] = r->vip4;
+		k->vip[1] = r->vip6;
+	}
+	if (!(k->cgroup = strdup(r->cgroup)))
+		return -ENOMEM;
+	s->nk++;
+	return 0;
+}
+
+static int note_suspect(const struct vni_record *r, void *arg)
+{
+	struct scan *s = arg;
+	char detail[VNI_ERRLEN];
+	uint64_t now;
+	char **v;
+
+	if (!diagnose(s->n, r, &now, detail))
+		return 0;
+	v = grow(s->names, s->nnames, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	s->names = v;
+	return (s->names[s->nnames++] = strdup(r->name)) ? 0 : -ENOMEM;
+}
+
+static void scan_instances(struct scan *s)
+{
+	struct vni_drift d = {};
+	char err[VNI_ERRLEN];
+	struct vni_record r;
+	uint64_t now = 0;
+	size_t i;
+
+	for (i = 0; i < s->nnames; i++) {
+		if (vni_state_get(s->st, s->names[i], &r, NULL) == 1 &&
+		    (d.kind = diagnose(s->n, &r, &now, d.detail))) {
+			d.instance = r.name;
+			finding(s, &d, s->repair ? repair_instance(s, d.kind, &r, now, err) : 0,
+				err);
+		}
+		free(s->names[i]);
+	}
+	free(s->names);
+	s->names = NULL;
+	s->nnames = 0;
+}
+
+static bool known_cgid(const struct scan *s, uint64_t cgid)
+{
+	size_t i;
+
+	for (i = 0; i < s->nk; i++)
+		if (s->k[i].cgid && s->k[i].cgid == cgid)
+			return true;
+	return false;
+}
+
+static int collect_id(uint64_t cgid, void *arg)
+{
+	struct scan *s = arg;
+	uint64_t *v;
+
+	if (known_cgid(s, cgid))
+		return 0;
+	if (!(v = grow(s->ids, s->nids, sizeof(*v))))
+		return -ENOMEM;
+	s->ids = v;
+	s->ids[s->nids++] = cgid;
+	return 0;
+}
+
+static void orphan_ids(struct scan *s, const char *kind, const char *what,
+		       int (*each)(const struct vni_node *, int (*)(uint64_t, void *), void *),
+		       void (*drop)(const struct vni_node *, uint64_t))
+{
+	struct vni_drift d = { .kind = kind };
+	size_t i;
+
+	s->nids = 0;
+	each(s->n, collect_id, s);
+	for (i = 0; i < s->nids; i++) {
+		vni_err(d.detail, 0, "%s cgroup id %llu, which is no instance's",
+			 what, (unsigned long long)s->ids[i]);
+		if (s->repair)
+			drop(s->n, s->ids[i]);
+		finding(s, &d, 0, NULL);
+	}
+	free(s->ids);
+	s->ids = NULL;
+}
+
+static bool known_vip(const struct scan *s, const struct vni_vip_key *k,
+		      const struct vni_vip_owner *o)
+{
+	size_t i, j;
+
+	for (i = 0; i < s->nk; i++)
+		for (j = 0; j < 2; j++)
+			if (s->k[i].cgid == o->cgid && s->k[i].netns == k->netns_cookie &&
+			    s->k[i].vip[j].family == (int)k->family &&
+			    !memcmp(s->k[i].vip[j].a, k->addr, k->family == AF_INET ? 4 : 16))
+				return true;
+	return false;
+}
+
+static int collect_vip(const struct vni_vip_key *k, const struct vni_vip_owner *o, void *arg)
+{
+	struct scan *s = arg;
+	struct vni_vip_key *v;
+	uint64_t *ids;
+
+	if (known_vip(s, k, o))
+		return 0;
+	if (!(v = grow(s->keys, s->nids, sizeof(*v))))
+		return -ENOMEM;
+	s->keys = v;
+	if (!(ids = grow(s->ids, s->nids, sizeof(*ids))))
+		return -ENOMEM;
+	s->ids = ids;
+	s->keys[s->nids] = *k;
+	s->ids[s->nids++] = o->cgid;
+	return 0;
+}
+
+/* An owner entry no instance explains; its address (here) was vnictl's too:
+ * attach refuses a VIP that is already an address of the node. */
+static void orphan_vips(struct scan *s)
+{
+	struct vni_drift d = { .kind = "orphan_vip" };
+	char ip[INET6_ADDRSTRLEN], dev[IF_NAMESIZE];
+	uint64_t here = 0;
+	size_t i;
+
+	vni_netns_cookie(&here, NULL);
+	s->nids = 0;
+	vni_bpf_each_vip(s->n, collect_vip, s);
+	for (i = 0; i < s->nids; i++) {
+		const struct vni_vip_key *k = &s->keys[i];
+		struct vni_addr a = { .family = (int)k->family };
+		int ifindex = 0;
+
+		memcpy(a.a, k->addr, sizeof(a.a));
+		vni_addr_str(&a, ip, sizeof(ip));
+		if (k->netns_cookie != here ||
+		    nl_addr_find(a.family, a.a, &ifindex, NULL, 0) != 1 ||
+		    !if_indextoname((unsigned int)ifindex, dev))
+			ifindex = 0;
+		snprintf(d.detail, sizeof(d.detail),
+			 "VIP %s has an owner (cgroup id %llu) but is no instance's%s%s", ip,
+			 (unsigned long long)s->ids[i], ifindex ? "; its address is on " : "",
+			 ifindex ? dev : "");
+		if (s->repair) {
+			if (ifindex)
+				nl_addr_del(ifindex, a.family, a.a, NULL, 0);
+			vni_bpf_vip_del_key(s->n, k);
+		}
+		finding(s, &d, 0, NULL);
+	}
+	free(s->keys);
+	free(s->ids);
+	s->keys = NULL;
+	s->ids = NULL;
+}
+
+/* Cgroups vnictl made live directly below the VNI root. */
+static void orphan_cgroups(struct scan *s)
+{
+	struct vni_drift d = { .kind = "orphan_cgroup" };
+	char path[PATH_MAX], err[VNI_ERRLEN];
+	DIR *dir = opendir(s->n->cgroup_root);
+	struct dirent *e;
+	size_t i;
+
+	while (dir && (e = readdir(dir))) {
+		int ret = 0, procs;
+
+		if (e->d_type != DT_DIR || e->d_name[0] == '.' ||
+		    vni_path(path, sizeof(path), "%s/%s", s->n->cgroup_root, e->d_name))
+			continue;
+		for (i = 0; i < s->nk && strcmp(s->k[i].cgroup, path); i++)
+			;
+		if (i < s->nk)
+			continue;
+		vni_err(d.detail, 0, "cgroup %s is no instance's", path);
+		if (s->repair) {
+			procs = cg_for_each_pid(path, NULL, NULL);
+			ret = procs > 0 ? vni_err(err, -EBUSY, "it has %d process(es); not vnictl's to kill", procs) :
+					  cg_remove(path, err);
+		}
+		finding(s, &d, ret, err);
+	}
+	if (dir)
+		closedir(dir);
+}
+
+static bool any_live(const struct scan *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nk; i++)
+		if (s->k[i].cgid)
+			return true;
+	return false;
+}
+
+static void stale_hosts(struct scan *s)
+{
+	struct vni_drift d = { .kind = "hosts_stale" };
+	char *want = NULL, *have = NULL, err[VNI_ERRLEN];
+	size_t len = 0;
+	FILE *f;
+	int ret = 0;
+
+	if (vni_hosts_text(s->st, &want, NULL))
+		return;
+	f = fopen(s->n->hosts_file, "re");
+	if (f) {
+		if (getdelim(&have, &len, '\0', f) < 0) {
+			free(have);
+			have = NULL;
+		}
+		fclose(f);
+	}
+	/* no file yet is no drift while there is nothing to name */
+	if (have ? strcmp(have, want) : any_live(s)) {
+		vni_err(d.detail, 0, "hosts file %s does not match the instances",
+			 s->n->hosts_file);
+		if (s->repair)
+			ret = vni_publish_hosts(s->n, s->st, err);
+		finding(s, &d, ret, err);
+	}
+	free(have);
+	free(want);
+}
+
+static void free_known(struct scan *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nk; i++)
+		free(s->k[i].cgroup);
+	free(s->k);
+	s->k = NULL;
+	s->nk = 0;
+}
+
+int vni_drift_scan(const struct vni_node *n, struct vni_state *st, bool repair,
+		   vni_drift_fn report, void *arg, char *err)
+{
+	struct scan s = { .n = n, .st = st, .repair = repair, .report = report, .arg = arg };
+	int ret = vni_state_each(st, note_row, &s, err);
+
+	/* the node first: without programs no instance can be whole */
+	if (!ret && any_live(&s) && !vni_bpf_loaded(n)) {
+		struct vni_drift d = { .kind = "programs_not_loaded" };
+		char why[VNI_ERRLEN];
+
+		vni_err(d.detail, 0, "the BPF programs are not loaded under %s",
+			 n->bpffs);
+		finding(&s, &d, repair ? vni_bpf_init(n, why) : 0, why);
+	}
+	if (!ret)
+		ret = vni_state_each(st, note_suspect, &s, err);
+	if (ret) {
+		free_known(&s);
+		return ret < 0 && !err[0] ? vni_err(err, ret, "out of memory") : ret;
+	}
+	scan_instances(&s);
+	/* what repairs changed is re-read before looking for orphans */
+	free_known(&s);
+	ret = vni_state_each(st, note_row, &s, err);
+	if (!ret) {
+		orphan_ids(&s, "orphan_links", "programs are linked to", vni_bpf_each_linked,
+			   vni_bpf_unlink_instance);
+		orphan_ids(&s, "orphan_record", "there is an instance record for",
+			   vni_bpf_each_cgrp, vni_bpf_clear_instance);
+		orphan_vips(&s);
+		orphan_cgroups(&s);
+		stale_hosts(&s);
+	}
+	free_known(&s);
+	return ret ? ret : s.left;
+}

@@ -1,0 +1,252 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Crash safety: vnictl SIGKILLed after each step of attach, detach, down and
+# run (VNI_DEBUG_CRASH_AFTER=N), then what the next calls do; and
+# 'vnictl check'/'vnictl sync' on drift made by hand.
+
+ARGS_WEB=(--cgroup web --vip 10.10.0.1 --vip 2001:db8:10::1)
+
+# The node holds nothing of vni: no state rows, addresses, links, owners, cgroups.
+expect_empty_node() { # when
+	expect_eq "$1: state" "[]" "$(vnictl list --json | tr -d ' \n')"
+	expect_eq "$1: VIP addresses" "" "$(on_node ip -o addr show to 10.10.0.0/24; on_node ip -o addr show to 2001:db8:10::/64)"
+	expect_eq "$1: instance cgroups" "" "$(find "$VNI_CGROUP_ROOT" -mindepth 1 -type d 2>/dev/null)"
+	if [ -d "$VNI_BPFFS/links" ]; then
+		expect_eq "$1: instance links" "" "$(ls "$VNI_BPFFS/links")"
+		expect_eq "$1: VIP owners" "[]" "$(bpftool map dump pinned "$VNI_BPFFS/maps/vni_vips" | tr -d ' \n')"
+	fi
+}
+
+expect_no_drift() { # when
+	local out
+	out=$(vnictl check 2>&1) || fail "$1: check found drift: $out"
+}
+
+# The instance works: a wildcard listener lands on its VIP, other binds are refused.
+expect_enforced() { # when
+	expect_match "$1: wildcard bind" "BOUND 10.10.0.1:*" "$(probe_inst web bind 0.0.0.0 0)"
+	expect_match "$1: bind to the node address" "*EPERM*" "$(probe_inst web bind $NODE_IP 0 2>&1)"
+}
+
+# Waits (at most 10 s) until the cgroup has a process.
+wait_procs() { # cgroup-dir
+	local i
+	for i in $(seq 1000); do
+		[ -n "$(cat "$1/cgroup.procs" 2>/dev/null)" ] && return 0
+		sleep 0.01
+	done
+	fail "no process appeared in $1"
+}
+
+# Runs "vnictl ARGS" with a crash after step N; prints the step it died at,
+# or nothing when the command finished (N is past its last step).
+crash_after() { # N ARGS...
+	local n=$1 out rc
+	shift
+	# output to a file: an application started by 'run' keeps it open
+	VNI_DEBUG_CRASH_AFTER=$n vnictl "$@" >"$T_DIR/crash.out" 2>&1 </dev/null
+	rc=$?
+	out=$(cat "$T_DIR/crash.out")
+	case $out in
+	*"killed after step $n:"*)
+		[ $rc = 137 ] || fail "step $n: exit $rc, not SIGKILL: $out"
+		echo "${out#*killed after step $n: }" | head -n 1 ;;
+	*) [ $rc = 0 ] || fail "vnictl $* without a crash: exit $rc: $out" ;;
+	esac
+}
+
+# After a crash the state may say an operation was interrupted; check reports
+# exactly that (or nothing), and changes nothing.
+expect_check_reports_interruption() { # step
+	local before out
+	before=$(snapshot)
+	out=$(vnictl check 2>&1)
+	case $out in
+	"no drift"*) ;;
+	*interrupted*) [[ $out != *incomplete* && $out != *orphan* ]] || fail "after '$1': more than the interruption: $out" ;;
+	*) fail "after '$1': unexpected check output: $out" ;;
+	esac
+	expect_eq "check changed nothing (after '$1')" "$before" "$(snapshot)"
+}
+
+test_crash_at_every_step_of_attach() {
+	local n step steps=()
+	for n in $(seq 1 100); do
+		step=$(crash_after "$n" attach "${ARGS_WEB[@]}") || exit 1
+		[ -z "$step" ] && break
+		steps+=("$step")
+		expect_check_reports_interruption "$step"
+		# the next attach finishes or undoes the interrupted one, then works
+		# (killed after its last step, the first attach is whole: refused)
+		if [ "$step" = "attach: done" ]; then
+			expect_match "attach again" "*an instance named web exists*" "$(vnictl attach "${ARGS_WEB[@]}" 2>&1)"
+		else
+			vnictl attach "${ARGS_WEB[@]}" >/dev/null 2>"$T_DIR/err" ||
+				fail "attach after a crash at '$step': $(cat "$T_DIR/err")"
+		fi
+		expect_no_drift "after re-attaching ($step)"
+		expect_enforced "after re-attaching ($step)"
+		vnictl detach --cgroup web >/dev/null || fail "detach after '$step'"
+		expect_empty_node "after '$step'"
+		vnictl down >/dev/null || fail "down after '$step'"
+	done
+	echo "attach: crashed after each of ${#steps[@]} steps: ${steps[*]}"
+	[ ${#steps[@]} -ge 20 ] || fail "only ${#steps[@]} crash points in attach"
+}
+
+test_crash_at_every_step_of_detach() {
+	local n step steps=() out
+	for n in $(seq 1 100); do
+		vnictl attach "${ARGS_WEB[@]}" >/dev/null || fail "attach"
+		in_inst web sleep 1000 &
+		wait_procs "$VNI_CGROUP_ROOT/web"
+		step=$(crash_after "$n" detach --cgroup web --force) || exit 1
+		[ -z "$step" ] && break
+		steps+=("$step")
+		expect_check_reports_interruption "$step"
+		# sync finishes it: the process is gone and so is the instance
+		out=$(vnictl sync 2>&1) || fail "sync after '$step': $out"
+		expect_empty_node "after sync ($step)"
+		expect_no_drift "after sync ($step)"
+		# the name and VIP are free again
+		vnictl attach "${ARGS_WEB[@]}" >/dev/null || fail "attach after '$step'"
+		expect_enforced "after '$step'"
+		vnictl detach --cgroup web >/dev/null || fail "detach after '$step'"
+	done
+	echo "detach: crashed after each of ${#steps[@]} steps: ${steps[*]}"
+	[ ${#steps[@]} -ge 8 ] || fail "only ${#steps[@]} crash points in detach"
+	expect_empty_node "at the end"
+}
+
+test_crash_at_every_step_of_down() {
+	local n step steps=()
+	for n in $(seq 1 100); do
+		vnictl attach "${ARGS_WEB[@]}" >/dev/null || fail "attach web"
+		vnictl attach --cgroup api --vip 10.10.0.2 >/dev/null || fail "attach api"
+		step=$(crash_after "$n" down) || exit 1
+		[ -z "$step" ] && break
+		steps+=("$step")
+		expect_check_reports_interruption "$step"
+		vnictl down >/dev/null 2>"$T_DIR/err" || fail "down after '$step': $(cat "$T_DIR/err")"
+		expect_empty_node "after down ($step)"
+		[ ! -e "$VNI_BPFFS" ] || fail "after '$step': $VNI_BPFFS is left: $(find "$VNI_BPFFS")"
+	done
+	echo "down: crashed after each of ${#steps[@]} steps: ${steps[*]}"
+	[ ${#steps[@]} -ge 15 ] || fail "only ${#steps[@]} crash points in down"
+}
+
+test_crash_during_run() {
+	local n step steps=()
+	vnictl attach "${ARGS_WEB[@]}" >/dev/null || fail "attach"
+	for n in 1 2 3; do
+		step=$(crash_after "$n" run --cgroup web -- sleep 1000) || exit 1
+		[ -z "$step" ] && fail "run finished: sleep 1000 did not run"
+		steps+=("$step")
+		# the application runs on, enforced, under its instance
+		expect_no_drift "after '$step'"
+		wait_procs "$VNI_CGROUP_ROOT/web"
+		expect_enforced "after '$step'"
+		expect_match "detach refuses while it runs" "*still has*process*" "$(vnictl detach --cgroup web 2>&1)"
+		vnictl detach --cgroup web --force >/dev/null || fail "detach --force after '$step'"
+		expect_empty_node "after '$step'"
+		vnictl attach "${ARGS_WEB[@]}" >/dev/null || fail "attach"
+		[ "$step" = "run: application started" ] && break
+	done
+	echo "run: crashed after: ${steps[*]}"
+	expect_eq "crash points of run" "run: instance init started|run: application started" "$(IFS='|'; echo "${steps[*]}")"
+}
+
+test_check_and_sync_repair_drift() {
+	local before out cg_api
+	vnictl attach "${ARGS_WEB[@]}" >/dev/null || fail "attach web"
+	vnictl attach --cgroup api --vip 10.10.0.2 >/dev/null || fail "attach api"
+	vnictl attach --cgroup gone --vip 10.10.0.3 >/dev/null || fail "attach gone"
+	expect_no_drift "after attach"
+	expect_eq "check --json on a clean node" '{"clean":true,"problems":[]}' "$(vnictl check --json | tr -d ' \n')"
+
+	# drift made by hand: an address removed, a program link unpinned, a
+	# cgroup removed, a stray cgroup, a stale hosts file
+	on_node ip addr del 10.10.0.1/32 dev lo
+	cg_api=$(vnictl show --cgroup api --json | sed -n 's/.*"cgroup_id": *\([0-9]*\).*/\1/p')
+	rm "$VNI_BPFFS/links/$cg_api/vni_bind4" || fail "unpin a link"
+	rmdir "$VNI_CGROUP_ROOT/gone"
+	mkdir "$VNI_CGROUP_ROOT/stray"
+	echo "10.10.0.99 intruder" >>"$VNI_HOSTS_FILE"
+	before=$(snapshot)
+	out=$(vnictl check)
+	[ $? = 1 ] || fail "check exits 1 on drift"
+	expect_match "web's address" "*incomplete: instance web is missing: address 10.10.0.1*" "$out"
+	expect_match "api's link" "*incomplete: instance api is missing: 1 program link(s), e.g. vni_bind4*" "$out"
+	expect_match "gone" "*instance_gone: cgroup $VNI_CGROUP_ROOT/gone of gone no longer exists*" "$out"
+	expect_match "stray" "*orphan_cgroup: cgroup $VNI_CGROUP_ROOT/stray is no instance's*" "$out"
+	expect_match "hosts" "*hosts_stale: *" "$out"
+	expect_match "summary" "*5 problem(s); 'vnictl sync' repairs them" "$out"
+	expect_eq "problems in JSON" "api:incomplete gone:instance_gone web:incomplete None:orphan_cgroup None:hosts_stale" \
+		"$(vnictl check --json | python3 -c 'import json,sys; print(*["%s:%s" % (p["instance"], p["kind"]) for p in json.load(sys.stdin)["problems"]])')"
+	expect_eq "check changed nothing" "$before" "$(snapshot)"
+	# api's bind hook is gone: a bind to the node address is not refused
+	expect_match "drift is real" "BOUND $NODE_IP:*" "$(probe_inst api bind $NODE_IP 0)"
+
+	out=$(vnictl sync) || fail "sync: $out"
+	expect_match "sync says what it did" "*repaired incomplete: instance web*in sync*" "$out"
+	expect_no_drift "after sync"
+	expect_enforced "web after sync"
+	expect_match "api refuses again" "*EPERM*" "$(probe_inst api bind $NODE_IP 0 2>&1)"
+	expect_eq "gone is dropped" "api web" "$(vnictl list --json | python3 -c 'import json,sys; print(*[i["name"] for i in json.load(sys.stdin)])')"
+	expect_eq "its VIP went" "" "$(on_node ip -o addr show to 10.10.0.3)"
+	expect_eq "hosts file" "" "$(grep intruder "$VNI_HOSTS_FILE")"
+	expect_eq "stray cgroup removed" "" "$(ls -d "$VNI_CGROUP_ROOT/stray" 2>/dev/null)"
+}
+
+test_sync_removes_orphans_of_the_maps() {
+	local cg out
+	vnictl attach "${ARGS_WEB[@]}" >/dev/null || fail "attach"
+	cg=$(vnictl show --cgroup web --json | sed -n 's/.*"cgroup_id": *\([0-9]*\).*/\1/p')
+	# the state forgets the instance (as a lost or restored-old database would)
+	sqlite3 "$VNI_STATE_DIR/state.db" "DELETE FROM instances" || fail "sqlite3"
+	out=$(vnictl check)
+	[ $? = 1 ] || fail "check exits 1"
+	expect_match "links" "*orphan_links: programs are linked to cgroup id $cg, which is no instance's*" "$out"
+	expect_match "record" "*orphan_record: there is an instance record for cgroup id $cg*" "$out"
+	expect_match "VIP v4" "*orphan_vip: VIP 10.10.0.1 has an owner (cgroup id $cg) but is no instance's; its address is on lo*" "$out"
+	expect_match "VIP v6" "*orphan_vip: VIP 2001:db8:10::1 *" "$out"
+	expect_match "cgroup" "*orphan_cgroup: cgroup $VNI_CGROUP_ROOT/web is no instance's*" "$out"
+	out=$(vnictl sync) || fail "sync: $out"
+	expect_no_drift "after sync"
+	expect_empty_node "after sync"
+	vnictl attach "${ARGS_WEB[@]}" >/dev/null || fail "attach after sync"
+	expect_enforced "after sync"
+}
+
+test_sync_leaves_processes_alone() {
+	local out
+	mkdir "$VNI_CGROUP_ROOT" 2>/dev/null
+	mkdir "$VNI_CGROUP_ROOT/busy" || fail "mkdir"
+	in_cgroup "$VNI_CGROUP_ROOT/busy" sleep 1000 &
+	wait_procs "$VNI_CGROUP_ROOT/busy"
+	vnictl init >/dev/null || fail "init"
+	out=$(vnictl sync)
+	[ $? = 1 ] || fail "sync must exit 1 when something is left: $out"
+	expect_match "why" "*not repaired orphan_cgroup: cgroup $VNI_CGROUP_ROOT/busy is no instance's: it has 1 process(es); not vnictl's to kill*1 problem(s) left" "$out"
+	[ -n "$(cat "$VNI_CGROUP_ROOT/busy/cgroup.procs")" ] || fail "the process was killed"
+}
+
+test_attach_killed_after_moving_processes_is_finished() {
+	local pid n out step
+	on_node sleep 1000 &
+	pid=$!
+	vnictl init >/dev/null || fail "init"
+	n=$(VNI_DEBUG_CRASH_AFTER=trace vnictl attach "${ARGS_WEB[@]}" --pid $pid 2>&1 >/dev/null |
+		sed -n 's/^vnictl: debug: step \([0-9]*\): attach: processes moved in$/\1/p')
+	[ -n "$n" ] || fail "no crash point after moving processes"
+	vnictl detach --cgroup web --force >/dev/null || fail "detach"
+	on_node sleep 1000 &
+	pid=$!
+	step=$(crash_after "$n" attach "${ARGS_WEB[@]}" --pid $pid) || exit 1
+	expect_eq "crashed at" "attach: processes moved in" "$step"
+	# undoing it would take the process back out: it is finished instead
+	out=$(vnictl sync 2>&1) || fail "sync: $out"
+	expect_match "sync says so" "*recovered: finished the interrupted attach of web (it has processes)*" "$out"
+	expect_eq "the process is in the instance" "$pid" "$(cat "$VNI_CGROUP_ROOT/web/cgroup.procs")"
+	expect_no_drift "after sync"
+	expect_enforced "after sync"
+}
