@@ -10,6 +10,7 @@ files=(tests/t_*.sh)
 if [ "${1:-}" = --vm ]; then
 	files+=(tests/vm/t_*.sh)
 	export VNI_CONCURRENCY_ITERATIONS=${VNI_CONCURRENCY_ITERATIONS:-20} # emulated CPU
+	export VNI_CHURN_CONNECTIONS=${VNI_CHURN_CONNECTIONS:-300} VNI_CHURN_ROUNDS=${VNI_CHURN_ROUNDS:-5}
 	shift
 fi
 pattern=${1:-}

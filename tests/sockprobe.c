@@ -16,6 +16,7 @@
 #include <linux/if_ether.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -72,6 +73,17 @@ static const char usage_text[] =
 "      the first client with SCM_RIGHTS, print SENT\n"
 "  passfd-client [-B ADDR] [-P PORT] SOCKPATH ADDR PORT\n"
 "      receive a socket from SOCKPATH, then do what connect does with it\n"
+"  tally [-6only 0|1] [-R FILE] [-n COUNT] ADDR PORT\n"
+"      TCP server counting its clients by address: print BOUND, accept\n"
+"      and close each client at once, for COUNT clients (default 1,\n"
+"      0 = until SIGTERM or SIGINT), then print \"PEER ADDR N\" for each\n"
+"      address (v4-mapped ones as v4) and \"TOTAL N\"\n"
+"  connect-many [-6only 0|1] [-U FILE] N ADDR PORT\n"
+"      print STARTED, then make N TCP connections one after another,\n"
+"      each closed after the server's close (-U: after N, go on until\n"
+"      FILE exists); print \"LOCAL ADDR N\" for each local address seen\n"
+"      and \"CONNECTED N\"; if any failed, \"FAILED N\" and the first\n"
+"      error as ERR\n"
 "\n"
 "Options:\n"
 "  -t SECONDS  bound every blocking wait (default 10, fractions allowed,\n"
@@ -79,7 +91,7 @@ static const char usage_text[] =
 "  -u          use UDP instead of TCP\n"
 "  -6only N    set IPV6_V6ONLY to N on AF_INET6 sockets (default: untouched)\n"
 "  -R FILE     also write the BOUND/READY line to FILE (via FILE.tmp+rename)\n"
-"  -n COUNT    number of clients to serve\n"
+"  -n COUNT    number of clients to serve (tally: to count)\n"
 "  -L          listen after bind\n"
 "  -B ADDR     bind to ADDR before connecting/sending\n"
 "  -P PORT     bind to PORT before connecting/sending (wildcard without -B)\n"
@@ -88,6 +100,7 @@ static const char usage_text[] =
 "  -C          connect() first and sendmsg() without msg_name\n"
 "  -A          (connect, UDP) sendto() the destination before connect()\n"
 "  -6          passfd-server: create an AF_INET6 socket\n"
+"  -U FILE     connect-many: after N connections, go on until FILE exists\n"
 "\n"
 "Output: addresses print as ADDR:PORT (v4) or [ADDR]:PORT (v6). A failed\n"
 "socket operation prints \"ERR <ERRNAME>\" (ETIMEDOUT when a wait ran out,\n"
@@ -125,6 +138,7 @@ enum opt_flag {
 	OPT_N		= 1 << 9,
 	OPT_6		= 1 << 10,
 	OPT_A		= 1 << 11,
+	OPT_UNTIL	= 1 << 12,
 };
 
 static const struct {
@@ -144,6 +158,7 @@ static const struct {
 	{ "-n",		OPT_N,		true },
 	{ "-6",		OPT_6,		false },
 	{ "-A",		OPT_A,		false },
+	{ "-U",		OPT_UNTIL,	true },
 };
 
 struct opts {
@@ -161,6 +176,7 @@ struct opts {
 	struct addr src;		/* -S */
 	unsigned long count;		/* -n */
 	const char *ready_file;		/* -R */
+	const char *until_file;		/* -U */
 };
 
 #define ERRNAME(e) { e, #e }
@@ -318,6 +334,15 @@ static void parse_unix(const char *path, struct addr *a)
 	a->len = sizeof(a->u.un);
 }
 
+/* The address alone, without port or scope (AF_INET or AF_INET6 only) */
+static const char *fmt_host(const union sockaddr_any *u, char *buf,
+			    socklen_t len)
+{
+	if (u->sa.sa_family == AF_INET)
+		return inet_ntop(AF_INET, &u->in4.sin_addr, buf, len);
+	return inet_ntop(AF_INET6, &u->in6.sin6_addr, buf, len);
+}
+
 static const char *fmt_addr(const union sockaddr_any *u, char *buf, size_t len)
 {
 	char host[INET6_ADDRSTRLEN], scope[IF_NAMESIZE + 2] = "";
@@ -325,11 +350,11 @@ static const char *fmt_addr(const union sockaddr_any *u, char *buf, size_t len)
 
 	switch (u->sa.sa_family) {
 	case AF_INET:
-		inet_ntop(AF_INET, &u->in4.sin_addr, host, sizeof(host));
+		fmt_host(u, host, sizeof(host));
 		snprintf(buf, len, "%s:%u", host, ntohs(u->in4.sin_port));
 		break;
 	case AF_INET6:
-		inet_ntop(AF_INET6, &u->in6.sin6_addr, host, sizeof(host));
+		fmt_host(u, host, sizeof(host));
 		id = u->in6.sin6_scope_id;
 		if (id && !if_indextoname(id, scope + 1))
 			snprintf(scope + 1, sizeof(scope) - 1, "%u", id);
@@ -673,33 +698,42 @@ static void on_sigterm(int sig)
 	_exit(0);
 }
 
-static void run_server(const struct opts *o, char **argv, bool verbose)
+/* The bound (TCP: listening) socket of a server, announced with BOUND */
+static int server_socket(const struct opts *o, char **argv, struct addr *a)
 {
 	static const struct timeval unbounded;
 	char line[LINE_LEN], name[ADDR_STRLEN];
-	struct addr a;
-	unsigned long i;
 	int fd;
 
-	parse_addr_port(argv[0], argv[1], &a);
-	signal(SIGTERM, on_sigterm);
-	fd = open_socket(a.u.sa.sa_family, sock_type(o), o);
+	parse_addr_port(argv[0], argv[1], a);
+	fd = open_socket(a->u.sa.sa_family, sock_type(o), o);
 	if (!o->udp)
 		set_int_opt(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
-	else if (a.u.sa.sa_family == AF_INET)
+	else if (a->u.sa.sa_family == AF_INET)
 		set_int_opt(fd, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO");
 	else
 		set_int_opt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1,
 			    "IPV6_RECVPKTINFO");
-	do_bind(fd, &a);
+	do_bind(fd, a);
 	if (!o->udp && listen(fd, SOMAXCONN) < 0)
 		fail("listen", errno);
 	if (!o->count)
 		set_timeouts(fd, &unbounded);	/* wait for clients forever */
-	get_name(fd, false, &a);
+	get_name(fd, false, a);
 	snprintf(line, sizeof(line), "BOUND %s",
-		 fmt_addr(&a.u, name, sizeof(name)));
+		 fmt_addr(&a->u, name, sizeof(name)));
 	announce(line, o->ready_file);
+	return fd;
+}
+
+static void run_server(const struct opts *o, char **argv, bool verbose)
+{
+	struct addr a;
+	unsigned long i;
+	int fd;
+
+	signal(SIGTERM, on_sigterm);
+	fd = server_socket(o, argv, &a);
 	for (i = 0; !o->count || i < o->count; i++) {
 		if (o->udp)
 			udp_serve_one(fd, get_port(&a), verbose);
@@ -707,6 +741,121 @@ static void run_server(const struct opts *o, char **argv, bool verbose)
 			tcp_serve_one(fd, o, verbose);
 	}
 	close(fd);
+}
+
+/* ---- counting by address (tally, connect-many) ------------------------- */
+
+/* Connections counted by address: port ignored, v4-mapped counted as v4 */
+struct tally {
+	struct tally_entry {
+		union sockaddr_any addr;
+		unsigned long count;
+	} *entries;
+	size_t len, cap;
+	unsigned long total;
+};
+
+static void tally_add(struct tally *t, const union sockaddr_any *u)
+{
+	union sockaddr_any key = { 0 };
+	size_t i;
+
+	key.sa.sa_family = u->sa.sa_family;
+	if (u->sa.sa_family == AF_INET) {
+		key.in4.sin_addr = u->in4.sin_addr;
+	} else if (IN6_IS_ADDR_V4MAPPED(&u->in6.sin6_addr)) {
+		key.sa.sa_family = AF_INET;
+		memcpy(&key.in4.sin_addr, &u->in6.sin6_addr.s6_addr[12], 4);
+	} else {
+		key.in6.sin6_addr = u->in6.sin6_addr;
+	}
+	t->total++;
+	for (i = 0; i < t->len; i++) {
+		if (!memcmp(&t->entries[i].addr, &key, sizeof(key))) {
+			t->entries[i].count++;
+			return;
+		}
+	}
+	if (t->len == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 16;
+		t->entries = realloc(t->entries, t->cap * sizeof(*t->entries));
+		if (!t->entries)
+			die_internal("realloc");
+	}
+	t->entries[t->len].addr = key;
+	t->entries[t->len++].count = 1;
+}
+
+/* "@tag ADDR N" per address in order of appearance, then "@total_tag N" */
+static void tally_print(const struct tally *t, const char *tag,
+			const char *total_tag)
+{
+	char host[INET6_ADDRSTRLEN];
+	size_t i;
+
+	for (i = 0; i < t->len; i++)
+		printf("%s %s %lu\n", tag,
+		       fmt_host(&t->entries[i].addr, host, sizeof(host)),
+		       t->entries[i].count);
+	printf("%s %lu\n", total_tag, t->total);
+	free(t->entries);
+}
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+	stop_requested = sig;
+}
+
+/*
+ * Wait for a client on @fd with the stop signals unblocked (@mask) only
+ * while waiting, so none is lost between the check and the wait. False
+ * when a stop signal arrived; a wait that ran out fails.
+ */
+static bool wait_client(int fd, const struct timeval *tv, const sigset_t *mask)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct timespec ts = { tv->tv_sec, tv->tv_usec * 1000 };
+	int n;
+
+	n = ppoll(&p, 1, tv->tv_sec || tv->tv_usec ? &ts : NULL, mask);
+	if (n < 0 && errno == EINTR)
+		return !stop_requested;
+	if (n < 0)
+		fail("ppoll", errno);
+	if (!n)
+		fail("accept", ETIMEDOUT);
+	return true;
+}
+
+/*
+ * One connection of connect-many: the server closes first and so keeps the
+ * TIME_WAIT state, and thousands of connections in a row do not use up
+ * this side's ephemeral ports. Returns 0 or the error.
+ */
+static int connect_once(const struct opts *o, const struct addr *dst,
+			struct tally *local)
+{
+	char buf[BUF_SIZE];
+	struct addr a;
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = open_socket(dst->u.sa.sa_family, SOCK_STREAM, o);
+	if (connect(fd, &dst->u.sa, dst->len) < 0) {
+		err = wait_err(errno);
+		goto out;
+	}
+	get_name(fd, false, &a);
+	tally_add(local, &a.u);
+	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0)
+		;
+	if (n < 0)
+		err = wait_err(errno);
+out:
+	close(fd);
+	return err;
 }
 
 /* ---- commands ----------------------------------------------------------- */
@@ -719,6 +868,59 @@ static void cmd_listen(struct opts *o, char **argv)
 static void cmd_serve(struct opts *o, char **argv)
 {
 	run_server(o, argv, false);
+}
+
+static void cmd_tally(struct opts *o, char **argv)
+{
+	static const struct timeval unbounded;
+	struct sigaction sa = { .sa_handler = on_stop };
+	struct tally t = { 0 };
+	sigset_t stop, waiting;
+	struct addr a;
+	int fd, cfd;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigprocmask(SIG_BLOCK, &stop, &waiting);
+	sigaction(SIGTERM, &sa, NULL);	/* no SA_RESTART: ppoll() returns */
+	sigaction(SIGINT, &sa, NULL);
+	fd = server_socket(o, argv, &a);
+	while ((!o->count || t.total < o->count) &&
+	       wait_client(fd, o->count ? &o->timeout : &unbounded, &waiting)) {
+		a.len = sizeof(a.u);
+		cfd = accept(fd, &a.u.sa, &a.len);
+		if (!conn_ok(false, "accept", cfd))
+			continue;
+		tally_add(&t, &a.u);
+		close(cfd);
+	}
+	close(fd);
+	tally_print(&t, "PEER", "TOTAL");
+}
+
+static void cmd_connect_many(struct opts *o, char **argv)
+{
+	unsigned long n, i, failed = 0;
+	struct tally local = { 0 };
+	struct addr dst;
+	int err, first_err = 0;
+
+	if (!parse_ulong(argv[0], ULONG_MAX, &n))
+		usage_error("invalid count '%s'", argv[0]);
+	parse_addr_port(argv[1], argv[2], &dst);
+	printf("STARTED\n");
+	for (i = 0; i < n || (o->until_file && access(o->until_file, F_OK));
+	     i++) {
+		err = connect_once(o, &dst, &local);
+		if (err && !failed++)
+			first_err = err;
+	}
+	tally_print(&local, "LOCAL", "CONNECTED");
+	if (failed) {
+		printf("FAILED %lu\n", failed);
+		fail("connect-many", first_err);
+	}
 }
 
 static void cmd_bind(struct opts *o, char **argv)
@@ -907,6 +1109,8 @@ static const struct command {
 	{ "passfd-server", OPT_6 | OPT_U | OPT_V6ONLY | OPT_R, 1,
 			   cmd_passfd_server },
 	{ "passfd-client", OPT_B | OPT_P, 3, cmd_passfd_client },
+	{ "tally",	   OPT_V6ONLY | OPT_R | OPT_N, 2, cmd_tally },
+	{ "connect-many",  OPT_V6ONLY | OPT_UNTIL, 3, cmd_connect_many },
 };
 
 static void parse_timeout(const char *s, struct timeval *tv)
@@ -969,6 +1173,9 @@ static void apply_opt(struct opts *o, unsigned int flag, const char *arg)
 		break;
 	case OPT_6:
 		o->use_v6 = true;
+		break;
+	case OPT_UNTIL:
+		o->until_file = arg;
 		break;
 	}
 }
