@@ -436,30 +436,49 @@ void vni_bpf_vip_del(const struct vni_node *n, uint64_t netns, const struct vni_
 	close(fd);
 }
 
-int vni_bpf_stats(const struct vni_node *n, uint64_t cgid, struct vni_stats *out, char *err)
+/* Sums over CPUs the value of key in a pinned per-CPU map whose values are
+ * arrays of __u64 (counters); out has size bytes. */
+static int sum_percpu(const struct vni_node *n, const char *map, const void *key, void *out,
+		      size_t size, char *err)
 {
 	int ncpu = libbpf_num_possible_cpus(), fd, i, ret = 0;
-	struct vni_stats *per;
-	size_t f;
+	__u64 *per, *sum = out;
+	size_t f, nf = size / sizeof(__u64);
 
-	memset(out, 0, sizeof(*out));
+	memset(out, 0, size);
 	if (ncpu <= 0)
 		return vni_err(err, -EINVAL, "cannot count CPUs");
-	per = calloc((size_t)ncpu, sizeof(*per));
+	per = calloc((size_t)ncpu, size);
 	if (!per)
 		return vni_err(err, -ENOMEM, "out of memory");
-	fd = obj_get(n, "maps", "vni_stats", err);
+	fd = obj_get(n, "maps", map, err);
 	if (fd < 0) {
 		free(per);
 		return fd;
 	}
-	if (bpf_map_lookup_elem(fd, &cgid, per))
-		ret = vni_err(err, -errno, "cannot read the counters of cgroup %llu: %s",
-			      (unsigned long long)cgid, strerror(errno));
+	if (bpf_map_lookup_elem(fd, key, per))
+		ret = vni_err(err, -errno, "cannot read %s: %s", map, strerror(errno));
 	for (i = 0; i < ncpu && !ret; i++)
-		for (f = 0; f < sizeof(*out) / sizeof(__u64); f++)
-			((__u64 *)out)[f] += ((__u64 *)&per[i])[f];
+		for (f = 0; f < nf; f++)
+			sum[f] += per[(size_t)i * nf + f];
 	close(fd);
 	free(per);
 	return ret;
+}
+
+int vni_bpf_stats(const struct vni_node *n, uint64_t cgid, struct vni_stats *out, char *err)
+{
+	return sum_percpu(n, "vni_stats", &cgid, out, sizeof(*out), err);
+}
+
+int vni_bpf_guard_stats(const struct vni_node *n, struct vni_guard_stats *out, char *err)
+{
+	__u32 zero = 0;
+
+	return sum_percpu(n, "vni_gstats", &zero, out, sizeof(*out), err);
+}
+
+int vni_bpf_map_fd(const struct vni_node *n, const char *name, char *err)
+{
+	return obj_get(n, "maps", name, err);
 }

@@ -36,6 +36,11 @@ int vni_bpf_vip_add(const struct vni_node *n, uint64_t netns, const struct vni_a
 void vni_bpf_vip_del(const struct vni_node *n, uint64_t netns, const struct vni_addr *a);
 
 int vni_bpf_stats(const struct vni_node *n, uint64_t cgid, struct vni_stats *out, char *err);
+/* The node-wide counters (summed over CPUs), lost_events among them. */
+int vni_bpf_guard_stats(const struct vni_node *n, struct vni_guard_stats *out, char *err);
+
+/* A new fd of the pinned map maps/<name>; -errno and a message if not pinned. */
+int vni_bpf_map_fd(const struct vni_node *n, const char *name, char *err);
 
 /* Unpins what vni pinned under the bpffs dir (its four subdirs, then the dir
  * if empty); attached links go with their pins. */
