@@ -44,6 +44,10 @@ static __always_inline struct vni_guard_stats *guard_stats(void)
 	return bpf_map_lookup_elem(&vni_gstats, &zero);
 }
 
+/* Set by the loader: whether these programs may read the current task (cgroup
+ * socket programs can since 6.0); if not, the verifier skips the calls. */
+const volatile bool vni_task_helpers = true;
+
 /* Refusals for 'vnictl monitor'; written on refusal paths only. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -68,9 +72,11 @@ static __always_inline struct vni_event *event_new(__u32 op, __u64 cgid, __u32 a
 	e->ktime_ns = bpf_ktime_get_ns();
 	e->cgid = cgid;
 	e->aid = aid;
-	e->pid = bpf_get_current_pid_tgid() >> 32;
 	e->op = op;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	if (vni_task_helpers) {
+		e->pid = bpf_get_current_pid_tgid() >> 32;
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
+	}
 	return e;
 }
 

@@ -193,6 +193,19 @@ static void load_lsm(const struct vni_node *n, const char *maps)
 	vni_lsm_bpf__destroy(skel);
 }
 
+/* Whether cgroup socket programs may call the task helpers events use. */
+static bool task_helpers(void)
+{
+	enum bpf_prog_type types[] = { BPF_PROG_TYPE_CGROUP_SOCK, BPF_PROG_TYPE_CGROUP_SOCK_ADDR };
+	size_t i;
+
+	for (i = 0; i < N(types); i++)
+		if (libbpf_probe_bpf_helper(types[i], BPF_FUNC_get_current_pid_tgid, NULL) != 1 ||
+		    libbpf_probe_bpf_helper(types[i], BPF_FUNC_get_current_comm, NULL) != 1)
+			return false;
+	return true;
+}
+
 static int load_and_pin(const struct vni_node *n, char *err)
 {
 	char maps[PATH_MAX], path[PATH_MAX];
@@ -206,6 +219,7 @@ static int load_and_pin(const struct vni_node *n, char *err)
 	skel = vni_bpf__open_opts(&opts);
 	if (!skel)
 		return vni_err(err, -errno, "cannot open the BPF object: %s", strerror(errno));
+	skel->rodata->vni_task_helpers = task_helpers();
 	ret = vni_bpf__load(skel);
 	if (ret) {
 		vni_err(err, ret, "cannot load the BPF programs: %s (kernel too old or missing cgroup BPF support?)",
