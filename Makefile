@@ -18,7 +18,7 @@ BPF_OBJS := $(BUILD)/vni.bpf.o $(BUILD)/vni_lsm.bpf.o
 SKELS := $(BUILD)/vni.skel.h $(BUILD)/vni_lsm.skel.h
 LIB_SRCS := loader/announce.c loader/bpfobj.c loader/cgroup.c loader/checkpoint.c \
 	loader/ckptmeta.c loader/drift.c loader/hostsfile.c loader/instance.c \
-	loader/launch.c loader/nladdr.c loader/recover.c loader/sockdiag.c \
+	loader/launch.c loader/monitor.c loader/nladdr.c loader/recover.c loader/sockdiag.c \
 	loader/node.c loader/output.c loader/state.c loader/util.c loader/validate.c
 LIB_OBJS := $(LIB_SRCS:loader/%.c=$(BUILD)/%.o)
 HEADERS := $(wildcard include/*.h loader/*.h)

@@ -134,6 +134,40 @@ static __always_inline void tag_socket(struct bpf_sock_addr *ctx, const struct v
 		bpf_map_update_elem(&vni_sktag, &cookie, &tag, BPF_ANY);
 }
 
+/* Reports a refused address operation to 'vnictl monitor' (words and port in
+ * network byte order, as the context holds them). */
+static __always_inline void report_addr(__u32 op, __u64 cgid, __u32 aid, __u32 family,
+					__u32 a0, __u32 a1, __u32 a2, __u32 a3, __u32 port)
+{
+	struct vni_event *e = event_new(op, cgid, aid);
+	__u32 *w;
+
+	if (!e)
+		return;
+	w = (__u32 *)e->addr;
+	w[0] = a0;
+	w[1] = a1;
+	w[2] = a2;
+	w[3] = a3;
+	e->family = family;
+	e->port = bpf_ntohs((__u16)port);
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* Refusals of an instance's program: the address is still the one asked for. */
+static __always_inline int deny4(struct bpf_sock_addr *ctx, const struct vni_inst *in, __u32 op)
+{
+	report_addr(op, in->cgid, in->aid, AF_INET, ctx->user_ip4, 0, 0, 0, ctx->user_port);
+	return VNI_DENY;
+}
+
+static __always_inline int deny6(struct bpf_sock_addr *ctx, const struct vni_inst *in, __u32 op)
+{
+	report_addr(op, in->cgid, in->aid, AF_INET6, ctx->user_ip6[0], ctx->user_ip6[1],
+		    ctx->user_ip6[2], ctx->user_ip6[3], ctx->user_port);
+	return VNI_DENY;
+}
+
 /* ---- instance programs ------------------------------------------------ */
 
 /* Only TCP and UDP(-Lite) go through the address hooks; anything else in an
@@ -143,6 +177,7 @@ int vni_sock_create(struct bpf_sock *ctx)
 {
 	struct vni_inst *in = instance();
 	__u32 type = ctx->type, proto = ctx->protocol;
+	struct vni_event *e;
 
 	if (!in->aid)
 		goto deny;
@@ -154,6 +189,13 @@ int vni_sock_create(struct bpf_sock *ctx)
 		return VNI_ALLOW;
 deny:
 	COUNT(denied_socket);
+	e = event_new(VNI_OP_SOCKET, in->cgid, in->aid);
+	if (e) {
+		e->family = ctx->family;
+		e->type = type;
+		e->protocol = proto;
+		bpf_ringbuf_submit(e, 0);
+	}
 	return VNI_DENY;
 }
 
@@ -169,14 +211,17 @@ static __always_inline int bind_vip(struct bpf_sock_addr *ctx, struct vni_inst *
 	return VNI_ALLOW;
 }
 
-static __always_inline int bind_other(bool loopback)
+/* v6 is a constant at each call: the other family's context fields, which the
+ * verifier refuses in this hook, are compiled out. */
+static __always_inline int bind_other(struct bpf_sock_addr *ctx, const struct vni_inst *in,
+				      bool loopback, bool v6)
 {
 	if (loopback) {
 		COUNT(bind_allowed);
 		return VNI_ALLOW;
 	}
 	COUNT(denied_bind);
-	return VNI_DENY;
+	return v6 ? deny6(ctx, in, VNI_OP_BIND) : deny4(ctx, in, VNI_OP_BIND);
 }
 
 SEC("cgroup/sock_release")
@@ -197,7 +242,7 @@ int vni_bind4(struct bpf_sock_addr *ctx)
 	__u32 ip = ctx->user_ip4;
 
 	if (!in->aid)
-		return bind_other(false);
+		return bind_other(ctx, in, false, false);
 	if (in->flags & VNI_F_V4) {
 		if (ip == 0) {
 			ctx->user_ip4 = VIP4(in);
@@ -206,7 +251,7 @@ int vni_bind4(struct bpf_sock_addr *ctx)
 		if (ip == VIP4(in))
 			return bind_vip(ctx, in, false);
 	}
-	return bind_other(is_lo4(ip));
+	return bind_other(ctx, in, is_lo4(ip), false);
 }
 
 SEC("cgroup/bind6")
@@ -218,7 +263,7 @@ int vni_bind6(struct bpf_sock_addr *ctx)
 	bool v4 = in->flags & VNI_F_V4, v6 = in->flags & VNI_F_V6;
 
 	if (!in->aid)
-		return bind_other(false);
+		return bind_other(ctx, in, false, true);
 	if (!(a0 | a1 | a2 | a3)) {
 		/* [::]: the v6 VIP if there is one, else the v4 VIP as ::ffff:VIP
 		 * (a V6ONLY socket then gets EINVAL from the kernel). */
@@ -227,7 +272,7 @@ int vni_bind6(struct bpf_sock_addr *ctx)
 		else if (v4)
 			set_user_ip6(ctx, 0, 0, bpf_htonl(0xffff), VIP4(in));
 		else
-			return bind_other(false);
+			return bind_other(ctx, in, false, true);
 		return bind_vip(ctx, in, true);
 	}
 	if (is_mapped(a0, a1, a2)) {
@@ -237,11 +282,11 @@ int vni_bind6(struct bpf_sock_addr *ctx)
 		}
 		if (v4 && a3 == VIP4(in))
 			return bind_vip(ctx, in, false);
-		return bind_other(is_lo4(a3));
+		return bind_other(ctx, in, is_lo4(a3), true);
 	}
 	if (v6 && eq6(a0, a1, a2, a3, VIP6(in)))
 		return bind_vip(ctx, in, false);
-	return bind_other(is_lo6(a0, a1, a2, a3));
+	return bind_other(ctx, in, is_lo6(a0, a1, a2, a3), true);
 }
 
 /*
@@ -276,7 +321,7 @@ int vni_connect4(struct bpf_sock_addr *ctx)
 	return VNI_ALLOW;
 deny:
 	COUNT(denied_connect);
-	return VNI_DENY;
+	return deny4(ctx, in, VNI_OP_CONNECT);
 }
 
 SEC("cgroup/connect6")
@@ -320,7 +365,7 @@ int vni_connect6(struct bpf_sock_addr *ctx)
 	return VNI_ALLOW;
 deny:
 	COUNT(denied_connect);
-	return VNI_DENY;
+	return deny6(ctx, in, VNI_OP_CONNECT);
 }
 
 /*
@@ -346,7 +391,7 @@ int vni_sendmsg4(struct bpf_sock_addr *ctx)
 	return VNI_ALLOW;
 deny:
 	COUNT(denied_send);
-	return VNI_DENY;
+	return deny4(ctx, in, VNI_OP_SEND);
 }
 
 SEC("cgroup/sendmsg6")
@@ -376,15 +421,17 @@ int vni_sendmsg6(struct bpf_sock_addr *ctx)
 	return VNI_ALLOW;
 deny:
 	COUNT(denied_send);
-	return VNI_DENY;
+	return deny6(ctx, in, VNI_OP_SEND);
 }
 
 /* ---- node-wide guard (cgroup2 root) ------------------------------------ */
 
-/* May this socket use address (family, a) as its own? Only if the address is
- * no VIP, or the socket was tagged by the VIP's instance. */
-static __always_inline bool may_use(struct bpf_sock_addr *ctx, __u32 family, __u32 a0,
-				    __u32 a1, __u32 a2, __u32 a3)
+/* The owner of address (family, a) when this socket may not use it: the
+ * address is a VIP and the socket was not tagged by the VIP's instance.
+ * NULL when the socket may. */
+static __always_inline struct vni_vip_owner *refused_owner(struct bpf_sock_addr *ctx,
+							   __u32 family, __u32 a0, __u32 a1,
+							   __u32 a2, __u32 a3)
 {
 	struct vni_vip_key key = {
 		.netns_cookie = bpf_get_netns_cookie(ctx),
@@ -402,23 +449,25 @@ static __always_inline bool may_use(struct bpf_sock_addr *ctx, __u32 family, __u
 
 	owner = bpf_map_lookup_elem(&vni_vips, &key);
 	if (!owner)
-		return true;
+		return NULL;
 	cookie = bpf_get_socket_cookie(ctx);
 	tag = bpf_map_lookup_elem(&vni_sktag, &cookie);
-	return tag && tag->cgid == owner->cgid;
+	return tag && tag->cgid == owner->cgid ? NULL : owner;
 }
 
-static __always_inline bool may_use6(struct bpf_sock_addr *ctx, __u32 a0, __u32 a1, __u32 a2,
-				     __u32 a3)
+static __always_inline struct vni_vip_owner *refused_owner6(struct bpf_sock_addr *ctx, __u32 a0,
+							    __u32 a1, __u32 a2, __u32 a3)
 {
 	if (!(a0 | a1 | a2 | a3))
-		return true;
+		return NULL;
 	if (is_mapped(a0, a1, a2))
-		return !a3 || may_use(ctx, AF_INET, a3, 0, 0, 0);
-	return may_use(ctx, AF_INET6, a0, a1, a2, a3);
+		return a3 ? refused_owner(ctx, AF_INET, a3, 0, 0, 0) : NULL;
+	return refused_owner(ctx, AF_INET6, a0, a1, a2, a3);
 }
 
-static __always_inline int guard_deny(bool bind)
+/* The event names the VIP's owner; pid and comm are the outsider's. */
+static __always_inline int guard_deny(const struct vni_vip_owner *o, bool bind, __u32 family,
+				      __u32 a0, __u32 a1, __u32 a2, __u32 a3, __u32 port)
 {
 	struct vni_guard_stats *s = guard_stats();
 
@@ -428,6 +477,8 @@ static __always_inline int guard_deny(bool bind)
 		else
 			s->denied_send++;
 	}
+	report_addr(bind ? VNI_OP_GUARD_BIND : VNI_OP_GUARD_SEND, o->cgid, o->aid, family, a0,
+		    a1, a2, a3, port);
 	return VNI_DENY;
 }
 
@@ -435,36 +486,36 @@ SEC("cgroup/bind4")
 int vni_guard_bind4(struct bpf_sock_addr *ctx)
 {
 	__u32 ip = ctx->user_ip4;
+	struct vni_vip_owner *o = ip ? refused_owner(ctx, AF_INET, ip, 0, 0, 0) : NULL;
 
-	if (!ip || may_use(ctx, AF_INET, ip, 0, 0, 0))
-		return VNI_ALLOW;
-	return guard_deny(true);
+	return o ? guard_deny(o, true, AF_INET, ip, 0, 0, 0, ctx->user_port) : VNI_ALLOW;
 }
 
 SEC("cgroup/bind6")
 int vni_guard_bind6(struct bpf_sock_addr *ctx)
 {
-	if (may_use6(ctx, ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2],
-		     ctx->user_ip6[3]))
-		return VNI_ALLOW;
-	return guard_deny(true);
+	__u32 a0 = ctx->user_ip6[0], a1 = ctx->user_ip6[1];
+	__u32 a2 = ctx->user_ip6[2], a3 = ctx->user_ip6[3];
+	struct vni_vip_owner *o = refused_owner6(ctx, a0, a1, a2, a3);
+
+	return o ? guard_deny(o, true, AF_INET6, a0, a1, a2, a3, ctx->user_port) : VNI_ALLOW;
 }
 
 SEC("cgroup/sendmsg4")
 int vni_guard_send4(struct bpf_sock_addr *ctx)
 {
 	__u32 src = ctx->msg_src_ip4;
+	struct vni_vip_owner *o = src ? refused_owner(ctx, AF_INET, src, 0, 0, 0) : NULL;
 
-	if (!src || may_use(ctx, AF_INET, src, 0, 0, 0))
-		return VNI_ALLOW;
-	return guard_deny(false);
+	return o ? guard_deny(o, false, AF_INET, src, 0, 0, 0, 0) : VNI_ALLOW;
 }
 
 SEC("cgroup/sendmsg6")
 int vni_guard_send6(struct bpf_sock_addr *ctx)
 {
-	if (may_use6(ctx, ctx->msg_src_ip6[0], ctx->msg_src_ip6[1], ctx->msg_src_ip6[2],
-		     ctx->msg_src_ip6[3]))
-		return VNI_ALLOW;
-	return guard_deny(false);
+	__u32 a0 = ctx->msg_src_ip6[0], a1 = ctx->msg_src_ip6[1];
+	__u32 a2 = ctx->msg_src_ip6[2], a3 = ctx->msg_src_ip6[3];
+	struct vni_vip_owner *o = refused_owner6(ctx, a0, a1, a2, a3);
+
+	return o ? guard_deny(o, false, AF_INET6, a0, a1, a2, a3, 0) : VNI_ALLOW;
 }

@@ -24,6 +24,7 @@ int BPF_PROG(vni_lsm_sock, int family, int type, int protocol, int kern)
 {
 	struct vni_guard_stats *s;
 	struct vni_cgrp_val *v;
+	struct vni_event *e;
 	int level;
 
 	if (family != AF_PACKET || kern)
@@ -41,6 +42,13 @@ int BPF_PROG(vni_lsm_sock, int family, int type, int protocol, int kern)
 		s = guard_stats();
 		if (s)
 			s->denied_packet++;
+		e = event_new(VNI_OP_PACKET, id, v->aid);
+		if (e) {
+			e->family = family;
+			e->type = type;
+			e->protocol = protocol;
+			bpf_ringbuf_submit(e, 0);
+		}
 		return -EPERM;
 	}
 	return 0;

@@ -75,10 +75,42 @@ struct vni_guard_stats {
 	__u64 denied_bind;
 	__u64 denied_send;
 	__u64 denied_packet;
+	__u64 lost_events; /* refusals not reported: the ring buffer was full */
+};
+
+/* What was refused (vni_event.op). The guard_* operations are an outsider's
+ * use of an instance's VIP. */
+enum vni_op {
+	VNI_OP_BIND = 1,
+	VNI_OP_CONNECT,
+	VNI_OP_SEND,
+	VNI_OP_SOCKET,     /* socket type vni cannot steer (sock_create) */
+	VNI_OP_GUARD_BIND, /* bind of a VIP by a socket not its instance's */
+	VNI_OP_GUARD_SEND, /* send with a VIP as source, likewise */
+	VNI_OP_PACKET,     /* packet socket (BPF LSM) */
+};
+
+/* One refusal, in the ring buffer vni_events (read by 'vnictl monitor'). */
+struct vni_event {
+	__u64 ktime_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u64 cgid;     /* the instance refused, or (guard) the VIP's owner; 0 if unknown */
+	__u32 aid;
+	__u32 pid;      /* thread group id, in the initial PID namespace */
+	__u32 op;       /* enum vni_op */
+	__u32 family;   /* AF_INET, AF_INET6, or the socket's family (socket, packet) */
+	/* bind: the address asked; connect, send: the destination; guard_send:
+	 * the VIP asked as source. Network byte order, v4 in the first 4 bytes. */
+	__u8 addr[16] __attribute__((aligned(4)));
+	__u16 port;     /* host byte order; 0 for guard_send */
+	__u16 type;     /* socket, packet: socket type and protocol */
+	__u16 protocol;
+	__u16 pad;
+	char comm[16];
 };
 
 #define VNI_MAX_VIPS 65536
 #define VNI_MAX_INSTANCES 65536
 #define VNI_MAX_TAGGED_SOCKETS 262144 /* live instance sockets on their VIP */
+#define VNI_EVENTS_BYTES (256 * 1024)  /* ring buffer of refusals */
 
 #endif

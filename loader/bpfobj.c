@@ -198,6 +198,19 @@ static void load_lsm(const struct vni_node *n, const char *maps)
 	vni_lsm_bpf__destroy(skel);
 }
 
+/* Whether cgroup socket programs may call the task helpers events use. */
+static bool task_helpers(void)
+{
+	enum bpf_prog_type types[] = { BPF_PROG_TYPE_CGROUP_SOCK, BPF_PROG_TYPE_CGROUP_SOCK_ADDR };
+	size_t i;
+
+	for (i = 0; i < N(types); i++)
+		if (libbpf_probe_bpf_helper(types[i], BPF_FUNC_get_current_pid_tgid, NULL) != 1 ||
+		    libbpf_probe_bpf_helper(types[i], BPF_FUNC_get_current_comm, NULL) != 1)
+			return false;
+	return true;
+}
+
 static int load_and_pin(const struct vni_node *n, char *err)
 {
 	char maps[PATH_MAX], path[PATH_MAX];
@@ -211,6 +224,7 @@ static int load_and_pin(const struct vni_node *n, char *err)
 	skel = vni_bpf__open_opts(&opts);
 	if (!skel)
 		return vni_err(err, -errno, "cannot open the BPF object: %s", strerror(errno));
+	skel->rodata->vni_task_helpers = task_helpers();
 	ret = vni_bpf__load(skel);
 	if (ret) {
 		vni_err(err, ret, "cannot load the BPF programs: %s (kernel too old or missing cgroup BPF support?)",
@@ -569,30 +583,49 @@ int vni_bpf_each_vip(const struct vni_node *n,
 	return ret;
 }
 
-int vni_bpf_stats(const struct vni_node *n, uint64_t cgid, struct vni_stats *out, char *err)
+/* Sums over CPUs the value of key in a pinned per-CPU map whose values are
+ * arrays of __u64 (counters); out has size bytes. */
+static int sum_percpu(const struct vni_node *n, const char *map, const void *key, void *out,
+		      size_t size, char *err)
 {
 	int ncpu = libbpf_num_possible_cpus(), fd, i, ret = 0;
-	struct vni_stats *per;
-	size_t f;
+	__u64 *per, *sum = out;
+	size_t f, nf = size / sizeof(__u64);
 
-	memset(out, 0, sizeof(*out));
+	memset(out, 0, size);
 	if (ncpu <= 0)
 		return vni_err(err, -EINVAL, "cannot count CPUs");
-	per = calloc((size_t)ncpu, sizeof(*per));
+	per = calloc((size_t)ncpu, size);
 	if (!per)
 		return vni_err(err, -ENOMEM, "out of memory");
-	fd = obj_get(n, "maps", "vni_stats", err);
+	fd = obj_get(n, "maps", map, err);
 	if (fd < 0) {
 		free(per);
 		return fd;
 	}
-	if (bpf_map_lookup_elem(fd, &cgid, per))
-		ret = vni_err(err, -errno, "cannot read the counters of cgroup %llu: %s",
-			      (unsigned long long)cgid, strerror(errno));
+	if (bpf_map_lookup_elem(fd, key, per))
+		ret = vni_err(err, -errno, "cannot read %s: %s", map, strerror(errno));
 	for (i = 0; i < ncpu && !ret; i++)
-		for (f = 0; f < sizeof(*out) / sizeof(__u64); f++)
-			((__u64 *)out)[f] += ((__u64 *)&per[i])[f];
+		for (f = 0; f < nf; f++)
+			sum[f] += per[(size_t)i * nf + f];
 	close(fd);
 	free(per);
 	return ret;
+}
+
+int vni_bpf_stats(const struct vni_node *n, uint64_t cgid, struct vni_stats *out, char *err)
+{
+	return sum_percpu(n, "vni_stats", &cgid, out, sizeof(*out), err);
+}
+
+int vni_bpf_guard_stats(const struct vni_node *n, struct vni_guard_stats *out, char *err)
+{
+	__u32 zero = 0;
+
+	return sum_percpu(n, "vni_gstats", &zero, out, sizeof(*out), err);
+}
+
+int vni_bpf_map_fd(const struct vni_node *n, const char *name, char *err)
+{
+	return obj_get(n, "maps", name, err);
 }

@@ -54,6 +54,11 @@ int vni_bpf_each_vip(const struct vni_node *n,
 		     void *arg);
 
 int vni_bpf_stats(const struct vni_node *n, uint64_t cgid, struct vni_stats *out, char *err);
+/* The node-wide counters (summed over CPUs), lost_events among them. */
+int vni_bpf_guard_stats(const struct vni_node *n, struct vni_guard_stats *out, char *err);
+
+/* A new fd of the pinned map maps/<name>; -errno and a message if not pinned. */
+int vni_bpf_map_fd(const struct vni_node *n, const char *name, char *err);
 
 /* Unpins what vni pinned under the bpffs dir (its four subdirs, then the dir
  * if empty); attached links go with their pins. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <arpa/inet.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "cgroup.h"
@@ -139,4 +140,125 @@ void vni_print_show(FILE *f, const struct vni_record *r, const struct vni_stats 
 #define X(fld) fprintf(f, "  %-16s %llu\n", #fld, (unsigned long long)stats->fld);
 	STATS_FIELDS(X)
 #undef X
+}
+
+static const char *const op_names[] = {
+	[VNI_OP_BIND] = "bind",		  [VNI_OP_CONNECT] = "connect",
+	[VNI_OP_SEND] = "send",		  [VNI_OP_SOCKET] = "socket",
+	[VNI_OP_GUARD_BIND] = "guard_bind", [VNI_OP_GUARD_SEND] = "guard_send",
+	[VNI_OP_PACKET] = "packet",
+};
+
+static const char *op_name(__u32 op)
+{
+	return op < sizeof(op_names) / sizeof(op_names[0]) && op_names[op] ? op_names[op] :
+									   "unknown";
+}
+
+/* socket and packet events name a socket kind; the others an address. */
+static bool event_has_addr(const struct vni_event *e)
+{
+	return e->op != VNI_OP_SOCKET && e->op != VNI_OP_PACKET;
+}
+
+static const char *family_name(__u32 family, char *buf, size_t n)
+{
+	if (family == AF_INET)
+		return "inet";
+	if (family == AF_INET6)
+		return "inet6";
+	if (family == AF_PACKET)
+		return "packet";
+	snprintf(buf, n, "%u", family);
+	return buf;
+}
+
+static const char *type_name(__u16 type, char *buf, size_t n)
+{
+	static const char *const names[] = { [SOCK_STREAM] = "stream", [SOCK_DGRAM] = "dgram",
+					     [SOCK_RAW] = "raw", [SOCK_RDM] = "rdm",
+					     [SOCK_SEQPACKET] = "seqpacket" };
+
+	if (type < sizeof(names) / sizeof(names[0]) && names[type])
+		return names[type];
+	snprintf(buf, n, "%u", type);
+	return buf;
+}
+
+static const char *event_addr(const struct vni_event *e, char *buf, size_t n)
+{
+	struct vni_addr a = { .family = (int)e->family };
+
+	memcpy(a.a, e->addr, sizeof(a.a));
+	return vni_addr_str(&a, buf, n);
+}
+
+/* 2026-11-25T19:20:01.123Z */
+static const char *iso_time(const struct timespec *t, char *buf, size_t n)
+{
+	struct tm tm;
+	size_t len;
+
+	gmtime_r(&t->tv_sec, &tm);
+	len = strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + len, n - len, ".%03ldZ", t->tv_nsec / 1000000);
+	return buf;
+}
+
+json_object *vni_event_json(const struct vni_event *e, const char *name,
+			    const struct timespec *wall)
+{
+	json_object *o = json_object_new_object();
+	char comm[sizeof(e->comm) + 1] = "", buf[INET6_ADDRSTRLEN];
+	bool addr = event_has_addr(e);
+
+	memcpy(comm, e->comm, sizeof(e->comm));
+	json_object_object_add(o, "time", json_object_new_string(iso_time(wall, buf, sizeof(buf))));
+	json_object_object_add(o, "instance", name ? json_object_new_string(name) : NULL);
+	json_object_object_add(o, "cgroup_id", json_object_new_uint64(e->cgid));
+	json_object_object_add(o, "aid", json_object_new_int64(e->aid));
+	json_object_object_add(o, "pid", json_object_new_int64(e->pid));
+	json_object_object_add(o, "comm", json_object_new_string(comm));
+	json_object_object_add(o, "op", json_object_new_string(op_name(e->op)));
+	json_object_object_add(o, "family",
+			       json_object_new_string(family_name(e->family, buf, sizeof(buf))));
+	json_object_object_add(o, "address",
+			       addr ? json_object_new_string(event_addr(e, buf, sizeof(buf))) : NULL);
+	json_object_object_add(o, "port", addr ? json_object_new_int(e->port) : NULL);
+	json_object_object_add(o, "type", addr ? NULL :
+				json_object_new_string(type_name(e->type, buf, sizeof(buf))));
+	json_object_object_add(o, "protocol", addr ? NULL : json_object_new_int(e->protocol));
+	return o;
+}
+
+/* comm is the task's to choose: keep the line one line of fields. */
+static void print_comm(FILE *f, const char *comm, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && comm[i]; i++)
+		fputc(comm[i] > ' ' && comm[i] < 0x7f ? comm[i] : '?', f);
+}
+
+void vni_print_event(FILE *f, const struct vni_event *e, const char *name,
+		     const struct timespec *wall)
+{
+	char t[40], a[INET6_ADDRSTRLEN], fam[16], type[16];
+
+	fprintf(f, "%s ", iso_time(wall, t, sizeof(t)));
+	if (name)
+		fprintf(f, "%s", name);
+	else
+		fprintf(f, "cgid=%llu", (unsigned long long)e->cgid);
+	fprintf(f, " aid=%u pid=%u comm=", e->aid, e->pid);
+	print_comm(f, e->comm, sizeof(e->comm));
+	fprintf(f, " %s ", op_name(e->op));
+	if (!event_has_addr(e))
+		fprintf(f, "%s %s proto=%u", family_name(e->family, fam, sizeof(fam)),
+			type_name(e->type, type, sizeof(type)), e->protocol);
+	else if (e->family == AF_INET6)
+		fprintf(f, "[%s]:%u", event_addr(e, a, sizeof(a)), e->port);
+	else
+		fprintf(f, "%s:%u", event_addr(e, a, sizeof(a)), e->port);
+	fprintf(f, " refused\n");
 }

@@ -14,6 +14,7 @@
 #include "drift.h"
 #include "instance.h"
 #include "launch.h"
+#include "monitor.h"
 #include "output.h"
 #include "recover.h"
 #include "util.h"
@@ -41,6 +42,9 @@ static const char usage_text[] =
 	"  show --cgroup NAME [--json] one instance with its counters\n"
 	"  stats [--cgroup NAME] [--json]\n"
 	"                              per-instance counters kept by the BPF programs\n"
+	"  monitor [--cgroup NAME] [--json]\n"
+	"                              stream refusals as they happen, one line (or JSON\n"
+	"                              object) each, until interrupted\n"
 	"  checkpoint --cgroup NAME --dir DIR [--leave-running] [--tcp-established]\n"
 	"                              dump the instance with CRIU (with its identity)\n"
 	"  restore --dir DIR [--cgroup NAME]\n"
@@ -524,6 +528,25 @@ static int cmd_stats(struct vni_node *n, int argc, char **argv)
 	return ret ? fail(err) : EXIT_OK;
 }
 
+static int cmd_monitor(struct vni_node *n, int argc, char **argv)
+{
+	struct vni_monitor_opts o = {};
+	const char *name = NULL;
+	char err[VNI_ERRLEN];
+	struct vni_record r;
+	int ret = parse_common(argc, argv, true, "json", "vnictl monitor [--cgroup NAME] [--json]",
+			       &name, &o.json);
+
+	if (ret >= 0)
+		return ret;
+	if (name) {
+		if (find_instance(n, name, &r, err))
+			return fail(err);
+		o.cgid = r.cgroup_id;
+	}
+	return vni_monitor(n, &o, err) ? fail(err) : EXIT_OK;
+}
+
 static int cmd_down(struct vni_node *n, int argc, char **argv)
 {
 	const char *unused = NULL;
@@ -621,7 +644,7 @@ static const struct command {
 	{ "init", cmd_init },	  { "attach", cmd_attach }, { "detach", cmd_detach },
 	{ "run", cmd_run },	  { "stats", cmd_stats },	  { "checkpoint", cmd_checkpoint }, { "restore", cmd_restore },
 	{ "list", cmd_list },	  { "show", cmd_show },	    { "down", cmd_down },
-	{ "check", cmd_check },	  { "sync", cmd_sync },
+	{ "check", cmd_check },	  { "sync", cmd_sync },	    { "monitor", cmd_monitor },
 };
 
 static int set_path(char *field, size_t n, const char *value, const char *what)
