@@ -71,10 +71,17 @@ static bool pinned(const struct vni_node *n, const char *sub, const char *name)
 	return !pin_path(p, sizeof(p), n, sub, name) && access(p, F_OK) == 0;
 }
 
+/* Every map the objects pin; a node pinned by an older vnictl may lack one. */
+static const char *const pinned_maps[] = { "vni_inst", "vni_stats", "vni_vips", "vni_sktag",
+					   "vni_cgrp", "vni_gstats", "vni_events" };
+
 bool vni_bpf_loaded(const struct vni_node *n)
 {
 	size_t i;
 
+	for (i = 0; i < N(pinned_maps); i++)
+		if (!pinned(n, "maps", pinned_maps[i]))
+			return false;
 	for (i = 0; i < N(inst_progs); i++)
 		if (!pinned(n, "progs", inst_progs[i].name))
 			return false;

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
@@ -31,7 +32,14 @@ static int on_socket(const struct nlmsghdr *nlh, void *arg)
 	return MNL_CB_OK;
 }
 
-/* Dumps the sockets of one family and protocol, in every state. */
+/* Sockets that have sent their FIN can use the address no more: a detached
+ * instance's connections closing (or in TIME_WAIT) must not keep its VIP
+ * from being attached again. Everything else counts, unconnected too. */
+#define CLOSING_STATES                                                                 \
+	((1u << TCP_FIN_WAIT1) | (1u << TCP_FIN_WAIT2) | (1u << TCP_TIME_WAIT) |           \
+	 (1u << TCP_LAST_ACK) | (1u << TCP_CLOSING))
+
+/* Dumps the sockets of one family and protocol that can still use their address. */
 static int dump(struct mnl_socket *nl, struct match *x, int protocol, char *err)
 {
 	char buf[32768]; /* MNL_SOCKET_BUFFER_SIZE is not a constant */
@@ -47,7 +55,7 @@ static int dump(struct mnl_socket *nl, struct match *x, int protocol, char *err)
 	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
 	req->sdiag_family = (__u8)x->family;
 	req->sdiag_protocol = (__u8)protocol;
-	req->idiag_states = ~0u;
+	req->idiag_states = ~CLOSING_STATES;
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return vni_err(err, -errno, "sock_diag: %s", strerror(errno));
 	do {

@@ -7,7 +7,8 @@
 #include <stddef.h>
 
 /* 1 when a TCP or UDP socket of the current network namespace has addr (4 or
- * 16 bytes) as its local address (v4 also as ::ffff:a.b.c.d), 0 when none,
+ * 16 bytes) as its local address (v4 also as ::ffff:a.b.c.d), 0 when none
+ * (connections already closing do not count),
  * <0 on error with a message in err. */
 int sd_addr_in_use(int family, const void *addr, char *err);
 

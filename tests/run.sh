@@ -19,9 +19,9 @@ failures=()
 
 [ "$(id -u)" = 0 ] || { echo "tests/run.sh: must run as root" >&2; exit 1; }
 
-result() { # name status(0 pass, 1 fail, 77 skip) log
+result() { # name status(0 pass, 1 fail, 77 skip) log [seconds]
 	case $2 in
-	0) passed=$((passed + 1)); echo "ok   - $1" ;;
+	0) passed=$((passed + 1)); echo "ok   - $1${4:+ (${4} s)}" ;;
 	77) skipped=$((skipped + 1)); echo "skip - $1 ($(tail -n 1 "$3"))" ;;
 	*) failed=$((failed + 1)); failures+=("$1"); echo "FAIL - $1"; sed 's/^/    | /' "$3" | tail -n 25 ;;
 	esac
@@ -37,13 +37,14 @@ for file in "${files[@]}"; do
 	for t in $(grep -o '^test_[a-z0-9_]*' "$file"); do
 		name="$(basename "$file" .sh): ${t#test_}"
 		[ -n "$pattern" ] && [[ $name != *$pattern* ]] && continue
+		start=$SECONDS
 		(
 			source tests/lib.sh
 			source "$file"
 			t_setup
 			"$t"
 		) >"$log" 2>&1
-		result "$name" $? "$log"
+		result "$name" $? "$log" $((SECONDS - start))
 	done
 done
 rm -f "$log"

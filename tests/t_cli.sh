@@ -166,12 +166,20 @@ test_install_layout() {
 	done
 	expect_eq "NSS module" 1 "$(find "$T_DIR/inst" -name libnss_vni.so.2 | wc -l)"
 	expect_match "man page" ".TH VNICTL 8*" "$(grep '^.TH' "$T_DIR/inst/usr/local/share/man/man8/vnictl.8")"
-	expect_eq "completion of commands" "checkpoint" "$(bash -c 'source "$0"; COMP_WORDS=(vnictl che); COMP_CWORD=1; _vnictl; echo "${COMPREPLY[@]}"' \
+	expect_eq "completion of commands" "check checkpoint" "$(bash -c 'source "$0"; COMP_WORDS=(vnictl che); COMP_CWORD=1; _vnictl; echo "${COMPREPLY[@]}"' \
 		"$T_DIR/inst/usr/local/share/bash-completion/completions/vnictl")"
 	expect_eq "completion of options" "--tcp-established" "$(bash -c 'source "$0"; COMP_WORDS=(vnictl checkpoint --tcp); COMP_CWORD=2; _vnictl; echo "${COMPREPLY[@]}"' \
 		"$T_DIR/inst/usr/local/share/bash-completion/completions/vnictl")"
-	# every command of the usage text has a section in the man page
-	for f in init attach run detach list show stats checkpoint restore down; do
+	# every command of the usage text has a section in the man page, a row
+	# in the README and a completion
+	local cmds
+	cmds=$("$VNICTL" help | awk '/^commands:/ { f = 1; next } /^$/ { f = 0 } f && /^  [a-z]/ { print $1 }')
+	[ "$(echo "$cmds" | wc -l)" -ge 14 ] || fail "commands in the usage text: $cmds"
+	local words
+	words=$(grep -o 'compgen -W "init [^"]*"' "$T_DIR/inst/usr/local/share/bash-completion/completions/vnictl")
+	for f in $cmds; do
 		grep -q "^.B $f\b\|^.B $f " "$T_DIR/inst/usr/local/share/man/man8/vnictl.8" || fail "man page lacks $f"
+		grep -q "^| \`vnictl $f\b" "$TOP/README.md" || fail "README lacks $f"
+		echo "$words" | grep -qw -- "$f" || fail "completion lacks $f"
 	done
 }

@@ -137,3 +137,25 @@ import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.connect((
 import socket; s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.connect(("2001:db8:99::1", 9)); print(s.getsockname()[0])')"
 	expect_match "instance traffic still leaves from the VIP" "LOCAL 10.10.0.1:*" "$(probe_inst web connect -u 198.51.100.1 9 | head -n 1)"
 }
+
+# A detached instance's connections in TIME_WAIT (or still closing) cannot
+# use the VIP any more: they must not keep it from being attached again.
+test_vip_attached_again_while_old_connections_close() {
+	local srv
+	vnictl attach --cgroup web --vip 10.10.0.1 >/dev/null || fail "attach"
+	# the peer closes only after the client did: the client side ends in TIME_WAIT
+	start_bg srv on_peer python3 -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 7000)); s.listen(); print("BOUND", flush=True)
+c, _ = s.accept(); c.recv(1); c.close(); print("CLOSED", flush=True)'
+	expect_eq "peer ready" "BOUND" "$(read_line "$srv")"
+	in_inst web python3 -c 'import socket; socket.create_connection(("'$PEER_IP'", 7000)).close()' ||
+		fail "connect"
+	expect_eq "peer closed" "CLOSED" "$(read_line "$srv")"
+	expect_match "a TIME_WAIT socket on the VIP" "*10.10.0.1:*" "$(on_node ss -Htan state time-wait src 10.10.0.1)"
+	vnictl detach --cgroup web >/dev/null || fail "detach"
+	vnictl attach --cgroup web --vip 10.10.0.1 >/dev/null ||
+		fail "attach again while the old connection is in TIME_WAIT"
+	# (a socket that can still use it is refused: vip_squatted_before_attach_is_refused)
+}

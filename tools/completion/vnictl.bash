@@ -30,11 +30,11 @@ _vnictl() {
 		return ;;
 	esac
 	case $cmd in
-	"") COMPREPLY=($(compgen -W "init attach run detach list show stats monitor checkpoint restore down help --cgroup-root --bpffs --state-dir --hosts-file --version" -- "$cur")) ;;
+	"") COMPREPLY=($(compgen -W "init attach run detach list show stats monitor check sync checkpoint restore down help --cgroup-root --bpffs --state-dir --hosts-file --version" -- "$cur")) ;;
 	attach) COMPREPLY=($(compgen -W "--cgroup --vip --hostname --aid --dev --allow-raw --pid" -- "$cur")) ;;
 	run) COMPREPLY=($(compgen -W "--cgroup --user --keep-net-caps --" -- "$cur")) ;;
 	detach) COMPREPLY=($(compgen -W "--cgroup --force" -- "$cur")) ;;
-	list) COMPREPLY=($(compgen -W "--json" -- "$cur")) ;;
+	list | check | sync) COMPREPLY=($(compgen -W "--json" -- "$cur")) ;;
 	show | stats | monitor) COMPREPLY=($(compgen -W "--cgroup --json" -- "$cur")) ;;
 	checkpoint) COMPREPLY=($(compgen -W "--cgroup --dir --leave-running --tcp-established" -- "$cur")) ;;
 	restore) COMPREPLY=($(compgen -W "--dir --cgroup" -- "$cur")) ;;
