@@ -3,6 +3,7 @@
 # Runs the unit tests and every test_* function of tests/t_*.sh, each in a
 # fresh environment (see lib.sh); with --vm also tests/vm/t_*.sh (CRIU; run
 # inside the VM by 'make vmtest'). Usage: tests/run.sh [--vm] [PATTERN]
+# A passing test's lines that start with "note: " (its figures) are shown.
 # Ends with the line "N passed, M failed[, K skipped]".
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP" || exit 1
@@ -21,7 +22,7 @@ failures=()
 
 result() { # name status(0 pass, 1 fail, 77 skip) log [seconds]
 	case $2 in
-	0) passed=$((passed + 1)); echo "ok   - $1${4:+ (${4} s)}" ;;
+	0) passed=$((passed + 1)); echo "ok   - $1${4:+ (${4} s)}"; sed -n 's/^note: /    | /p' "$3" ;;
 	77) skipped=$((skipped + 1)); echo "skip - $1 ($(tail -n 1 "$3"))" ;;
 	*) failed=$((failed + 1)); failures+=("$1"); echo "FAIL - $1"; sed 's/^/    | /' "$3" | tail -n 25 ;;
 	esac

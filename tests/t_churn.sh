@@ -102,7 +102,7 @@ test_connections_keep_the_vip_under_churn() {
 		$1 == "want" { if ($2 == "PEER") want[$3] = $4; next }
 		$1 == "PEER" && $2 in want { matched += $3 < want[$2] ? $3 : want[$2] }
 		$1 == "TOTAL" { print $2 - matched }')
-	echo "connections: $n4 v4 + $n6 v6 from the long-lived instance," \
+	echo "note: connections: $n4 v4 + $n6 v6 from the long-lived instance," \
 		"$(awk '{ t += $2 } END { print t + 0 }' "$T_DIR/churn.expected") from churned instances;" \
 		"churn rounds: $round, $((r1 - r0 - 1)) of them while the clients ran;" \
 		"wrong sources: $wrong"

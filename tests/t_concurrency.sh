@@ -17,7 +17,8 @@ test_concurrent_attach_detach_loops() {
 				attached*)
 					echo >>"$ok"
 					vnictl detach --cgroup "$name" >/dev/null 2>&1 || echo "detach $name: $?" >>"$fails" ;;
-				*"is taken by instance"* | *"an instance named"* | *"already an address"* | *"already exists"*) ;;
+				*"is taken by instance"* | *"an instance named"* | *"already an address"* | *"already exists"*)
+					echo >>"$T_DIR/refused" ;;
 				*) echo "attach $name $vip: $out" >>"$fails" ;;
 				esac
 			done
@@ -31,4 +32,6 @@ test_concurrent_attach_detach_loops() {
 	expect_eq "no VIP owners left" "[]" "$(bpftool map dump pinned "$VNI_BPFFS/maps/vni_vips" | tr -d ' \n')"
 	expect_eq "no instance cgroups left" "" "$(find "$VNI_CGROUP_ROOT" -mindepth 1 -type d 2>/dev/null)"
 	[ "$(wc -l <"$ok")" -ge "$n" ] || fail "only $(wc -l <"$ok") attaches went through"
+	echo "note: 8 loops x $n rounds: $(wc -l <"$ok") attach/detach pairs went through," \
+		"$(cat "$T_DIR/refused" 2>/dev/null | wc -l) attaches refused as conflicts, 0 unexpected errors, nothing left"
 }

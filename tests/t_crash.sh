@@ -5,6 +5,11 @@
 
 ARGS_WEB=(--cgroup web --vip 10.10.0.1 --vip 2001:db8:10::1)
 
+joined() { # the steps, comma-separated
+	local IFS=,
+	echo "$*" | sed 's/,/, /g'
+}
+
 # The node holds nothing of vni: no state rows, addresses, links, owners, cgroups.
 expect_empty_node() { # when
 	expect_eq "$1: state" "[]" "$(vnictl list --json | tr -d ' \n')"
@@ -89,7 +94,7 @@ test_crash_at_every_step_of_attach() {
 		expect_empty_node "after '$step'"
 		vnictl down >/dev/null || fail "down after '$step'"
 	done
-	echo "attach: crashed after each of ${#steps[@]} steps: ${steps[*]}"
+	echo "note: attach: crashed after each of ${#steps[@]} steps: $(joined "${steps[@]}")"
 	[ ${#steps[@]} -ge 20 ] || fail "only ${#steps[@]} crash points in attach"
 }
 
@@ -112,7 +117,7 @@ test_crash_at_every_step_of_detach() {
 		expect_enforced "after '$step'"
 		vnictl detach --cgroup web >/dev/null || fail "detach after '$step'"
 	done
-	echo "detach: crashed after each of ${#steps[@]} steps: ${steps[*]}"
+	echo "note: detach: crashed after each of ${#steps[@]} steps: $(joined "${steps[@]}")"
 	[ ${#steps[@]} -ge 8 ] || fail "only ${#steps[@]} crash points in detach"
 	expect_empty_node "at the end"
 }
@@ -130,7 +135,7 @@ test_crash_at_every_step_of_down() {
 		expect_empty_node "after down ($step)"
 		[ ! -e "$VNI_BPFFS" ] || fail "after '$step': $VNI_BPFFS is left: $(find "$VNI_BPFFS")"
 	done
-	echo "down: crashed after each of ${#steps[@]} steps: ${steps[*]}"
+	echo "note: down: crashed after each of ${#steps[@]} steps: $(joined "${steps[@]}")"
 	[ ${#steps[@]} -ge 15 ] || fail "only ${#steps[@]} crash points in down"
 }
 
@@ -151,7 +156,7 @@ test_crash_during_run() {
 		vnictl attach "${ARGS_WEB[@]}" >/dev/null || fail "attach"
 		[ "$step" = "run: application started" ] && break
 	done
-	echo "run: crashed after: ${steps[*]}"
+	echo "note: run: crashed after: $(joined "${steps[@]}")"
 	expect_eq "crash points of run" "run: instance init started|run: application started" "$(IFS='|'; echo "${steps[*]}")"
 }
 
