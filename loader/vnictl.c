@@ -228,22 +228,33 @@ static int cmd_attach(struct vni_node *n, int argc, char **argv)
 }
 
 /* Looks an instance up (the node lock is held only for the lookup). */
-static int find_instance(struct vni_node *n, const char *name, struct vni_record *r,
-			 char *err)
+/* run: interrupted operations are finished or undone first, and the
+ * instance must be whole; monitor only reads. */
+static int find_instance(struct vni_node *n, const char *name, bool for_run,
+			 struct vni_record *r, char *err)
 {
 	struct vni_state *st;
 	int ret;
 
 	if (access(n->state_dir, F_OK))
 		return vni_err(err, -ENOENT, "no instance named '%s'", name);
-	ret = vni_state_open(n->state_dir, false, &st, err);
+	ret = for_run ? vni_node_open(n, false, &st, err) :
+			vni_state_open(n->state_dir, false, &st, err);
 	if (ret)
 		return ret;
 	ret = vni_state_get(st, name, r, err);
 	vni_state_close(st);
 	if (ret == 0)
 		return vni_err(err, -ENOENT, "no instance named '%s'", name);
-	return ret < 0 ? ret : 0;
+	if (ret < 0 || !for_run)
+		return ret < 0 ? ret : 0;
+	if (r->checkpointed)
+		return vni_err(err, -ENOENT, "instance %s is checkpointed; restore it first", name);
+	if (r->phase != VNI_READY)
+		return vni_err(err, -EAGAIN,
+			       "instance %s is not ready (its %s was interrupted); run 'vnictl sync'",
+			       name, r->phase == VNI_ATTACHING ? "attach" : "detach");
+	return 0;
 }
 
 static int cmd_run(struct vni_node *n, int argc, char **argv)
@@ -275,7 +286,7 @@ static int cmd_run(struct vni_node *n, int argc, char **argv)
 		return usage_error("%s", "run needs --cgroup NAME");
 	if (optind >= argc)
 		return usage_error("%s", "run needs a command");
-	if (find_instance(n, name, &r, err))
+	if (find_instance(n, name, true, &r, err))
 		return fail(err);
 	l.cgroup = r.cgroup;
 	l.hostname = r.hostname;
@@ -540,7 +551,7 @@ static int cmd_monitor(struct vni_node *n, int argc, char **argv)
 	if (ret >= 0)
 		return ret;
 	if (name) {
-		if (find_instance(n, name, &r, err))
+		if (find_instance(n, name, false, &r, err))
 			return fail(err);
 		o.cgid = r.cgroup_id;
 	}

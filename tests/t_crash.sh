@@ -235,14 +235,34 @@ test_sync_leaves_processes_alone() {
 	[ -n "$(cat "$VNI_CGROUP_ROOT/busy/cgroup.procs")" ] || fail "the process was killed"
 }
 
+# The number of step NAME in "vnictl ARGS" (which runs to its end).
+step_number() { # NAME ARGS...
+	local name=$1 n
+	shift
+	n=$(VNI_DEBUG_CRASH_AFTER=trace vnictl "$@" 2>&1 >/dev/null |
+		sed -n "s/^vnictl: debug: step \([0-9]*\): $name\$/\1/p" | head -n 1)
+	[ -n "$n" ] || fail "no step '$name' in vnictl $*"
+	echo "$n"
+}
+
+test_run_never_starts_in_a_half_made_instance() {
+	local n out
+	vnictl init >/dev/null || fail "init"
+	n=$(step_number "attach: cgroup id recorded" attach "${ARGS_WEB[@]}") || exit 1
+	vnictl detach --cgroup web >/dev/null || fail "detach"
+	expect_eq "crashed at" "attach: cgroup id recorded" "$(crash_after "$n" attach "${ARGS_WEB[@]}")"
+	out=$(vnictl run --cgroup web -- true 2>&1)
+	[ $? = 1 ] || fail "run in a half-made instance: $out"
+	expect_match "run undoes the attach first" "*recovered: undid the interrupted attach of web*no instance named 'web'*" "$out"
+	expect_empty_node "after run"
+}
+
 test_attach_killed_after_moving_processes_is_finished() {
 	local pid n out step
 	on_node sleep 1000 &
 	pid=$!
 	vnictl init >/dev/null || fail "init"
-	n=$(VNI_DEBUG_CRASH_AFTER=trace vnictl attach "${ARGS_WEB[@]}" --pid $pid 2>&1 >/dev/null |
-		sed -n 's/^vnictl: debug: step \([0-9]*\): attach: processes moved in$/\1/p')
-	[ -n "$n" ] || fail "no crash point after moving processes"
+	n=$(step_number "attach: processes moved in" attach "${ARGS_WEB[@]}" --pid $pid) || exit 1
 	vnictl detach --cgroup web --force >/dev/null || fail "detach"
 	on_node sleep 1000 &
 	pid=$!
