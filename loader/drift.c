@@ -36,6 +36,8 @@ struct scan {
 	uint64_t *ids; /* orphans found by a pass */
 	struct vni_vip_key *keys;
 	size_t nids;
+	struct vni_addr *addrs; /* this netns's addresses, sorted: one dump per scan */
+	size_t naddrs;
 };
 
 static void *grow(void *v, size_t n, size_t size)
@@ -65,7 +67,41 @@ static void add_missing(char *buf, size_t len, const char *fmt, const char *arg)
 	snprintf(buf + used, len - used, fmt, arg);
 }
 
-static void check_vip(const struct vni_node *n, const struct vni_record *r,
+static int cmp_addr(const void *x, const void *y)
+{
+	const struct vni_addr *a = x, *b = y;
+
+	return a->family != b->family ? a->family - b->family : memcmp(a->a, b->a, sizeof(a->a));
+}
+
+static int add_addr(int family, const void *addr, int ifindex, void *arg)
+{
+	struct scan *s = arg;
+	struct vni_addr *v = grow(s->addrs, s->naddrs, sizeof(*v));
+
+	(void)ifindex;
+	if (!v)
+		return -ENOMEM;
+	s->addrs = v;
+	v += s->naddrs++;
+	memset(v, 0, sizeof(*v));
+	v->family = family;
+	memcpy(v->a, addr, family == AF_INET ? 4 : 16);
+	return 0;
+}
+
+static int load_addrs(struct scan *s, char *err)
+{
+	int ret = nl_addr_each(AF_UNSPEC, add_addr, s, err, VNI_ERRLEN);
+
+	if (ret == -ENOMEM)
+		return vni_err(err, ret, "out of memory");
+	if (!ret && s->naddrs)
+		qsort(s->addrs, s->naddrs, sizeof(*s->addrs), cmp_addr);
+	return ret;
+}
+
+static void check_vip(const struct scan *s, const struct vni_record *r,
 		      const struct vni_addr *a, char *buf, size_t len)
 {
 	char ip[INET6_ADDRSTRLEN];
@@ -74,16 +110,18 @@ static void check_vip(const struct vni_node *n, const struct vni_record *r,
 	if (!a->family)
 		return;
 	vni_addr_str(a, ip, sizeof(ip));
-	if (vni_bpf_vip_owner(n, r->netns_cookie, a, &o) != 1 || o.cgid != r->cgroup_id)
+	if (vni_bpf_vip_owner(s->n, r->netns_cookie, a, &o) != 1 || o.cgid != r->cgroup_id)
 		add_missing(buf, len, "owner of VIP %s", ip);
-	if (vni_record_here(r) && nl_addr_find(a->family, a->a, NULL, NULL, 0) != 1)
+	if (vni_record_here(r) && (!s->naddrs || !bsearch(a, s->addrs, s->naddrs,
+							  sizeof(*a), cmp_addr)))
 		add_missing(buf, len, "address %s", ip);
 }
 
 /* What is wrong with one instance: a kind and a detail, or NULL. */
-static const char *diagnose(const struct vni_node *n, const struct vni_record *r,
+static const char *diagnose(const struct scan *s, const struct vni_record *r,
 			    uint64_t *cgid_now, char *buf)
 {
+	const struct vni_node *n = s->n;
 	const char *first = NULL;
 	struct vni_cgrp_val v;
 	struct vni_inst rec;
@@ -119,8 +157,8 @@ static const char *diagnose(const struct vni_node *n, const struct vni_record *r
 	    memcmp(rec.vip6, r->vip6.a, sizeof(rec.vip6)) || v.aid != r->aid ||
 	    v.flags != r->flags)
 		add_missing(parts, sizeof(parts), "%s", "instance record");
-	check_vip(n, r, &r->vip4, parts, sizeof(parts));
-	check_vip(n, r, &r->vip6, parts, sizeof(parts));
+	check_vip(s, r, &r->vip4, parts, sizeof(parts));
+	check_vip(s, r, &r->vip6, parts, sizeof(parts));
 	if (!parts[0])
 		return NULL;
 	vni_err(buf, 0, "instance %s is missing: %s", r->name, parts);
@@ -185,7 +223,7 @@ static int note_suspect(const struct vni_record *r, void *arg)
 	uint64_t now;
 	char **v;
 
-	if (!diagnose(s->n, r, &now, detail))
+	if (!diagnose(s, r, &now, detail))
 		return 0;
 	v = grow(s->names, s->nnames, sizeof(*v));
 	if (!v)
@@ -204,7 +242,7 @@ static void scan_instances(struct scan *s)
 
 	for (i = 0; i < s->nnames; i++) {
 		if (vni_state_get(s->st, s->names[i], &r, NULL) == 1 &&
-		    (d.kind = diagnose(s->n, &r, &now, d.detail))) {
+		    (d.kind = diagnose(s, &r, &now, d.detail))) {
 			d.instance = r.name;
 			finding(s, &d, s->repair ? repair_instance(s, d.kind, &r, now, err) : 0,
 				err);
@@ -431,9 +469,12 @@ int vni_drift_scan(const struct vni_node *n, struct vni_state *st, bool repair,
 		finding(&s, &d, repair ? vni_bpf_init(n, why) : 0, why);
 	}
 	if (!ret)
+		ret = load_addrs(&s, err);
+	if (!ret)
 		ret = vni_state_each(st, note_suspect, &s, err);
 	if (ret) {
 		free_known(&s);
+		free(s.addrs);
 		return ret < 0 && !err[0] ? vni_err(err, ret, "out of memory") : ret;
 	}
 	scan_instances(&s);
@@ -450,5 +491,6 @@ int vni_drift_scan(const struct vni_node *n, struct vni_state *st, bool repair,
 		stale_hosts(&s);
 	}
 	free_known(&s);
+	free(s.addrs);
 	return ret ? ret : s.left;
 }

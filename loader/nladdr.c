@@ -31,7 +31,6 @@ struct find_ctx {
 	const void *addr;
 	size_t alen;
 	int ifindex;
-	int found;
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -246,27 +245,54 @@ static int find_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-static int find_cb(const struct nlmsghdr *nlh, void *data)
+struct each_ctx {
+	nl_addr_fn fn;
+	void *arg;
+	int stop; /* what fn returned, once non-zero */
+};
+
+static int each_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[IFA_MAX + 1] = { NULL };
 	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
-	struct find_ctx *ctx = data;
+	struct each_ctx *ctx = data;
 	const struct nlattr *a;
 
-	if (ctx->found || ifa->ifa_family != ctx->family)
+	if (ctx->stop || (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6))
 		return MNL_CB_OK;
 	if (mnl_attr_parse(nlh, sizeof(*ifa), find_attr_cb, tb) < 0)
 		return MNL_CB_ERROR;
-
 	/* On point-to-point links IFA_ADDRESS is the peer, IFA_LOCAL ours. */
 	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
-	if (a && mnl_attr_get_payload_len(a) == ctx->alen &&
-	    !memcmp(mnl_attr_get_payload(a), ctx->addr, ctx->alen)) {
-		ctx->found = 1;
-		ctx->ifindex = (int)ifa->ifa_index;
-	}
+	if (a && mnl_attr_get_payload_len(a) == addr_len(ifa->ifa_family))
+		ctx->stop = ctx->fn(ifa->ifa_family, mnl_attr_get_payload(a), (int)ifa->ifa_index,
+				    ctx->arg);
 	/* Keep reading to NLMSG_DONE so the dump is consumed cleanly. */
 	return MNL_CB_OK;
+}
+
+int nl_addr_each(int family, nl_addr_fn fn, void *arg, char *err, size_t errlen)
+{
+	struct each_ctx ctx = { .fn = fn, .arg = arg };
+	char buf[NL_BUFSZ];
+	int ret;
+
+	ret = nl_talk(put_hdr(buf, RTM_GETADDR, NLM_F_DUMP, family, 0), buf, each_cb, &ctx);
+	if (ret) {
+		set_err(err, errlen, "cannot list the addresses: %s", strerror(-ret));
+		return ret;
+	}
+	return ctx.stop;
+}
+
+static int find_one(int family, const void *addr, int ifindex, void *arg)
+{
+	struct find_ctx *ctx = arg;
+
+	if (family != ctx->family || memcmp(addr, ctx->addr, ctx->alen))
+		return 0;
+	ctx->ifindex = ifindex;
+	return 1;
 }
 
 int nl_addr_find(int family, const void *addr, int *ifindex, char *err,
@@ -277,23 +303,20 @@ int nl_addr_find(int family, const void *addr, int *ifindex, char *err,
 		.addr = addr,
 		.alen = addr_len(family),
 	};
-	char buf[NL_BUFSZ], astr[ADDR_STRLEN];
-	struct nlmsghdr *nlh;
+	char astr[ADDR_STRLEN];
 	int ret;
 
 	ret = check_args(family, addr, err, errlen);
 	if (ret)
 		return ret;
-
-	nlh = put_hdr(buf, RTM_GETADDR, NLM_F_DUMP, family, 0);
-	ret = nl_talk(nlh, buf, find_cb, &ctx);
-	if (ret) {
+	ret = nl_addr_each(family, find_one, &ctx, NULL, 0);
+	if (ret < 0) {
 		fmt_addr(family, addr, astr, sizeof(astr));
 		set_err(err, errlen, "cannot look up %s: %s", astr,
 			strerror(-ret));
 		return ret;
 	}
-	if (ctx.found && ifindex)
+	if (ret && ifindex)
 		*ifindex = ctx.ifindex;
-	return ctx.found;
+	return ret;
 }

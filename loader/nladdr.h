@@ -31,4 +31,13 @@ int nl_addr_del(int ifindex, int family, const void *addr, char *err,
 int nl_addr_find(int family, const void *addr, int *ifindex, char *err,
 		 size_t errlen);
 
+/*
+ * Calls fn for every IPv4 and IPv6 address of the current netns (family:
+ * AF_INET, AF_INET6 or AF_UNSPEC for both) in one RTM_GETADDR dump. fn
+ * returning non-zero stops the calls; that value is returned (0 when fn never
+ * did), <0 on error.
+ */
+typedef int (*nl_addr_fn)(int family, const void *addr, int ifindex, void *arg);
+int nl_addr_each(int family, nl_addr_fn fn, void *arg, char *err, size_t errlen);
+
 #endif /* VNI_NLADDR_H */
