@@ -59,8 +59,14 @@ read -r -t 10 -u "$peer" line
 in_web "$PROBE" -t 5 connect 192.0.2.2 9000 >/dev/null || true
 read -r -t 5 -u "$peer" line && echo "peer: $line"
 
-say "binding the node's address from inside is refused"
+say "binding the node's address from inside is refused, and vnictl monitor sees it"
+exec {mon}< <(vnictl monitor 2>&1)
+read -r -t 10 -u "$mon" line # "vnictl: monitoring refusals"
 run in_web "$PROBE" bind 192.0.2.1 80
+read -r -t 5 -u "$mon" line && echo "monitor: $line"
+
+say "the state and the kernel agree"
+run vnictl check
 
 say "the translation tables, straight from the pinned maps"
 run vnictl show --cgroup web
