@@ -183,3 +183,23 @@ test_install_layout() {
 		echo "$words" | grep -qw -- "$f" || fail "completion lacks $f"
 	done
 }
+
+# A state database written by vnictl 0.1.0 (no phase column) is upgraded in place.
+test_state_of_an_older_vnictl_is_upgraded() {
+	mkdir -p "$VNI_STATE_DIR"
+	sqlite3 "$VNI_STATE_DIR/state.db" "
+		CREATE TABLE instances (name TEXT PRIMARY KEY, cgroup TEXT NOT NULL UNIQUE,
+		 cgroup_id INTEGER NOT NULL, owns_cgroup INTEGER NOT NULL, aid INTEGER NOT NULL UNIQUE,
+		 flags INTEGER NOT NULL, vip4 TEXT UNIQUE, vip6 TEXT UNIQUE,
+		 hostname TEXT NOT NULL UNIQUE COLLATE NOCASE, dev TEXT NOT NULL,
+		 netns_cookie INTEGER NOT NULL, created INTEGER NOT NULL,
+		 checkpointed INTEGER NOT NULL DEFAULT 0);
+		CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+		INSERT INTO instances VALUES ('old', '$VNI_CGROUP_ROOT/old', 0, 1, 7, 1, '10.10.0.7', NULL,
+		 'vni-10-10-0-7', 'lo', 0, 0, 1);" || fail "sqlite3"
+	expect_match "the old row is read" "*\"name\":\"old\"*\"status\":\"checkpointed\"*" "$(vnictl list --json | tr -d ' \n')"
+	expect_eq "schema version" 1 "$(sqlite3 "$VNI_STATE_DIR/state.db" 'PRAGMA user_version')"
+	expect_eq "its phase" ready "$(sqlite3 "$VNI_STATE_DIR/state.db" "SELECT phase FROM instances WHERE name = 'old'")"
+	sqlite3 "$VNI_STATE_DIR/state.db" 'PRAGMA user_version = 9'
+	expect_match "a newer database is refused" "vnictl: state database version 9 is newer than this vnictl knows (1)" "$(vnictl list 2>&1)"
+}
