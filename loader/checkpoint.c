@@ -392,6 +392,6 @@ int vni_restore(const struct vni_node *n, const char *dir_arg, const char *name,
 fail:
 	if (had_old)
 		vni_state_insert(st, &old, NULL);
-	vni_state_close(st);
+	vni_state_close_tidy(st);
 	return ret;
 }

@@ -419,7 +419,7 @@ int vni_attach(const struct vni_node *n, const struct vni_attach_req *req,
 	if (ret)
 		return ret;
 	ret = vni_attach_locked(n, st, req, out, err);
-	vni_state_close(st);
+	vni_state_close_tidy(st);
 	return ret;
 }
 
@@ -605,7 +605,7 @@ int vni_down(const struct vni_node *n, bool force, char *err)
 		ret = vni_bpf_down(n, err);
 	if (!ret)
 		remove_created_root(n, c.st);
-	vni_state_close(c.st);
+	vni_state_close_tidy(c.st);
 	return ret;
 }
 
@@ -617,6 +617,9 @@ int vni_init(const struct vni_node *n, char *err)
 	if (ret)
 		return ret;
 	ret = vni_bpf_init(n, err);
-	vni_state_close(st);
+	if (ret)
+		vni_state_close_tidy(st);
+	else
+		vni_state_close(st);
 	return ret;
 }

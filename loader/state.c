@@ -15,6 +15,8 @@
 struct vni_state {
 	sqlite3 *db;
 	int lock_fd;
+	char dir[PATH_MAX];
+	bool created; /* this open made the state dir */
 };
 
 static const char schema[] =
@@ -98,6 +100,39 @@ static int migrate(struct vni_state *st, char *err)
 	return 0;
 }
 
+/*
+ * Takes the node lock, making the state dir first if needed (create). A
+ * vnictl whose refused attach made the dir removes it again
+ * (vni_state_close_tidy), so after the lock is ours the file must still be
+ * the one at the path; if not, the dir is made again and locked anew.
+ */
+static int lock_node(struct vni_state *st, const char *path, bool create, char *err)
+{
+	struct stat held, now;
+	int ret;
+
+	for (;;) {
+		bool existed = access(st->dir, F_OK) == 0;
+
+		if (!existed && !create)
+			return vni_err(err, -ENOENT, "no state in %s: nothing is attached", st->dir);
+		ret = vni_mkdir_p(st->dir, 0755);
+		if (ret)
+			return vni_err(err, ret, "cannot create state dir %s: %s", st->dir,
+				       strerror(-ret));
+		st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (st->lock_fd < 0 || flock(st->lock_fd, LOCK_EX))
+			return vni_err(err, -errno, "cannot lock %s: %s", path, strerror(errno));
+		if (!fstat(st->lock_fd, &held) && !stat(path, &now) && held.st_ino == now.st_ino &&
+		    held.st_dev == now.st_dev) {
+			st->created = !existed;
+			return 0;
+		}
+		close(st->lock_fd);
+		st->lock_fd = -1;
+	}
+}
+
 int vni_state_open(const char *dir, bool create, struct vni_state **out, char *err)
 {
 	char path[PATH_MAX];
@@ -105,23 +140,18 @@ int vni_state_open(const char *dir, bool create, struct vni_state **out, char *e
 	int ret;
 
 	*out = NULL;
-	if (access(dir, F_OK) && !create)
-		return vni_err(err, -ENOENT, "no state in %s: nothing is attached", dir);
-	ret = vni_mkdir_p(dir, 0755);
-	if (ret)
-		return vni_err(err, ret, "cannot create state dir %s: %s", dir, strerror(-ret));
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return vni_err(err, -ENOMEM, "out of memory");
-	if (vni_path(path, sizeof(path), "%s/lock", dir)) {
+	st->lock_fd = -1;
+	if (vni_path(st->dir, sizeof(st->dir), "%s", dir) ||
+	    vni_path(path, sizeof(path), "%s/lock", dir)) {
 		free(st);
 		return vni_err(err, -ENAMETOOLONG, "state dir path too long");
 	}
-	st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (st->lock_fd < 0 || flock(st->lock_fd, LOCK_EX)) {
-		ret = vni_err(err, -errno, "cannot lock %s: %s", path, strerror(errno));
+	ret = lock_node(st, path, create, err);
+	if (ret)
 		goto fail;
-	}
 	vni_path(path, sizeof(path), "%s/state.db", dir);
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK) {
@@ -147,6 +177,41 @@ int vni_state_open(const char *dir, bool create, struct vni_state **out, char *e
 fail:
 	vni_state_close(st);
 	return ret;
+}
+
+static bool state_empty(struct vni_state *st)
+{
+	sqlite3_stmt *s;
+	bool empty = false;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT (SELECT COUNT(*) FROM instances) + (SELECT COUNT(*) FROM meta)",
+			       -1, &s, NULL) != SQLITE_OK)
+		return false;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		empty = sqlite3_column_int64(s, 0) == 0;
+	sqlite3_finalize(s);
+	return empty;
+}
+
+void vni_state_close_tidy(struct vni_state *st)
+{
+	static const char *const files[] = { "state.db-wal", "state.db-shm", "state.db", "lock" };
+	char path[PATH_MAX];
+	size_t i;
+
+	if (!st)
+		return;
+	if (st->created && state_empty(st)) {
+		sqlite3_close(st->db);
+		st->db = NULL;
+		/* still under the lock: waiters see the lock file gone and retry */
+		for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+			if (!vni_path(path, sizeof(path), "%s/%s", st->dir, files[i]))
+				unlink(path);
+		rmdir(st->dir);
+	}
+	vni_state_close(st);
 }
 
 void vni_state_close(struct vni_state *st)

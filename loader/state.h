@@ -45,6 +45,10 @@ struct vni_state;
  * (<dir>/lock, flock): concurrent vnictl calls wait for each other. */
 int vni_state_open(const char *dir, bool create, struct vni_state **out, char *err);
 void vni_state_close(struct vni_state *st);
+/* The same, and when this open made the state dir and nothing is recorded,
+ * the dir goes again: a refused attach, or init/down on a fresh node, leave
+ * no trace. */
+void vni_state_close_tidy(struct vni_state *st);
 
 /* 1 found, 0 not found, <0 error. */
 int vni_state_get(struct vni_state *st, const char *name, struct vni_record *r, char *err);

@@ -43,8 +43,13 @@ test_malformed_input_on_a_fresh_node() {
 	refused 2 "unknown or incomplete option '-x'*" attach -xy
 	refused 2 "invalid instance name 'a?b'*" attach --cgroup "$(printf 'a\nb')" --vip 10.10.0.1
 	refused 2 "--bpffs: path too long*" --bpffs="/$(printf 'a%.0s' {1..5000})" list
-	expect_eq "nothing was created" "no no" \
-		"$([ -e "$VNI_BPFFS" ] && echo yes || echo no) $([ -e "$VNI_CGROUP_ROOT" ] && echo yes || echo no)"
+	refused 2 "unknown or incomplete option '--force'*" sync --force
+	refused 2 "unexpected argument 'web'*" check web
+	refused 1 "no instance named 'nope'" run --cgroup nope -- true
+	expect_eq "check on a fresh node" "no drift: state, maps, cgroups and addresses agree" "$(vnictl check)"
+	expect_eq "sync on a fresh node" "in sync: state, maps, cgroups and addresses agree" "$(vnictl sync)"
+	expect_eq "nothing was created" "no no no" \
+		"$([ -e "$VNI_BPFFS" ] && echo yes || echo no) $([ -e "$VNI_CGROUP_ROOT" ] && echo yes || echo no) $([ -e "$VNI_STATE_DIR" ] && echo yes || echo no)"
 }
 
 test_conflicts_with_an_existing_instance() {

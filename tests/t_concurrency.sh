@@ -35,3 +35,21 @@ test_concurrent_attach_detach_loops() {
 	echo "note: 8 loops x $n rounds: $(wc -l <"$ok") attach/detach pairs went through," \
 		"$(cat "$T_DIR/refused" 2>/dev/null | wc -l) attaches refused as conflicts, 0 unexpected errors, nothing left"
 }
+
+# A refused attach on a fresh node removes the state dir it made, while
+# others wait for the lock in it: they must take the lock anew, not lose it.
+test_refused_attaches_racing_on_a_fresh_node() {
+	local round i
+	for round in $(seq 10); do
+		for i in 1 2 3 4; do
+			vnictl attach --cgroup "bad$i" --vip 10.10.0.9 --dev nosuchdev0 >/dev/null 2>&1 &
+		done
+		vnictl attach --cgroup web --vip 10.10.0.1 >/dev/null 2>"$T_DIR/err" &
+		wait $! || fail "round $round: attach web: $(cat "$T_DIR/err")"
+		wait
+		expect_eq "round $round: instances" "web" "$(vnictl list --json | python3 -c 'import json,sys; print(*[i["name"] for i in json.load(sys.stdin)])')"
+		vnictl check >/dev/null || fail "round $round: drift: $(vnictl check)"
+		vnictl down >/dev/null || fail "round $round: down"
+		rm -rf "$VNI_STATE_DIR"
+	done
+}
