@@ -275,3 +275,58 @@ test_attach_killed_after_moving_processes_is_finished() {
 	expect_no_drift "after sync"
 	expect_enforced "after sync"
 }
+
+# After a reboot with the state dir kept: no pins, no cgroups, no addresses.
+test_sync_after_the_kernel_forgot_everything() {
+	local out
+	vnictl attach "${ARGS_WEB[@]}" >/dev/null || fail "attach"
+	rm -rf "$VNI_BPFFS"
+	rmdir "$VNI_CGROUP_ROOT/web"
+	on_node ip addr del 10.10.0.1/32 dev lo
+	on_node ip addr del 2001:db8:10::1/128 dev lo
+	out=$(vnictl check)
+	[ $? = 1 ] || fail "check exits 1"
+	expect_match "programs" "programs_not_loaded: the BPF programs are not loaded under $VNI_BPFFS*" "$out"
+	expect_match "instance" "*instance_gone: cgroup $VNI_CGROUP_ROOT/web of web no longer exists*" "$out"
+	out=$(vnictl sync) || fail "sync: $out"
+	expect_no_drift "after sync"
+	expect_empty_node "after sync"
+	[ -e "$VNI_BPFFS/maps/vni_events" ] || fail "programs and maps not loaded again"
+	vnictl attach "${ARGS_WEB[@]}" >/dev/null || fail "attach after sync"
+	expect_enforced "after sync"
+}
+
+# A map pin that went missing makes the node "not loaded": init loads it all again.
+test_init_reloads_a_node_missing_a_map_pin() {
+	vnictl init >/dev/null || fail "init"
+	rm "$VNI_BPFFS/maps/vni_events"
+	vnictl init >/dev/null || fail "init again"
+	[ -e "$VNI_BPFFS/maps/vni_events" ] || fail "vni_events is still missing"
+	vnictl attach "${ARGS_WEB[@]}" >/dev/null || fail "attach"
+	expect_enforced "after init"
+}
+
+# Its cgroup removed and made again (new id): sync moves the instance onto it.
+test_sync_follows_a_recreated_cgroup() {
+	local old new out
+	vnictl attach "${ARGS_WEB[@]}" >/dev/null || fail "attach"
+	old=$(vnictl show --cgroup web --json | sed -n 's/.*"cgroup_id": *\([0-9]*\).*/\1/p')
+	rmdir "$VNI_CGROUP_ROOT/web" && mkdir "$VNI_CGROUP_ROOT/web" || fail "re-make the cgroup"
+	expect_match "not enforced before sync" "BOUND $NODE_IP:*" "$(probe_inst web bind $NODE_IP 0)"
+	out=$(vnictl check)
+	[ $? = 1 ] || fail "check exits 1"
+	expect_match "check" "cgroup_replaced: cgroup $VNI_CGROUP_ROOT/web of web was made again (id *, recorded $old)*" "$out"
+	vnictl sync >/dev/null || fail "sync"
+	new=$(vnictl show --cgroup web --json | sed -n 's/.*"cgroup_id": *\([0-9]*\).*/\1/p')
+	[ "$new" != "$old" ] || fail "cgroup id not updated"
+	expect_eq "old links gone" "$new" "$(ls "$VNI_BPFFS/links")"
+	expect_no_drift "after sync"
+	expect_enforced "after sync"
+}
+
+# run refuses a checkpointed instance (its cgroup and VIP are gone).
+test_run_refuses_a_checkpointed_instance() {
+	vnictl attach "${ARGS_WEB[@]}" >/dev/null || fail "attach"
+	sqlite3 "$VNI_STATE_DIR/state.db" "UPDATE instances SET checkpointed = 1" || fail "sqlite3"
+	expect_eq "run" "vnictl: instance web is checkpointed; restore it first" "$(vnictl run --cgroup web -- true 2>&1)"
+}
