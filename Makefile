@@ -14,8 +14,8 @@ CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iloader -I$(BU
 BPF_CFLAGS := -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Iinclude -Ibpf -Wall -Werror
 LDLIBS := -lbpf -lelf -lz -lmnl -lsqlite3 -ljson-c -lcap
 
-BPF_OBJS := $(BUILD)/vni.bpf.o $(BUILD)/vni_lsm.bpf.o
-SKELS := $(BUILD)/vni.skel.h $(BUILD)/vni_lsm.skel.h
+BPF_OBJS := $(BUILD)/vni.bpf.o $(BUILD)/vni_lsm.bpf.o $(BUILD)/vni_lookup.bpf.o
+SKELS := $(BUILD)/vni.skel.h $(BUILD)/vni_lsm.skel.h $(BUILD)/vni_lookup.skel.h
 LIB_SRCS := loader/announce.c loader/bpfobj.c loader/cgroup.c loader/checkpoint.c \
 	loader/ckptmeta.c loader/drift.c loader/hostsfile.c loader/instance.c \
 	loader/launch.c loader/monitor.c loader/nladdr.c loader/recover.c loader/sockdiag.c \
@@ -33,7 +33,7 @@ $(BUILD):
 	mkdir -p $@
 
 # BPF: compile, link/strip with bpftool, then generate the skeleton.
-$(BUILD)/%.tmp.o: bpf/%.bpf.c bpf/vni_defs.bpf.h include/vni_shared.h vmlinux/vmlinux.h | $(BUILD)
+$(BUILD)/%.tmp.o: bpf/%.bpf.c $(wildcard bpf/*.bpf.h) include/vni_shared.h vmlinux/vmlinux.h | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 $(BUILD)/%.bpf.o: $(BUILD)/%.tmp.o
 	$(BPFTOOL) gen object $@ $<

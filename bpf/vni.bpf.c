@@ -18,8 +18,10 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_core_read.h>
 #include "vni_shared.h"
 #include "vni_defs.bpf.h"
+#include "vni_recv.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -36,14 +38,6 @@ struct {
 	__type(value, struct vni_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } vni_stats SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, VNI_MAX_VIPS);
-	__type(key, struct vni_vip_key);
-	__type(value, struct vni_vip_owner);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} vni_vips SEC(".maps");
 
 /*
  * Socket cookie -> the instance that last gave the socket its VIP. The guard
@@ -122,16 +116,143 @@ static __always_inline void set_msg_src_ip6(struct bpf_sock_addr *ctx, __u32 a0,
 	ctx->msg_src_ip6[3] = a3;
 }
 
-/* Mark the socket as the instance's, so the root guard lets it use the VIP. */
-static __always_inline void tag_socket(struct bpf_sock_addr *ctx, const struct vni_inst *in)
+/* The socket's tag, made (or moved) to name this instance: the root guard
+ * lets a socket use a VIP only with its owner's tag. NULL if the map is full. */
+static __always_inline struct vni_sk_tag *tag_socket(void *ctx, const struct vni_inst *in,
+						     __u32 flags)
 {
 	__u64 cookie = bpf_get_socket_cookie(ctx);
 	struct vni_sk_tag *t = bpf_map_lookup_elem(&vni_sktag, &cookie);
-	struct vni_sk_tag tag = { .cgid = in->cgid };
+	struct vni_sk_tag tag = { .cgid = in->cgid, .flags = flags };
 
-	/* update only when needed: a UDP socket tags itself on every send */
-	if (!t || t->cgid != in->cgid)
-		bpf_map_update_elem(&vni_sktag, &cookie, &tag, BPF_ANY);
+	/* write only when needed: a UDP socket tags itself on every send */
+	if (t && t->cgid == in->cgid) {
+		if (flags & ~t->flags)
+			t->flags |= flags;
+		return t;
+	}
+	bpf_map_update_elem(&vni_sktag, &cookie, &tag, BPF_ANY);
+	return bpf_map_lookup_elem(&vni_sktag, &cookie);
+}
+
+/* Whether an AF_INET6 socket is V6ONLY (struct bpf_sock does not say). */
+static __always_inline bool v6only(struct bpf_sock *sk)
+{
+	struct tcp6_sock *t = bpf_skc_to_tcp6_sock(sk);
+	struct udp6_sock *u;
+
+	if (t)
+		return BPF_CORE_READ_BITFIELD(&t->tcp.inet_conn.icsk_inet.sk,
+					      __sk_common.skc_ipv6only);
+	u = bpf_skc_to_udp6_sock(sk);
+	if (u)
+		return BPF_CORE_READ_BITFIELD(&u->udp.inet.sk, __sk_common.skc_ipv6only);
+	return false;
+}
+
+/* ---- receive counters (what vni_lookup needs to know) ------------------ */
+
+/* Adds d (1 or -1) to the counters of (instance, port); 0, or -1 if the
+ * entry could not be made (map full). */
+static __always_inline int count_port(__u64 cgid, __u16 port, __u8 proto, __u32 reg, int d)
+{
+	struct vni_port_key k = { .cgid = cgid, .port = port, .proto = proto };
+	struct vni_port_val *v, init = {};
+
+	v = bpf_map_lookup_elem(&vni_ports, &k);
+	if (!v && d > 0) {
+		init.v4 = !!(reg & VNI_REG_V4);
+		init.v6 = !!(reg & VNI_REG_V6);
+		if (!bpf_map_update_elem(&vni_ports, &k, &init, BPF_NOEXIST))
+			return 0;
+		v = bpf_map_lookup_elem(&vni_ports, &k); /* another CPU made it */
+	}
+	if (!v)
+		return -1;
+	/* entries are never deleted while the instance lives: an increment
+	 * racing with a delete would be lost, and its socket cut off */
+	if (reg & VNI_REG_V4)
+		__sync_fetch_and_add(&v->v4, d);
+	if (reg & VNI_REG_V6)
+		__sync_fetch_and_add(&v->v6, d);
+	return 0;
+}
+
+static __always_inline int count_wild(void *ctx, __u64 cgid, __u16 port, __u8 proto, int d)
+{
+	struct vni_wild_key k = {
+		.netns_cookie = bpf_get_netns_cookie(ctx), .port = port, .proto = proto
+	};
+	struct vni_wild_val *v, init = { .cgid = cgid, .count = 1 };
+
+	v = bpf_map_lookup_elem(&vni_wild, &k);
+	if (!v && d > 0) {
+		if (!bpf_map_update_elem(&vni_wild, &k, &init, BPF_NOEXIST))
+			return 0;
+		v = bpf_map_lookup_elem(&vni_wild, &k);
+	}
+	if (!v)
+		return -1;
+	__sync_fetch_and_add(&v->count, d);
+	return 0;
+}
+
+/* Counts the socket as receiving at port, once (a socket has one port); the
+ * tag remembers it for sock_release. */
+static __always_inline void count_socket(void *ctx, struct vni_sk_tag *t, __u16 port,
+					 __u8 proto, __u32 reg)
+{
+	struct vni_guard_stats *s;
+	__u32 done = 0;
+
+	if (!t || t->reg || !reg || !port)
+		return;
+	if ((reg & (VNI_REG_V4 | VNI_REG_V6)) && !count_port(t->cgid, port, proto, reg, 1))
+		done = reg & (VNI_REG_V4 | VNI_REG_V6);
+	if ((reg & VNI_REG_WILD) && !count_wild(ctx, t->cgid, port, proto, 1))
+		done |= VNI_REG_WILD;
+	if (done != reg && (s = guard_stats()))
+		s->ports_full++;
+	t->port = port;
+	t->proto = proto;
+	t->reg = done;
+}
+
+static __always_inline void uncount_socket(void *ctx, struct vni_sk_tag *t)
+{
+	if (t->reg & (VNI_REG_V4 | VNI_REG_V6))
+		count_port(t->cgid, t->port, t->proto, t->reg, -1);
+	if (t->reg & VNI_REG_WILD)
+		count_wild(ctx, t->cgid, t->port, t->proto, -1);
+	t->reg = 0;
+}
+
+/* What a v6 socket bound to a0..a3 receives on of the instance's VIPs. */
+static __always_inline __u32 vip_reg6(const struct vni_inst *in, __u32 a0, __u32 a1, __u32 a2,
+				      __u32 a3)
+{
+	if ((in->flags & VNI_F_V4) && is_mapped(a0, a1, a2) && a3 == VIP4(in))
+		return VNI_REG_V4;
+	if ((in->flags & VNI_F_V6) && eq6(a0, a1, a2, a3, VIP6(in)))
+		return VNI_REG_V6;
+	return 0;
+}
+
+/* What a socket bound to its local address receives on: a VIP, or (bound to
+ * the wildcard address without a bind of its own: autobind) everything. */
+static __always_inline __u32 socket_reg(const struct vni_inst *in, struct bpf_sock *sk)
+{
+	__u32 a0, a1, a2, a3;
+
+	if (sk->family == AF_INET) {
+		if (!sk->src_ip4)
+			return VNI_REG_V4 | VNI_REG_WILD;
+		return (in->flags & VNI_F_V4) && sk->src_ip4 == VIP4(in) ? VNI_REG_V4 : 0;
+	}
+	a0 = sk->src_ip6[0], a1 = sk->src_ip6[1], a2 = sk->src_ip6[2], a3 = sk->src_ip6[3];
+	if (!(a0 | a1 | a2 | a3))
+		return VNI_REG_V6 | VNI_REG_WILD | (v6only(sk) ? 0 : VNI_REG_V4);
+	return vip_reg6(in, a0, a1, a2, a3);
 }
 
 /* Reports a refused address operation to 'vnictl monitor' (words and port in
@@ -199,11 +320,12 @@ deny:
 	return VNI_DENY;
 }
 
-/* The socket is bound to the instance's VIP (rewritten from a wildcard or asked for). */
+/* The socket is bound to an address of the instance: a VIP, or its private
+ * address (rewritten from a wildcard, or asked for). */
 static __always_inline int bind_vip(struct bpf_sock_addr *ctx, struct vni_inst *in,
-				    bool rewritten)
+				    bool rewritten, __u32 tag_flags)
 {
-	tag_socket(ctx, in);
+	tag_socket(ctx, in, tag_flags);
 	if (rewritten)
 		COUNT(bind_rewritten);
 	else
@@ -228,32 +350,46 @@ SEC("cgroup/sock_release")
 int vni_sock_release(struct bpf_sock *ctx)
 {
 	__u64 cookie = bpf_get_socket_cookie(ctx);
+	struct vni_sk_tag *t = bpf_map_lookup_elem(&vni_sktag, &cookie);
 
 	/* most sockets were never tagged: a lookup is cheaper than a delete */
-	if (bpf_map_lookup_elem(&vni_sktag, &cookie))
+	if (t) {
+		if (t->reg)
+			uncount_socket(ctx, t);
 		bpf_map_delete_elem(&vni_sktag, &cookie);
+	}
 	return VNI_ALLOW;
 }
 
+/*
+ * A wildcard bind lands on the instance's address of the socket's family:
+ * the VIP, or where the instance has none, its private address (the
+ * application starts as on a host with no address of that family to serve).
+ */
 SEC("cgroup/bind4")
 int vni_bind4(struct bpf_sock_addr *ctx)
 {
 	struct vni_inst *in = instance();
-	__u32 ip = ctx->user_ip4;
+	__u32 ip = ctx->user_ip4, own;
 
 	if (!in->aid)
 		return bind_other(ctx, in, false, false);
-	if (in->flags & VNI_F_V4) {
-		if (ip == 0) {
-			ctx->user_ip4 = VIP4(in);
-			return bind_vip(ctx, in, true);
-		}
-		if (ip == VIP4(in))
-			return bind_vip(ctx, in, false);
+	own = (in->flags & VNI_F_V4) ? VIP4(in) : priv4(in->aid);
+	if (ip == 0) {
+		ctx->user_ip4 = own;
+		return bind_vip(ctx, in, true, 0);
 	}
+	if (ip == own)
+		return bind_vip(ctx, in, false, 0);
 	return bind_other(ctx, in, is_lo4(ip), false);
 }
 
+/*
+ * [::] with IPV6_V6ONLY: the v6 VIP, or the private v6 address. Dual-stack
+ * [::]: the v4 VIP as ::ffff:VIP4, which receives v4; its v6 connections,
+ * if the instance has a v6 VIP, are assigned to it by vni_lookup (a socket
+ * bound to a native v6 address could no longer receive v4).
+ */
 SEC("cgroup/bind6")
 int vni_bind6(struct bpf_sock_addr *ctx)
 {
@@ -261,32 +397,106 @@ int vni_bind6(struct bpf_sock_addr *ctx)
 	__u32 a0 = ctx->user_ip6[0], a1 = ctx->user_ip6[1];
 	__u32 a2 = ctx->user_ip6[2], a3 = ctx->user_ip6[3];
 	bool v4 = in->flags & VNI_F_V4, v6 = in->flags & VNI_F_V6;
+	__u32 own4, own6[4];
 
 	if (!in->aid)
 		return bind_other(ctx, in, false, true);
+	own4 = v4 ? VIP4(in) : priv4(in->aid);
+	if (v6) {
+		own6[0] = VIP6(in)[0], own6[1] = VIP6(in)[1];
+		own6[2] = VIP6(in)[2], own6[3] = VIP6(in)[3];
+	} else {
+		priv6(in->aid, own6);
+	}
 	if (!(a0 | a1 | a2 | a3)) {
-		/* [::]: the v6 VIP if there is one, else the v4 VIP as ::ffff:VIP
-		 * (a V6ONLY socket then gets EINVAL from the kernel). */
-		if (v6)
-			set_user_ip6(ctx, VIP6(in)[0], VIP6(in)[1], VIP6(in)[2], VIP6(in)[3]);
-		else if (v4)
-			set_user_ip6(ctx, 0, 0, bpf_htonl(0xffff), VIP4(in));
-		else
-			return bind_other(ctx, in, false, true);
-		return bind_vip(ctx, in, true);
+		if (v4 && !v6only(ctx->sk)) {
+			set_user_ip6(ctx, 0, 0, bpf_htonl(0xffff), own4);
+			return bind_vip(ctx, in, true, VNI_TAG_DUAL);
+		}
+		set_user_ip6(ctx, own6[0], own6[1], own6[2], own6[3]);
+		return bind_vip(ctx, in, true, 0);
 	}
 	if (is_mapped(a0, a1, a2)) {
-		if (v4 && a3 == 0) {
-			ctx->user_ip6[3] = VIP4(in);
-			return bind_vip(ctx, in, true);
+		if (a3 == 0) {
+			ctx->user_ip6[3] = own4;
+			return bind_vip(ctx, in, true, 0);
 		}
-		if (v4 && a3 == VIP4(in))
-			return bind_vip(ctx, in, false);
+		if (a3 == own4)
+			return bind_vip(ctx, in, false, 0);
 		return bind_other(ctx, in, is_lo4(a3), true);
 	}
-	if (v6 && eq6(a0, a1, a2, a3, VIP6(in)))
-		return bind_vip(ctx, in, false);
+	if (eq6(a0, a1, a2, a3, own6))
+		return bind_vip(ctx, in, false, 0);
 	return bind_other(ctx, in, is_lo6(a0, a1, a2, a3), true);
+}
+
+/* A UDP socket bound to a VIP receives there (TCP: counted when it listens). */
+SEC("cgroup/post_bind4")
+int vni_post_bind4(struct bpf_sock *ctx)
+{
+	struct vni_inst *in = instance();
+
+	if (in->aid && ctx->protocol != IPPROTO_TCP && (in->flags & VNI_F_V4) &&
+	    ctx->src_ip4 == VIP4(in))
+		count_socket(ctx, tag_socket(ctx, in, 0), ctx->src_port, ctx->protocol,
+			     VNI_REG_V4);
+	return VNI_ALLOW;
+}
+
+SEC("cgroup/post_bind6")
+int vni_post_bind6(struct bpf_sock *ctx)
+{
+	struct vni_inst *in = instance();
+	__u32 reg;
+
+	if (!in->aid || ctx->protocol == IPPROTO_TCP)
+		return VNI_ALLOW;
+	reg = vip_reg6(in, ctx->src_ip6[0], ctx->src_ip6[1], ctx->src_ip6[2], ctx->src_ip6[3]);
+	if (reg)
+		count_socket(ctx, tag_socket(ctx, in, 0), ctx->src_port, ctx->protocol, reg);
+	return VNI_ALLOW;
+}
+
+/* A dual-stack listener goes into a free slot of vni_dual for its port. */
+static __always_inline void add_dual(struct bpf_sock_ops *ctx, __u64 cgid, __u16 port)
+{
+	struct vni_dual_key k = { .cgid = cgid, .port = port };
+	__u16 i;
+
+#pragma unroll
+	for (i = 0; i < VNI_DUAL_SLOTS; i++) {
+		k.slot = i;
+		if (!bpf_sock_hash_update(ctx, &vni_dual, &k, BPF_NOEXIST))
+			return;
+	}
+}
+
+/* A TCP socket starts listening: count it (and a dual-stack one goes where
+ * vni_lookup can assign it v6 connections). */
+SEC("sockops")
+int vni_sockops(struct bpf_sock_ops *ctx)
+{
+	struct vni_inst *in;
+	struct vni_sk_tag *t;
+	struct bpf_sock *sk;
+	__u32 reg;
+	__u16 port;
+
+	if (ctx->op != BPF_SOCK_OPS_TCP_LISTEN_CB)
+		return 1;
+	in = instance();
+	sk = ctx->sk;
+	if (!in->aid || !sk)
+		return 1;
+	reg = socket_reg(in, sk);
+	if (!reg)
+		return 1;
+	port = (__u16)sk->src_port;
+	t = tag_socket(ctx, in, 0);
+	count_socket(ctx, t, port, IPPROTO_TCP, reg);
+	if (t && (t->flags & VNI_TAG_DUAL))
+		add_dual(ctx, in->cgid, port);
+	return 1;
 }
 
 /*
@@ -368,6 +578,20 @@ deny:
 	return deny6(ctx, in, VNI_OP_CONNECT);
 }
 
+/* Tags a sending UDP socket; one that got its port by autobind (no bind of
+ * its own) is counted where it receives the replies. */
+static __always_inline void count_sender(struct bpf_sock_addr *ctx, const struct vni_inst *in)
+{
+	struct bpf_sock *sk = ctx->sk;
+	struct vni_sk_tag *t;
+
+	/* loaded here: the verifier refuses a ctx pointer moved to the field */
+	asm volatile("" : "+r"(sk));
+	t = tag_socket(ctx, in, 0);
+	if (t && !t->reg && sk)
+		count_socket(ctx, t, (__u16)sk->src_port, (__u8)sk->protocol, socket_reg(in, sk));
+}
+
 /*
  * Unconnected sends and sends with a control message: the source is the VIP,
  * whatever IP_PKTINFO asked for. A dual-stack socket's send to ::ffff:a.b.c.d
@@ -386,7 +610,7 @@ int vni_sendmsg4(struct bpf_sock_addr *ctx)
 	if (!(in->flags & VNI_F_V4))
 		goto deny;
 	ctx->msg_src_ip4 = VIP4(in);
-	tag_socket(ctx, in);
+	count_sender(ctx, in);
 	COUNT(send_src_set);
 	return VNI_ALLOW;
 deny:
@@ -416,7 +640,7 @@ int vni_sendmsg6(struct bpf_sock_addr *ctx)
 			goto deny;
 		set_msg_src_ip6(ctx, VIP6(in)[0], VIP6(in)[1], VIP6(in)[2], VIP6(in)[3]);
 	}
-	tag_socket(ctx, in);
+	count_sender(ctx, in);
 	COUNT(send_src_set);
 	return VNI_ALLOW;
 deny:

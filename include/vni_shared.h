@@ -50,19 +50,96 @@ struct vni_vip_key {
 	__u32 pad;          /* explicit, so keys built in BPF hash the same */
 };
 
+/* vni_vip_owner.flags */
+#define VNI_VIP_PRIVATE (1u << 0) /* the instance's private address, not a VIP */
+
 /* Owners and tags name the instance by cgroup id, which the kernel never
  * hands out twice in a boot: a socket tagged by a detached instance can never
  * pass for a later one (AIDs can be reused). */
 struct vni_vip_owner {
 	__u32 aid;
-	__u32 pad;
+	__u32 flags;
 	__u64 cgid;
 };
 
-/* Per-socket tag set by an instance's programs when the socket uses its VIP. */
+/*
+ * The private address of an instance, one per family it has no VIP of: a
+ * wildcard socket of that family lands there (nginx's `listen [::]:80` in a
+ * v4-only instance), so it binds as on a host whose addresses are the VIPs,
+ * and no one outside the instance reaches it (sk_lookup drops traffic to
+ * it). v4: 127.128.0.0/9 + the AID's low 23 bits (loopback: local without an
+ * address); v6: fd76:6e69:6c6f::/96 + the AID (a ULA, added to lo).
+ */
+#define VNI_PRIV4_NET 0x7f800000u  /* host order */
+#define VNI_PRIV4_HOST 0x007fffffu /* host bits (of the AID) */
+#define VNI_PRIV6_W0 0xfd766e69u   /* host order words 0 and 1; word 2 is 0, 3 the AID */
+#define VNI_PRIV6_W1 0x6c6f0000u
+
+/* vni_sk_tag.reg: what a socket is counted as in vni_ports / vni_wild */
+#define VNI_REG_V4 (1u << 0)   /* receives v4 at the instance's v4 VIP */
+#define VNI_REG_V6 (1u << 1)   /* receives v6 at the instance's v6 VIP */
+#define VNI_REG_WILD (1u << 2) /* holds its port on the wildcard address */
+/* vni_sk_tag.flags */
+#define VNI_TAG_DUAL (1u << 0) /* a dual-stack [::] socket bound to ::ffff:VIP4 */
+
+/* Per-socket tag set by an instance's programs when the socket uses its VIP
+ * (the guard checks it), with what the socket is counted as (sock_release
+ * takes it back). */
 struct vni_sk_tag {
 	__u64 cgid;
+	__u16 port;  /* host order: the port counted */
+	__u8 proto;  /* IPPROTO_TCP (listeners) or IPPROTO_UDP */
+	__u8 reg;    /* VNI_REG_*, 0: not counted */
+	__u32 flags; /* VNI_TAG_* */
 };
+
+/*
+ * Receive confinement (sk_lookup, bpf/vni_lookup.bpf.c): whether the owner
+ * of a VIP has a socket that receives at a port. Counted by the instance
+ * programs: TCP listeners when they listen (sock_ops), UDP sockets when they
+ * bind to a VIP (post_bind) or send from the wildcard address (sendmsg);
+ * taken back in sock_release.
+ */
+struct vni_port_key {
+	__u64 cgid;  /* the instance */
+	__u16 port;  /* host order */
+	__u8 proto;
+	__u8 pad[5];
+};
+
+struct vni_port_val {
+	__u32 v4; /* sockets receiving v4 at the instance's v4 VIP */
+	__u32 v6; /* ... v6 at its v6 VIP */
+};
+
+/* Ports held on the wildcard address by instances' sockets (a UDP socket
+ * that sent before binding, a TCP socket that listened before binding): such
+ * a socket would receive on the node's addresses too, so sk_lookup drops
+ * traffic to that port on any address that is not the instance's. */
+struct vni_wild_key {
+	__u64 netns_cookie;
+	__u16 port; /* host order */
+	__u8 proto;
+	__u8 pad[5];
+};
+
+struct vni_wild_val {
+	__u64 cgid; /* the instance (for cleanup at detach) */
+	__u32 count;
+	__u32 pad;
+};
+
+/* A dual-stack listener bound to ::ffff:VIP4 receives its v6 connections by
+ * sk_lookup assignment from this SOCKHASH (a socket bound to a v6 address
+ * can no longer receive v4: the kernel makes it V6ONLY). A few slots per
+ * port keep a reuseport group reachable when one member closes. */
+struct vni_dual_key {
+	__u64 cgid;
+	__u16 port; /* host order */
+	__u16 slot;
+	__u32 pad;
+};
+#define VNI_DUAL_SLOTS 4
 
 /* Mirror of the instance records keyed by cgroup id, for task-based hooks (LSM). */
 struct vni_cgrp_val {
@@ -76,6 +153,8 @@ struct vni_guard_stats {
 	__u64 denied_send;
 	__u64 denied_packet;
 	__u64 lost_events; /* refusals not reported: the ring buffer was full */
+	__u64 dropped_recv; /* connections and datagrams sk_lookup turned away */
+	__u64 ports_full;   /* sockets not counted: vni_ports or vni_wild was full */
 };
 
 /* What was refused (vni_event.op). The guard_* operations are an outsider's
@@ -112,5 +191,8 @@ struct vni_event {
 #define VNI_MAX_INSTANCES 65536
 #define VNI_MAX_TAGGED_SOCKETS 262144 /* live instance sockets on their VIP */
 #define VNI_EVENTS_BYTES (256 * 1024)  /* ring buffer of refusals */
+#define VNI_MAX_PORTS 1048576         /* (instance, port) pairs in vni_ports */
+#define VNI_MAX_WILD 65536            /* wildcard-bound ports in vni_wild */
+#define VNI_MAX_DUAL 65536            /* dual-stack listener slots */
 
 #endif

@@ -20,6 +20,7 @@
 #include "bpfobj.h"
 #include "util.h"
 #include "vni.skel.h"
+#include "vni_lookup.skel.h"
 #include "vni_lsm.skel.h"
 
 struct prog_def {
@@ -37,6 +38,9 @@ static const struct prog_def inst_progs[] = {
 	{ "vni_connect6", BPF_CGROUP_INET6_CONNECT },
 	{ "vni_sendmsg4", BPF_CGROUP_UDP4_SENDMSG },
 	{ "vni_sendmsg6", BPF_CGROUP_UDP6_SENDMSG },
+	{ "vni_post_bind4", BPF_CGROUP_INET4_POST_BIND },
+	{ "vni_post_bind6", BPF_CGROUP_INET6_POST_BIND },
+	{ "vni_sockops", BPF_CGROUP_SOCK_OPS },
 };
 
 /* Linked once to the cgroup2 root. */
@@ -72,8 +76,10 @@ static bool pinned(const struct vni_node *n, const char *sub, const char *name)
 }
 
 /* Every map the objects pin; a node pinned by an older vnictl may lack one. */
-static const char *const pinned_maps[] = { "vni_inst", "vni_stats", "vni_vips", "vni_sktag",
-					   "vni_cgrp", "vni_gstats", "vni_events" };
+static const char *const pinned_maps[] = { "vni_inst",	 "vni_stats", "vni_vips",
+					   "vni_sktag",	 "vni_cgrp",  "vni_gstats",
+					   "vni_events", "vni_ports", "vni_wild",
+					   "vni_dual" };
 
 bool vni_bpf_loaded(const struct vni_node *n)
 {
@@ -140,7 +146,7 @@ static void remove_tree(const char *path)
 }
 
 /* What vni creates under the bpffs dir; nothing else there is touched. */
-static const char *const subdirs[] = { "maps", "progs", "guard", "links" };
+static const char *const subdirs[] = { "maps", "progs", "guard", "links", "lookup" };
 
 /* Links first, maps last: a removal cut short never leaves instance links
  * without the programs (which vni_bpf_init would refuse to replace). */
@@ -405,15 +411,16 @@ int vni_bpf_link_instance(const struct vni_node *n, const char *cgpath, uint64_t
 	return ret;
 }
 
-int vni_bpf_each_linked(const struct vni_node *n, int (*fn)(uint64_t cgid, void *arg),
-			void *arg)
+/* Calls fn with the number each entry of the bpffs subdir sub is named by. */
+static int each_numbered(const struct vni_node *n, const char *sub,
+			 int (*fn)(uint64_t id, void *arg), void *arg)
 {
 	char dir[PATH_MAX];
 	struct dirent *e;
 	int ret = 0;
 	DIR *d;
 
-	if (vni_path(dir, sizeof(dir), "%s/links", n->bpffs))
+	if (vni_path(dir, sizeof(dir), "%s/%s", n->bpffs, sub))
 		return -ENAMETOOLONG;
 	d = opendir(dir);
 	if (!d)
@@ -427,6 +434,12 @@ int vni_bpf_each_linked(const struct vni_node *n, int (*fn)(uint64_t cgid, void 
 	}
 	closedir(d);
 	return ret;
+}
+
+int vni_bpf_each_linked(const struct vni_node *n, int (*fn)(uint64_t cgid, void *arg),
+			void *arg)
+{
+	return each_numbered(n, "links", fn, arg);
 }
 
 void vni_bpf_unlink_instance(const struct vni_node *n, uint64_t cgid)
@@ -521,9 +534,8 @@ static void vip_key(struct vni_vip_key *k, uint64_t netns, const struct vni_addr
 }
 
 int vni_bpf_vip_add(const struct vni_node *n, uint64_t netns, const struct vni_addr *a,
-		    uint32_t aid, uint64_t cgid, char *err)
+		    const struct vni_vip_owner *owner, char *err)
 {
-	struct vni_vip_owner owner = { .aid = aid, .cgid = cgid };
 	struct vni_vip_key k;
 	int fd, ret = 0;
 
@@ -531,7 +543,7 @@ int vni_bpf_vip_add(const struct vni_node *n, uint64_t netns, const struct vni_a
 	if (fd < 0)
 		return fd;
 	vip_key(&k, netns, a);
-	if (bpf_map_update_elem(fd, &k, &owner, BPF_NOEXIST))
+	if (bpf_map_update_elem(fd, &k, owner, BPF_NOEXIST))
 		ret = vni_err(err, -errno, "cannot record the VIP owner: %s", strerror(errno));
 	close(fd);
 	return ret;
@@ -635,4 +647,139 @@ int vni_bpf_guard_stats(const struct vni_node *n, struct vni_guard_stats *out, c
 int vni_bpf_map_fd(const struct vni_node *n, const char *name, char *err)
 {
 	return obj_get(n, "maps", name, err);
+}
+
+/* The sk_lookup link of the network namespace with this cookie. */
+static int lookup_pin(char *buf, size_t len, const struct vni_node *n, uint64_t netns)
+{
+	return vni_path(buf, len, "%s/lookup/%llu", n->bpffs, (unsigned long long)netns);
+}
+
+bool vni_bpf_lookup_linked(const struct vni_node *n, uint64_t netns)
+{
+	char path[PATH_MAX];
+
+	return !lookup_pin(path, sizeof(path), n, netns) && access(path, F_OK) == 0;
+}
+
+int vni_bpf_lookup_link(const struct vni_node *n, uint64_t netns, char *err)
+{
+	char maps[PATH_MAX], path[PATH_MAX];
+	struct vni_lookup_bpf *skel;
+	struct bpf_link *link;
+	int ns_fd, ret;
+
+	if (vni_bpf_lookup_linked(n, netns))
+		return 0;
+	if (vni_path(maps, sizeof(maps), "%s/maps", n->bpffs) ||
+	    lookup_pin(path, sizeof(path), n, netns))
+		return vni_err(err, -ENAMETOOLONG, "bpffs path too long");
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = maps);
+	skel = vni_lookup_bpf__open_opts(&opts);
+	if (!skel)
+		return vni_err(err, -errno, "cannot open the sk_lookup object: %s",
+			       strerror(errno));
+	skel->rodata->vni_netns_cookie = netns;
+	ret = vni_lookup_bpf__load(skel);
+	if (ret) {
+		vni_err(err, ret, "cannot load the sk_lookup program: %s (kernel without sk_lookup, 5.9+?)",
+			strerror(-ret));
+		goto out;
+	}
+	ns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (ns_fd < 0) {
+		ret = vni_err(err, -errno, "cannot open this network namespace: %s",
+			      strerror(errno));
+		goto out;
+	}
+	link = bpf_program__attach_netns(skel->progs.vni_lookup, ns_fd);
+	close(ns_fd);
+	if (!link) {
+		ret = vni_err(err, -errno, "cannot link the sk_lookup program to this network namespace: %s",
+			      strerror(errno));
+		goto out;
+	}
+	ret = bpf_link__pin(link, path);
+	bpf_link__destroy(link);
+	if (ret)
+		vni_err(err, ret, "cannot pin %s: %s", path, strerror(-ret));
+	else
+		vni_crashpoint("sk_lookup linked to the network namespace");
+out:
+	vni_lookup_bpf__destroy(skel);
+	return ret;
+}
+
+int vni_bpf_lookup_attached(const struct vni_node *n, uint64_t netns)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd, ret;
+
+	if (lookup_pin(path, sizeof(path), n, netns))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	ret = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : info.netns.netns_ino != 0;
+	close(fd);
+	return ret;
+}
+
+void vni_bpf_lookup_unlink(const struct vni_node *n, uint64_t netns)
+{
+	char path[PATH_MAX];
+
+	if (!lookup_pin(path, sizeof(path), n, netns))
+		unlink(path);
+}
+
+int vni_bpf_each_lookup(const struct vni_node *n, int (*fn)(uint64_t netns, void *arg),
+			void *arg)
+{
+	return each_numbered(n, "lookup", fn, arg);
+}
+
+static bool port_of(const void *k, const void *v, uint64_t cgid)
+{
+	(void)v;
+	return ((const struct vni_port_key *)k)->cgid == cgid;
+}
+
+static bool wild_of(const void *k, const void *v, uint64_t cgid)
+{
+	(void)k;
+	return ((const struct vni_wild_val *)v)->cgid == cgid;
+}
+
+/* Deletes the entries of pinned map 'name' that match(key, value, cgid). */
+static void delete_matching(const struct vni_node *n, const char *name,
+			    bool (*match)(const void *k, const void *v, uint64_t cgid),
+			    uint64_t cgid)
+{
+	char prev[64], cur[64], val[64]; /* larger than any key or value here */
+	int fd = obj_get(n, "maps", name, NULL);
+	bool have_prev = false;
+
+	while (fd >= 0 && !bpf_map_get_next_key(fd, have_prev ? prev : NULL, cur)) {
+		if (!bpf_map_lookup_elem(fd, cur, val) && match(cur, val, cgid) &&
+		    !bpf_map_delete_elem(fd, cur))
+			continue; /* the next key after prev is still the one to see */
+		memcpy(prev, cur, sizeof(cur));
+		have_prev = true;
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The receive counters of an instance (its sockets are gone, or are no
+ * longer its: detached). */
+void vni_bpf_clear_ports(const struct vni_node *n, uint64_t cgid)
+{
+	_Static_assert(sizeof(struct vni_port_key) <= 64 && sizeof(struct vni_port_val) <= 64 &&
+			       sizeof(struct vni_wild_key) <= 64 && sizeof(struct vni_wild_val) <= 64,
+		       "delete_matching buffers");
+	delete_matching(n, "vni_ports", port_of, cgid);
+	delete_matching(n, "vni_wild", wild_of, cgid);
 }

@@ -6,6 +6,7 @@
  *   progs/<prog>         pinned programs
  *   guard/<prog>         links of the node-wide guard (cgroup2 root) and LSM
  *   links/<cgid>/<prog>  links of one instance cgroup
+ *   lookup/<netns>       sk_lookup link of one network namespace (by cookie)
  */
 #ifndef VNI_BPFOBJ_H
 #define VNI_BPFOBJ_H
@@ -41,8 +42,9 @@ int vni_bpf_get_instance(const struct vni_node *n, uint64_t cgid, struct vni_ins
 void vni_bpf_clear_instance(const struct vni_node *n, uint64_t cgid);
 int vni_bpf_each_cgrp(const struct vni_node *n, int (*fn)(uint64_t cgid, void *arg), void *arg);
 
+/* Records owner as the owner of address a (a VIP or a private address). */
 int vni_bpf_vip_add(const struct vni_node *n, uint64_t netns, const struct vni_addr *a,
-		    uint32_t aid, uint64_t cgid, char *err);
+		    const struct vni_vip_owner *owner, char *err);
 /* 1 (owner filled) when the VIP has an owner, 0 if not, <0 error. */
 int vni_bpf_vip_owner(const struct vni_node *n, uint64_t netns, const struct vni_addr *a,
 		      struct vni_vip_owner *owner);
@@ -56,6 +58,19 @@ int vni_bpf_each_vip(const struct vni_node *n,
 int vni_bpf_stats(const struct vni_node *n, uint64_t cgid, struct vni_stats *out, char *err);
 /* The node-wide counters (summed over CPUs), lost_events among them. */
 int vni_bpf_guard_stats(const struct vni_node *n, struct vni_guard_stats *out, char *err);
+
+/* The receive filter (sk_lookup) of the current network namespace, whose
+ * cookie is netns: linked unless it is (idempotent). */
+int vni_bpf_lookup_link(const struct vni_node *n, uint64_t netns, char *err);
+bool vni_bpf_lookup_linked(const struct vni_node *n, uint64_t netns);
+void vni_bpf_lookup_unlink(const struct vni_node *n, uint64_t netns);
+/* 1 while the namespace of that link exists, 0 once it is gone, or -errno. */
+int vni_bpf_lookup_attached(const struct vni_node *n, uint64_t netns);
+/* Calls fn for every network namespace cookie with a lookup/ link. */
+int vni_bpf_each_lookup(const struct vni_node *n, int (*fn)(uint64_t netns, void *arg),
+			void *arg);
+/* Forgets the receive counters of instance cgid (vni_ports, vni_wild). */
+void vni_bpf_clear_ports(const struct vni_node *n, uint64_t cgid);
 
 /* A new fd of the pinned map maps/<name>; -errno and a message if not pinned. */
 int vni_bpf_map_fd(const struct vni_node *n, const char *name, char *err);

@@ -229,20 +229,16 @@ static int release_instance(const struct vni_node *n, struct vni_state *st,
 			    const struct vni_record *r, bool tcp, char *err)
 {
 	const struct vni_addr *vips[2] = { &r->vip4, &r->vip6 };
-	int ifindex = (int)if_nametoindex(r->dev), ret, i;
+	int ret, i;
 
 	ret = cg_kill_all(r->cgroup, err); /* CRIU has killed them; wait until they are gone */
-	for (i = 0; i < 2; i++) {
-		if (!vips[i]->family)
-			continue;
-		if (ifindex)
-			nl_addr_del(ifindex, vips[i]->family, vips[i]->a, NULL, 0);
-		vni_bpf_vip_del(n, r->netns_cookie, vips[i]);
-		if (tcp)
+	vni_instance_drop_addrs(n, r);
+	for (i = 0; i < 2 && tcp; i++)
+		if (vips[i]->family)
 			drop_criu_locks(vips[i]);
-	}
 	vni_bpf_clear_instance(n, r->cgroup_id);
 	vni_bpf_unlink_instance(n, r->cgroup_id);
+	vni_bpf_clear_ports(n, r->cgroup_id);
 	if (!ret && r->owns_cgroup)
 		ret = cg_remove(r->cgroup, err);
 	if (!ret)

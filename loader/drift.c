@@ -18,7 +18,7 @@
 /* What the state says exists in the kernel. */
 struct known {
 	uint64_t cgid, netns;
-	struct vni_addr vip[2];
+	struct vni_owned own[2]; /* VIPs or private addresses */
 	char *cgroup;
 };
 
@@ -101,20 +101,20 @@ static int load_addrs(struct scan *s, char *err)
 	return ret;
 }
 
-static void check_vip(const struct scan *s, const struct vni_record *r,
-		      const struct vni_addr *a, char *buf, size_t len)
+static void check_owned(const struct scan *s, const struct vni_record *r,
+			const struct vni_owned *o, char *buf, size_t len)
 {
-	char ip[INET6_ADDRSTRLEN];
-	struct vni_vip_owner o;
+	char ip[INET6_ADDRSTRLEN], what[INET6_ADDRSTRLEN + 32];
+	struct vni_vip_owner have;
 
-	if (!a->family)
-		return;
-	vni_addr_str(a, ip, sizeof(ip));
-	if (vni_bpf_vip_owner(s->n, r->netns_cookie, a, &o) != 1 || o.cgid != r->cgroup_id)
-		add_missing(buf, len, "owner of VIP %s", ip);
-	if (vni_record_here(r) && (!s->naddrs || !bsearch(a, s->addrs, s->naddrs,
-							  sizeof(*a), cmp_addr)))
-		add_missing(buf, len, "address %s", ip);
+	vni_addr_str(&o->a, ip, sizeof(ip));
+	snprintf(what, sizeof(what), "%s %s", o->private ? "private address" : "VIP", ip);
+	if (vni_bpf_vip_owner(s->n, r->netns_cookie, &o->a, &have) != 1 ||
+	    have.cgid != r->cgroup_id)
+		add_missing(buf, len, "owner of %s", what);
+	if (vni_record_here(r) && vni_owned_installed(o) &&
+	    (!s->naddrs || !bsearch(&o->a, s->addrs, s->naddrs, sizeof(o->a), cmp_addr)))
+		add_missing(buf, len, "address %s", o->private ? what : ip);
 }
 
 /* What is wrong with one instance: a kind and a detail, or NULL. */
@@ -126,7 +126,8 @@ static const char *diagnose(const struct scan *s, const struct vni_record *r,
 	struct vni_cgrp_val v;
 	struct vni_inst rec;
 	char item[96], parts[VNI_ERRLEN] = "";
-	int missing;
+	struct vni_owned own[2];
+	int missing, i;
 
 	buf[0] = '\0';
 	if (r->phase != VNI_READY) {
@@ -157,8 +158,12 @@ static const char *diagnose(const struct scan *s, const struct vni_record *r,
 	    memcmp(rec.vip6, r->vip6.a, sizeof(rec.vip6)) || v.aid != r->aid ||
 	    v.flags != r->flags)
 		add_missing(parts, sizeof(parts), "%s", "instance record");
-	check_vip(s, r, &r->vip4, parts, sizeof(parts));
-	check_vip(s, r, &r->vip6, parts, sizeof(parts));
+	vni_owned_addrs(r, own);
+	for (i = 0; i < 2; i++)
+		check_owned(s, r, &own[i], parts, sizeof(parts));
+	if (vni_record_here(r) && !vni_bpf_lookup_linked(n, r->netns_cookie))
+		add_missing(parts, sizeof(parts), "%s",
+			    "receive filter (sk_lookup) of its network namespace");
 	if (!parts[0])
 		return NULL;
 	vni_err(buf, 0, "instance %s is missing: %s", r->name, parts);
@@ -207,8 +212,7 @@ static int note_row(const struct vni_record *r, void *arg)
 	if (!r->checkpointed) {
 		k->cgid = r->cgroup_id;
 		k->netns = r->netns_cookie;
-		k->vip[0] = r->vip4;
-		k->vip[1] = r->vip6;
+		vni_owned_addrs(r, k->own);
 	}
 	if (!(k->cgroup = strdup(r->cgroup)))
 		return -ENOMEM;
@@ -264,18 +268,22 @@ static bool known_cgid(const struct scan *s, uint64_t cgid)
 	return false;
 }
 
+static int push_id(struct scan *s, uint64_t id)
+{
+	uint64_t *v = grow(s->ids, s->nids, sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	s->ids = v;
+	s->ids[s->nids++] = id;
+	return 0;
+}
+
 static int collect_id(uint64_t cgid, void *arg)
 {
 	struct scan *s = arg;
-	uint64_t *v;
 
-	if (known_cgid(s, cgid))
-		return 0;
-	if (!(v = grow(s->ids, s->nids, sizeof(*v))))
-		return -ENOMEM;
-	s->ids = v;
-	s->ids[s->nids++] = cgid;
-	return 0;
+	return known_cgid(s, cgid) ? 0 : push_id(s, cgid);
 }
 
 static void orphan_ids(struct scan *s, const char *kind, const char *what,
@@ -306,8 +314,8 @@ static bool known_vip(const struct scan *s, const struct vni_vip_key *k,
 	for (i = 0; i < s->nk; i++)
 		for (j = 0; j < 2; j++)
 			if (s->k[i].cgid == o->cgid && s->k[i].netns == k->netns_cookie &&
-			    s->k[i].vip[j].family == (int)k->family &&
-			    !memcmp(s->k[i].vip[j].a, k->addr, k->family == AF_INET ? 4 : 16))
+			    s->k[i].own[j].a.family == (int)k->family &&
+			    !memcmp(s->k[i].own[j].a.a, k->addr, k->family == AF_INET ? 4 : 16))
 				return true;
 	return false;
 }
@@ -368,6 +376,32 @@ static void orphan_vips(struct scan *s)
 	free(s->keys);
 	free(s->ids);
 	s->keys = NULL;
+	s->ids = NULL;
+}
+
+static int collect_gone_netns(uint64_t netns, void *arg)
+{
+	struct scan *s = arg;
+
+	return vni_bpf_lookup_attached(s->n, netns) != 0 ? 0 : push_id(s, netns);
+}
+
+/* A receive filter whose network namespace is gone. */
+static void orphan_lookups(struct scan *s)
+{
+	struct vni_drift d = { .kind = "orphan_lookup" };
+	size_t i;
+
+	s->nids = 0;
+	vni_bpf_each_lookup(s->n, collect_gone_netns, s);
+	for (i = 0; i < s->nids; i++) {
+		vni_err(d.detail, 0, "the receive filter of network namespace %llu outlived it",
+			 (unsigned long long)s->ids[i]);
+		if (s->repair)
+			vni_bpf_lookup_unlink(s->n, s->ids[i]);
+		finding(s, &d, 0, NULL);
+	}
+	free(s->ids);
 	s->ids = NULL;
 }
 
@@ -487,6 +521,7 @@ int vni_drift_scan(const struct vni_node *n, struct vni_state *st, bool repair,
 		orphan_ids(&s, "orphan_record", "there is an instance record for",
 			   vni_bpf_each_cgrp, vni_bpf_clear_instance);
 		orphan_vips(&s);
+		orphan_lookups(&s);
 		orphan_cgroups(&s);
 		stale_hosts(&s);
 	}

@@ -213,45 +213,91 @@ bool vni_record_here(const struct vni_record *r)
 	return !vni_netns_cookie(&cookie, NULL) && cookie == r->netns_cookie;
 }
 
-/* The VIP's owner entry, then (in the instance's netns) its address; what is
- * there already is kept. */
-static int ensure_vip(const struct vni_node *n, const struct vni_record *r,
-		      const struct vni_addr *a, char *err)
+void vni_owned_addrs(const struct vni_record *r, struct vni_owned out[2])
 {
+	uint32_t host4 = VNI_PRIV4_NET | (r->aid & VNI_PRIV4_HOST);
+	uint32_t w6[4] = { htonl(VNI_PRIV6_W0), htonl(VNI_PRIV6_W1), 0, htonl(r->aid) };
+
+	memset(out, 0, 2 * sizeof(*out));
+	if (r->vip4.family) {
+		out[0].a = r->vip4;
+	} else {
+		out[0].a.family = AF_INET;
+		host4 = htonl(host4);
+		memcpy(out[0].a.a, &host4, 4);
+		out[0].private = true;
+	}
+	if (r->vip6.family) {
+		out[1].a = r->vip6;
+	} else {
+		out[1].a.family = AF_INET6;
+		memcpy(out[1].a.a, w6, 16);
+		out[1].private = true;
+	}
+}
+
+bool vni_owned_installed(const struct vni_owned *o)
+{
+	char v[4] = "";
+	FILE *f;
+
+	if (!o->private)
+		return true;
+	if (o->a.family == AF_INET)
+		return false; /* in 127/8: local without an address */
+	/* a v6 one goes on lo, unless IPv6 is off there */
+	f = fopen("/proc/sys/net/ipv6/conf/lo/disable_ipv6", "re");
+	if (!f)
+		return false;
+	if (!fgets(v, sizeof(v), f))
+		v[0] = '1';
+	fclose(f);
+	return v[0] == '0';
+}
+
+/* The address's owner entry, then (in the instance's netns) the address; what
+ * is there already is kept. */
+static int ensure_owned(const struct vni_node *n, const struct vni_record *r,
+			const struct vni_owned *o, char *err)
+{
+	struct vni_vip_owner owner = { .aid = r->aid, .cgid = r->cgroup_id,
+				       .flags = o->private ? VNI_VIP_PRIVATE : 0 };
+	const char *what = o->private ? "private address" : "VIP";
 	char buf[INET6_ADDRSTRLEN];
-	struct vni_vip_owner owner;
+	struct vni_vip_owner have;
 	int ifindex, ret;
 
-	if (!a->family)
-		return 0;
-	vni_addr_str(a, buf, sizeof(buf));
-	ret = vni_bpf_vip_owner(n, r->netns_cookie, a, &owner);
-	if (ret == 1 && owner.cgid != r->cgroup_id)
-		return vni_err(err, -EADDRINUSE, "VIP %s is owned by another cgroup (id %llu)", buf,
-			       (unsigned long long)owner.cgid);
+	vni_addr_str(&o->a, buf, sizeof(buf));
+	ret = vni_bpf_vip_owner(n, r->netns_cookie, &o->a, &have);
+	if (ret == 1 && have.cgid != r->cgroup_id)
+		return vni_err(err, -EADDRINUSE, "%s %s is owned by another cgroup (id %llu)%s",
+			       what, buf, (unsigned long long)have.cgid,
+			       o->private ? ": another instance's AID has the same low 23 bits" : "");
 	if (ret == 0) {
-		/* owner first: from now on the guard keeps everyone else off the VIP */
-		ret = vni_bpf_vip_add(n, r->netns_cookie, a, r->aid, r->cgroup_id, err);
+		/* owner first: from now on the guard keeps everyone else off it */
+		ret = vni_bpf_vip_add(n, r->netns_cookie, &o->a, &owner, err);
 		if (ret)
 			return ret;
 		vni_crashpoint("VIP owner recorded");
 	}
 	if (ret < 0)
-		return vni_err(err, ret, "cannot read the owner of VIP %s: %s", buf, strerror(-ret));
-	if (!vni_record_here(r))
-		return 0; /* its address lives in another network namespace */
-	ifindex = (int)if_nametoindex(r->dev);
+		return vni_err(err, ret, "cannot read the owner of %s %s: %s", what, buf,
+			       strerror(-ret));
+	if (!vni_record_here(r) || !vni_owned_installed(o))
+		return 0; /* its address lives in another network namespace, or needs none */
+	ifindex = (int)if_nametoindex(o->private ? "lo" : r->dev);
 	if (!ifindex)
 		return vni_err(err, -ENODEV, "unknown device '%s'", r->dev);
-	ret = nl_addr_find(a->family, a->a, NULL, err, VNI_ERRLEN);
+	ret = nl_addr_find(o->a.family, o->a.a, NULL, err, VNI_ERRLEN);
 	if (ret)
 		return ret < 0 ? ret : 0;
 	/* a socket bound to it before (IP_FREEBIND) would keep it */
-	ret = sd_addr_in_use(a->family, a->a, err);
+	ret = sd_addr_in_use(o->a.family, o->a.a, err);
 	if (ret > 0)
-		ret = vni_err(err, -EADDRINUSE, "VIP %s is in use by a socket on this node", buf);
+		ret = vni_err(err, -EADDRINUSE, "%s %s is in use by a socket on this node", what,
+			      buf);
 	if (!ret)
-		ret = nl_addr_add(ifindex, a->family, a->a, err, VNI_ERRLEN);
+		ret = nl_addr_add(ifindex, o->a.family, o->a.a, err, VNI_ERRLEN);
 	if (!ret)
 		vni_crashpoint("VIP address installed");
 	return ret;
@@ -260,44 +306,60 @@ static int ensure_vip(const struct vni_node *n, const struct vni_record *r,
 int vni_instance_build(const struct vni_node *n, const struct vni_record *r, char *err)
 {
 	struct vni_inst rec = { .aid = r->aid, .flags = r->flags, .cgid = r->cgroup_id };
-	int ret;
+	struct vni_owned own[2];
+	int ret = 0, i;
 
 	memcpy(rec.vip4, r->vip4.a, sizeof(rec.vip4));
 	memcpy(rec.vip6, r->vip6.a, sizeof(rec.vip6));
-	ret = vni_bpf_link_instance(n, r->cgroup, r->cgroup_id, err);
+	vni_owned_addrs(r, own);
+	/* the receive filter first: its counters are kept from the first socket */
+	if (vni_record_here(r))
+		ret = vni_bpf_lookup_link(n, r->netns_cookie, err);
+	if (!ret)
+		ret = vni_bpf_link_instance(n, r->cgroup, r->cgroup_id, err);
 	if (!ret)
 		ret = vni_bpf_set_instance(n, r->cgroup_id, &rec, err);
-	if (!ret) {
-		vni_crashpoint("instance record written");
-		ret = ensure_vip(n, r, &r->vip4, err);
-	}
 	if (!ret)
-		ret = ensure_vip(n, r, &r->vip6, err);
+		vni_crashpoint("instance record written");
+	for (i = 0; i < 2 && !ret; i++)
+		ret = ensure_owned(n, r, &own[i], err);
 	return ret;
 }
 
-/* A VIP's address and owner go only when no other instance owns it. */
-static void drop_vip(const struct vni_node *n, const struct vni_record *r,
-		     const struct vni_addr *a, bool here)
+/* An address and its owner entry go only when no other instance owns it. */
+static void drop_owned(const struct vni_node *n, const struct vni_record *r,
+		       const struct vni_owned *o, bool here)
 {
 	struct vni_vip_owner owner;
 	int ifindex = 0;
 
-	if (!a->family || !r->cgroup_id)
-		return; /* no cgroup id yet: attach never got to the VIPs */
-	if (vni_bpf_vip_owner(n, r->netns_cookie, a, &owner) == 1 && owner.cgid != r->cgroup_id)
+	if (vni_bpf_vip_owner(n, r->netns_cookie, &o->a, &owner) == 1 &&
+	    owner.cgid != r->cgroup_id)
 		return;
-	if (here && nl_addr_find(a->family, a->a, &ifindex, NULL, 0) == 1) {
-		nl_addr_del(ifindex, a->family, a->a, NULL, 0);
+	if (here && vni_owned_installed(o) &&
+	    nl_addr_find(o->a.family, o->a.a, &ifindex, NULL, 0) == 1) {
+		nl_addr_del(ifindex, o->a.family, o->a.a, NULL, 0);
 		vni_crashpoint("VIP address removed");
 	}
-	vni_bpf_vip_del(n, r->netns_cookie, a);
+	vni_bpf_vip_del(n, r->netns_cookie, &o->a);
 	vni_crashpoint("VIP owner removed");
+}
+
+void vni_instance_drop_addrs(const struct vni_node *n, const struct vni_record *r)
+{
+	bool here = vni_record_here(r);
+	struct vni_owned own[2];
+	int i;
+
+	if (!r->cgroup_id)
+		return; /* no cgroup id yet: attach never got to the addresses */
+	vni_owned_addrs(r, own);
+	for (i = 0; i < 2; i++)
+		drop_owned(n, r, &own[i], here);
 }
 
 int vni_instance_teardown(const struct vni_node *n, const struct vni_record *r, char *err)
 {
-	bool here = vni_record_here(r);
 	int ret;
 
 	/* the cgroup goes first: if a process joined meanwhile, this fails and
@@ -308,13 +370,13 @@ int vni_instance_teardown(const struct vni_node *n, const struct vni_record *r, 
 			return ret;
 		vni_crashpoint("cgroup removed");
 	}
-	drop_vip(n, r, &r->vip4, here);
-	drop_vip(n, r, &r->vip6, here);
+	vni_instance_drop_addrs(n, r);
 	if (r->cgroup_id) {
 		vni_bpf_clear_instance(n, r->cgroup_id);
 		vni_crashpoint("instance record cleared");
 		vni_bpf_unlink_instance(n, r->cgroup_id);
 		vni_crashpoint("programs unlinked");
+		vni_bpf_clear_ports(n, r->cgroup_id);
 	}
 	return 0;
 }
@@ -612,11 +674,16 @@ int vni_down(const struct vni_node *n, bool force, char *err)
 int vni_init(const struct vni_node *n, char *err)
 {
 	struct vni_state *st;
+	uint64_t netns;
 	int ret = vni_node_open(n, true, &st, err);
 
 	if (ret)
 		return ret;
 	ret = vni_bpf_init(n, err);
+	if (!ret)
+		ret = vni_netns_cookie(&netns, err);
+	if (!ret)
+		ret = vni_bpf_lookup_link(n, netns, err);
 	if (ret)
 		vni_state_close_tidy(st);
 	else

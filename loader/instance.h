@@ -51,6 +51,19 @@ int vni_instance_build(const struct vni_node *n, const struct vni_record *r, cha
  * (fails, changing nothing, if it has processes). Idempotent; the row stays. */
 int vni_instance_teardown(const struct vni_node *n, const struct vni_record *r, char *err);
 
+/* The addresses an instance owns, one per family: its VIP, or for a family
+ * it has no VIP of, its private address (include/vni_shared.h). */
+struct vni_owned {
+	struct vni_addr a;
+	bool private;
+};
+void vni_owned_addrs(const struct vni_record *r, struct vni_owned out[2]);
+/* Whether the address is installed on a device (in this netns): VIPs and,
+ * where IPv6 is on, the private v6 address (on lo). */
+bool vni_owned_installed(const struct vni_owned *o);
+/* Removes the instance's addresses and their owner entries. */
+void vni_instance_drop_addrs(const struct vni_node *n, const struct vni_record *r);
+
 /* Whether this process is in the network namespace the instance was attached in. */
 bool vni_record_here(const struct vni_record *r);
 

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include "cgroup.h"
+#include "instance.h"
 #include "output.h"
 
 #define MAX_PIDS_SHOWN 4096
@@ -40,6 +41,20 @@ static json_object *addr_json(const struct vni_addr *a)
 	return a->family ? json_object_new_string(vni_addr_str(a, buf, sizeof(buf))) : NULL;
 }
 
+/* The private address (or null): where wildcard sockets of the family
+ * without a VIP land. An instance with both VIPs has none. */
+static json_object *private_json(const struct vni_record *r)
+{
+	struct vni_owned own[2];
+	int i;
+
+	vni_owned_addrs(r, own);
+	for (i = 0; i < 2; i++)
+		if (own[i].private)
+			return addr_json(&own[i].a);
+	return NULL;
+}
+
 json_object *vni_record_json(const struct vni_record *r, const struct vni_stats *stats)
 {
 	json_object *o = json_object_new_object(), *pids = json_object_new_array();
@@ -59,6 +74,7 @@ json_object *vni_record_json(const struct vni_record *r, const struct vni_stats 
 	json_object_object_add(o, "created", json_object_new_int64(r->created));
 	json_object_object_add(o, "status",
 			       json_object_new_string(r->checkpointed ? "checkpointed" : "running"));
+	json_object_object_add(o, "private", private_json(r));
 	collect_pids(r, &l);
 	for (i = 0; i < l.n; i++)
 		json_object_array_add(pids, json_object_new_int(l.pids[i]));
@@ -117,6 +133,7 @@ void vni_print_list_row(FILE *f, const struct vni_record *r)
 void vni_print_show(FILE *f, const struct vni_record *r, const struct vni_stats *stats)
 {
 	char v4[INET6_ADDRSTRLEN], v6[INET6_ADDRSTRLEN];
+	json_object *priv;
 	static struct pid_list l;
 	int i;
 
@@ -124,6 +141,9 @@ void vni_print_show(FILE *f, const struct vni_record *r, const struct vni_stats 
 	fprintf(f, "aid:        %u\n", r->aid);
 	fprintf(f, "vip4:       %s\n", vni_addr_str(&r->vip4, v4, sizeof(v4)));
 	fprintf(f, "vip6:       %s\n", vni_addr_str(&r->vip6, v6, sizeof(v6)));
+	priv = private_json(r);
+	fprintf(f, "private:    %s\n", priv ? json_object_get_string(priv) : "-");
+	json_object_put(priv);
 	fprintf(f, "hostname:   %s\n", r->hostname);
 	fprintf(f, "cgroup:     %s (id %llu)\n", r->cgroup, (unsigned long long)r->cgroup_id);
 	fprintf(f, "dev:        %s\n", r->dev);

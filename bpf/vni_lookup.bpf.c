@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Receive confinement: one sk_lookup program per network namespace that holds
+ * instances (linked to the namespace, link pinned under lookup/). It runs for
+ * every TCP SYN and every UDP datagram no connected socket claims, before the
+ * kernel's listener lookup, and keeps the addresses of instances and of the
+ * node apart:
+ *  - traffic to a VIP reaches only its instance: when the instance has no
+ *    socket receiving at that port, the lookup fails (SK_DROP: the client
+ *    gets a RST or an ICMP port unreachable, as when nothing listens) instead
+ *    of falling through to someone else's wildcard listener;
+ *  - v6 connections to the VIP of an instance whose dual-stack listener sits
+ *    on ::ffff:VIP4 are assigned to that listener;
+ *  - an instance's private address is reached by no one;
+ *  - traffic to any other address (the node's) never reaches an instance's
+ *    socket that holds its port on the wildcard address.
+ * sk_lookup programs cannot read their namespace, so each namespace gets its
+ * own copy of the program with the namespace cookie set at load.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "vni_shared.h"
+#include "vni_defs.bpf.h"
+#include "vni_recv.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile __u64 vni_netns_cookie = 0;
+
+static __always_inline int drop(void)
+{
+	struct vni_guard_stats *s = guard_stats();
+
+	if (s)
+		s->dropped_recv++;
+	return SK_DROP;
+}
+
+/* A v6 connection for a dual-stack listener of the instance. */
+static __always_inline int assign_dual(struct bpf_sk_lookup *ctx, __u64 cgid)
+{
+	struct vni_dual_key k = { .cgid = cgid, .port = (__u16)ctx->local_port };
+	struct bpf_sock *sk;
+	__u16 i;
+	long err;
+
+#pragma unroll
+	for (i = 0; i < VNI_DUAL_SLOTS; i++) {
+		k.slot = i;
+		sk = bpf_map_lookup_elem(&vni_dual, &k);
+		if (!sk)
+			continue;
+		/* flags 0: a reuseport group still spreads the connections */
+		err = bpf_sk_assign(ctx, sk, 0);
+		bpf_sk_release(sk);
+		if (!err)
+			return SK_PASS;
+	}
+	return drop();
+}
+
+/* Traffic to one of the instance's VIPs. */
+static __always_inline int to_instance(struct bpf_sk_lookup *ctx,
+				       const struct vni_vip_owner *o)
+{
+	struct vni_port_key k = {
+		.cgid = o->cgid, .port = (__u16)ctx->local_port, .proto = (__u8)ctx->protocol
+	};
+	struct vni_port_val *v = bpf_map_lookup_elem(&vni_ports, &k);
+
+	if (ctx->family == AF_INET)
+		return v && v->v4 ? SK_PASS : drop();
+	if (v && v->v6)
+		return SK_PASS;
+	if (ctx->protocol == IPPROTO_TCP)
+		return assign_dual(ctx, o->cgid);
+	return drop();
+}
+
+SEC("sk_lookup")
+int vni_lookup(struct bpf_sk_lookup *ctx)
+{
+	struct vni_vip_key key = { .netns_cookie = vni_netns_cookie, .family = ctx->family };
+	struct vni_wild_key wk = {
+		.netns_cookie = vni_netns_cookie,
+		.port = (__u16)ctx->local_port,
+		.proto = (__u8)ctx->protocol,
+	};
+	__u32 *w = (__u32 *)key.addr;
+	struct vni_vip_owner *o;
+	struct vni_wild_val *wv;
+
+	if (ctx->family == AF_INET) {
+		w[0] = ctx->local_ip4;
+	} else {
+		w[0] = ctx->local_ip6[0];
+		w[1] = ctx->local_ip6[1];
+		w[2] = ctx->local_ip6[2];
+		w[3] = ctx->local_ip6[3];
+	}
+	o = bpf_map_lookup_elem(&vni_vips, &key);
+	if (o)
+		return o->flags & VNI_VIP_PRIVATE ? drop() : to_instance(ctx, o);
+	wv = bpf_map_lookup_elem(&vni_wild, &wk);
+	return wv && wv->count ? drop() : SK_PASS;
+}
