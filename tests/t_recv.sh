@@ -1,0 +1,196 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Receiving: traffic to a VIP reaches only its instance, an instance's
+# sockets receive nothing addressed elsewhere, and every wildcard listener
+# answers on every VIP of its instance (sk_lookup, bpf/vni_lookup.bpf.c).
+
+attach_both() {
+	vnictl attach --cgroup web --vip 10.10.0.1 --vip 2001:db8:10::1 >/dev/null ||
+		fail "attach web"
+}
+
+# The peer's connection (TCP) or datagram (UDP, connected: an ICMP port
+# unreachable comes back as ECONNREFUSED) is turned away.
+refused() { # what args-of-connect...
+	local what=$1
+	shift
+	expect_eq "$what" "ERR ECONNREFUSED" "$(probe_peer connect "$@" | tail -n 1)"
+}
+
+test_outsiders_wildcard_listener_gets_no_vip_traffic() {
+	local tcp4 tcp6 udp
+	attach_both
+	# a node server on the wildcard address, on a port the instance does not use
+	start_bg tcp4 probe_node listen 0.0.0.0 9000
+	expect_eq "node v4 listener" "BOUND 0.0.0.0:9000" "$(read_line "$tcp4")"
+	start_bg tcp6 probe_node listen -6only 1 :: 9000
+	expect_eq "node v6 listener" "BOUND [::]:9000" "$(read_line "$tcp6")"
+	start_bg udp probe_node listen -u 0.0.0.0 9001
+	expect_eq "node udp socket" "BOUND 0.0.0.0:9001" "$(read_line "$udp")"
+	refused "TCP to the v4 VIP" 10.10.0.1 9000
+	refused "TCP to the v6 VIP" 2001:db8:10::1 9000
+	refused "UDP to the VIP" -u 10.10.0.1 9001
+	# the node's own addresses still reach the node's servers, which saw
+	# nothing before
+	expect_match "TCP to the node" "*REPLY OK*" "$(probe_peer connect $NODE_IP 9000)"
+	expect_eq "node server: first client" "PEER $PEER_IP:*" "$(read_line "$tcp4" | sed 's/:[0-9]*$/:*/')"
+	expect_eq "node server: at the node's address" "LOCAL $NODE_IP:9000" "$(read_line "$tcp4")"
+	expect_match "TCP6 to the node" "*REPLY OK*" "$(probe_peer connect $NODE_IP6 9000)"
+	expect_eq "node v6 server: first client" "PEER [$PEER_IP6]:*" "$(read_line "$tcp6" | sed 's/:[0-9]*$/:*/')"
+	expect_match "UDP to the node" "*REPLY OK*" "$(probe_peer connect -u $NODE_IP 9001)"
+	expect_eq "node udp socket: first datagram" "PEER $PEER_IP:*" "$(read_line "$udp" | sed 's/:[0-9]*$/:*/')"
+	expect_eq "node udp socket: at the node's address" "LOCAL $NODE_IP:9001" "$(read_line "$udp")"
+	# counted node-wide (per CPU) in vni_gstats
+	expect_eq "refusals counted" "3" "$(bpftool -j map dump pinned "$VNI_BPFFS/maps/vni_gstats" |
+		python3 -c 'import json,sys; d=json.load(sys.stdin)[0]; print(sum(c["value"]["dropped_recv"] for c in d["formatted"]["values"]))')"
+}
+
+test_instance_and_node_share_a_port() {
+	local inst node
+	attach_both
+	# (a node listener on 0.0.0.0:9000 would hold the port on every address,
+	# the VIPs included: the kernel refuses the instance's bind, EADDRINUSE)
+	start_bg node probe_node serve -n 0 $NODE_IP 9000
+	expect_eq "node listener" "BOUND $NODE_IP:9000" "$(read_line "$node")"
+	start_bg inst probe_inst web serve -n 0 0.0.0.0 9000
+	expect_eq "instance listener" "BOUND 10.10.0.1:9000" "$(read_line "$inst")"
+	expect_match "VIP" "*REPLY OK*" "$(probe_peer connect 10.10.0.1 9000)"
+	expect_eq "the instance got it" "PEER $PEER_IP:*" "$(read_line "$inst" | sed 's/:[0-9]*$/:*/')"
+	expect_match "node address" "*REPLY OK*" "$(probe_peer connect $NODE_IP 9000)"
+	expect_eq "the node got it" "PEER $PEER_IP:*" "$(read_line "$node" | sed 's/:[0-9]*$/:*/')"
+	# the instance listens on v4 only: its v6 VIP does not fall through to
+	# the node's wildcard v6 socket either
+	refused "v6 VIP, port served on v4 only" 2001:db8:10::1 9000
+	start_bg node probe_node listen -6only 1 :: 9000
+	expect_eq "node v6 wildcard listener" "BOUND [::]:9000" "$(read_line "$node")"
+	refused "v6 VIP, with a node v6 wildcard listener" 2001:db8:10::1 9000
+}
+
+test_dual_stack_listener_answers_on_both_vips() {
+	local srv
+	attach_both
+	start_bg srv probe_inst web serve -6only 0 -n 0 :: 8080
+	expect_eq "dual-stack [::]" "BOUND [::ffff:10.10.0.1]:8080" "$(read_line "$srv")"
+	expect_match "v4 VIP" "*REPLY OK*" "$(probe_peer connect 10.10.0.1 8080)"
+	expect_eq "v4 client" "PEER [::ffff:$PEER_IP]:*" "$(read_line "$srv" | sed 's/:[0-9]*$/:*/')"
+	expect_match "v6 VIP" "*REPLY OK*" "$(probe_peer connect 2001:db8:10::1 8080)"
+	expect_eq "v6 client" "PEER [$PEER_IP6]:*" "$(read_line "$srv" | sed 's/:[0-9]*$/:*/')"
+	refused "node v4 address" $NODE_IP 8080
+	refused "node v6 address" $NODE_IP6 8080
+	# once the listener is gone, v6 is refused like v4 (no stale slot)
+	kill_bg_servers
+	refused "v6 VIP after the listener closed" 2001:db8:10::1 8080
+	refused "v4 VIP after the listener closed" 10.10.0.1 8080
+}
+
+# Stops the instance's servers (processes of the test's node namespace that
+# run sockprobe serve or listen).
+kill_bg_servers() {
+	local p
+	for p in $(ip netns pids "$NODE"); do
+		grep -qa 'serve\|listen' "/proc/$p/cmdline" 2>/dev/null && kill "$p"
+	done
+	for p in $(seq 50); do
+		on_node ss -Hltn 'sport = :8080' | grep -q . || return 0
+		sleep 0.1
+	done
+	fail "the listener did not go"
+}
+
+test_private_addresses_are_unreachable() {
+	local six four
+	vnictl attach --cgroup web --vip 10.10.0.1 >/dev/null || fail "attach web"
+	vnictl attach --cgroup six --vip 2001:db8:10::1 >/dev/null || fail "attach six"
+	expect_match "show names it" '*"private":"fd76:6e69:6c6f::1"*' "$(vnictl show --cgroup web --json)"
+	expect_match "show names it (v4)" '*private:    127.128.0.2*' "$(vnictl show --cgroup six)"
+	# nginx's `listen [::]:80` in a v4-only instance, `listen 80` in a v6-only one
+	start_bg six probe_inst web listen -6only 1 :: 8081
+	expect_eq "v6only [::] of a v4-only instance" "BOUND [fd76:6e69:6c6f::1]:8081" "$(read_line "$six")"
+	start_bg four probe_inst six listen 0.0.0.0 8082
+	expect_eq "0.0.0.0 of a v6-only instance" "BOUND 127.128.0.2:8082" "$(read_line "$four")"
+	expect_eq "node to the private v6 address" "ERR ECONNREFUSED" "$(probe_node connect fd76:6e69:6c6f::1 8081)"
+	expect_eq "node to the private v4 address" "ERR ECONNREFUSED" "$(probe_node connect 127.128.0.2 8082)"
+	expect_eq "other instance to it" "ERR ECONNREFUSED" "$(probe_inst six connect 127.128.0.2 8082 2>&1 | tail -n 1)"
+	expect_eq "outsider binding it" "ERR EPERM" "$(probe_node bind fd76:6e69:6c6f::1 8083)"
+	expect_eq "other instance binding it" "ERR EPERM" "$(probe_inst web bind 127.128.0.2 8083)"
+	expect_eq "node v6 address" "ERR ECONNREFUSED" "$(probe_peer connect $NODE_IP6 8081)"
+	# the private v6 address lives on lo with the VIP and goes with it
+	expect_match "on lo" "*fd76:6e69:6c6f::1/128*" "$(on_node ip -6 addr show dev lo)"
+	vnictl detach --cgroup web --force >/dev/null || fail "detach"
+	expect_eq "gone with the instance" "" "$(on_node ip -6 addr show dev lo | grep fd76)"
+}
+
+# A UDP socket that sends before it binds gets its port on the wildcard
+# address; it must still get only what is sent to its VIP.
+test_autobound_udp_socket_receives_only_at_its_vip() {
+	local peer out
+	attach_both
+	vnictl attach --cgroup api --vip 10.10.0.2 >/dev/null || fail "attach api"
+	start_bg peer on_peer python3 -c '
+import socket, sys
+node, other, vip = sys.argv[1:4]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 7001))
+print("READY", flush=True)
+s.settimeout(10)
+data, (src, port) = s.recvfrom(100)
+print("FROM", src, flush=True)
+for text, dst in (("via-node", node), ("via-other", other), ("via-vip", vip)):
+    s.sendto(text.encode(), (dst, port))
+' $NODE_IP 10.10.0.2 10.10.0.1
+	expect_eq "peer ready" "READY" "$(read_line "$peer")"
+	out=$(in_inst web python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(b"hi", (sys.argv[1], 7001))
+s.settimeout(5)
+got = []
+while not got or got[-1] != "via-vip":
+    try:
+        got.append(s.recvfrom(100)[0].decode())
+    except socket.timeout:
+        break
+print(" ".join(got))
+' $PEER_IP)
+	expect_eq "the peer saw the VIP" "FROM 10.10.0.1" "$(read_line "$peer")"
+	expect_eq "received" "via-vip" "$out"
+}
+
+test_receive_filter_lifecycle() {
+	local node pin
+	attach_both
+	pin=$(ls "$VNI_BPFFS/lookup/")
+	[ -n "$pin" ] || fail "no sk_lookup link pinned"
+	start_bg node probe_node serve -n 0 0.0.0.0 9000
+	expect_eq "node listener" "BOUND 0.0.0.0:9000" "$(read_line "$node")"
+	refused "VIP with the filter" 10.10.0.1 9000
+	# without the filter the node's wildcard listener gets the VIP's traffic
+	rm "$VNI_BPFFS/lookup/$pin"
+	expect_match "VIP without the filter" "*REPLY OK*" "$(probe_peer connect 10.10.0.1 9000)"
+	expect_eq "the node's listener got it" "PEER $PEER_IP:*" "$(read_line "$node" | sed 's/:[0-9]*$/:*/')"
+	expect_match "check sees it" "*receive filter (sk_lookup)*" "$(vnictl check 2>&1)"
+	vnictl check >/dev/null 2>&1 && fail "check exits 0 with the filter missing"
+	vnictl sync >/dev/null || fail "sync"
+	refused "VIP after sync" 10.10.0.1 9000
+	vnictl check >/dev/null || fail "check after sync"
+	vnictl down --force >/dev/null || fail "down"
+	[ -e "$VNI_BPFFS/lookup" ] && fail "down left the sk_lookup link"
+	expect_match "node listener after down" "*REPLY OK*" "$(probe_peer connect $NODE_IP 9000)"
+}
+
+test_receive_filter_of_a_deleted_namespace_is_an_orphan() {
+	local i out
+	ip netns add "$T_ID-x" || fail "netns"
+	nsenter --net="/run/netns/$T_ID-x" "$VNICTL" init >/dev/null || fail "init there"
+	vnictl init >/dev/null || fail "init"
+	expect_eq "one filter per namespace" "2" "$(ls "$VNI_BPFFS/lookup" | wc -l)"
+	vnictl check >/dev/null || fail "check while both namespaces exist"
+	ip netns del "$T_ID-x"
+	# the kernel detaches the link when the namespace is torn down, soon after
+	for i in $(seq 100); do
+		out=$(vnictl check 2>&1) && sleep 0.1 || break
+	done
+	expect_match "check" "orphan_lookup: the receive filter of network namespace * outlived it*" "$out"
+	vnictl sync >/dev/null || fail "sync"
+	expect_eq "filters left" "1" "$(ls "$VNI_BPFFS/lookup" | wc -l)"
+	vnictl check >/dev/null || fail "check after sync"
+}
