@@ -494,7 +494,8 @@ int vni_sockops(struct bpf_sock_ops *ctx)
 	port = (__u16)sk->src_port;
 	t = tag_socket(ctx, in, 0);
 	count_socket(ctx, t, port, IPPROTO_TCP, reg);
-	if (t && (t->flags & VNI_TAG_DUAL))
+	/* (a v4-only instance has no v6 connections to hand it) */
+	if (t && (t->flags & VNI_TAG_DUAL) && (in->flags & VNI_F_V6))
 		add_dual(ctx, in->cgid, port);
 	return 1;
 }
