@@ -184,16 +184,21 @@ static __always_inline int count_wild(void *ctx, __u64 cgid, __u16 port, __u8 pr
 		.netns_cookie = bpf_get_netns_cookie(ctx), .port = port, .proto = proto
 	};
 	struct vni_wild_val *v, init = { .cgid = cgid, .count = 1 };
+	__u64 *total = wild_total();
 
+	if (!total)
+		return -1;
 	v = bpf_map_lookup_elem(&vni_wild, &k);
 	if (!v && d > 0) {
 		if (!bpf_map_update_elem(&vni_wild, &k, &init, BPF_NOEXIST))
-			return 0;
+			goto counted;
 		v = bpf_map_lookup_elem(&vni_wild, &k);
 	}
 	if (!v)
 		return -1;
 	__sync_fetch_and_add(&v->count, d);
+counted:
+	__sync_fetch_and_add(total, d);
 	return 0;
 }
 

@@ -90,6 +90,7 @@ int vni_lookup(struct bpf_sk_lookup *ctx)
 	__u32 *w = (__u32 *)key.addr;
 	struct vni_vip_owner *o;
 	struct vni_wild_val *wv;
+	__u64 *total;
 
 	if (ctx->family == AF_INET) {
 		w[0] = ctx->local_ip4;
@@ -102,6 +103,9 @@ int vni_lookup(struct bpf_sk_lookup *ctx)
 	o = bpf_map_lookup_elem(&vni_vips, &key);
 	if (o)
 		return o->flags & VNI_VIP_PRIVATE ? drop() : to_instance(ctx, o);
+	total = wild_total();
+	if (!total || !*total)
+		return SK_PASS;
 	wv = bpf_map_lookup_elem(&vni_wild, &wk);
 	return wv && wv->count ? drop() : SK_PASS;
 }

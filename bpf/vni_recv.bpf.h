@@ -39,6 +39,24 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } vni_dual SEC(".maps");
 
+/* How many sockets vni_wild counts, node-wide: while none, vni_lookup skips
+ * that lookup for the node's own traffic (an array lookup costs next to
+ * nothing, a hash lookup does not). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vni_wildn SEC(".maps");
+
+static __always_inline __u64 *wild_total(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&vni_wildn, &zero);
+}
+
 /* The instance's private addresses (include/vni_shared.h), network order. */
 static __always_inline __u32 priv4(__u32 aid)
 {

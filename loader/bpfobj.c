@@ -79,7 +79,7 @@ static bool pinned(const struct vni_node *n, const char *sub, const char *name)
 static const char *const pinned_maps[] = { "vni_inst",	 "vni_stats", "vni_vips",
 					   "vni_sktag",	 "vni_cgrp",  "vni_gstats",
 					   "vni_events", "vni_ports", "vni_wild",
-					   "vni_dual" };
+					   "vni_wildn", "vni_dual" };
 
 bool vni_bpf_loaded(const struct vni_node *n)
 {
