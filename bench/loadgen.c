@@ -27,7 +27,7 @@
 #define IO_TIMEOUT_SEC	5
 #define IO_BUF		65536
 #define MAX_COUNT	100000000L	/* rr round trips */
-#define MODE_NAMES	"server-accept|server-echo|server-udp|connect|rr|udp|bind"
+#define MODE_NAMES	"server-accept|server-echo|server-udp|udp-sink|connect|rr|udp|bind"
 
 struct opts {
 	double secs;			/* -d */
@@ -271,6 +271,34 @@ static void serve_udp(const struct opts *o)
 			die_sys("recv");
 }
 
+/* Counts datagrams for -d seconds from the first one; prints the rate.
+ * Measures the receiving side (the kernel's lookup included) of a flood
+ * sent by a 'udp' client. */
+static void run_udp_sink(const struct opts *o)
+{
+	int fd = server_socket(SOCK_DGRAM, &o->addr);
+	struct timeval tv = { .tv_sec = 1 };
+	char buf[IO_BUF];
+	unsigned long n = 0;
+	double start = 0, t = 0;
+
+	announce_ready();
+	if (recv(fd, buf, sizeof(buf), 0) < 0)
+		die_sys("recv");
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	start = now();
+	while ((t = now()) < start + o->secs) {
+		if (recv(fd, buf, sizeof(buf), 0) < 0) {
+			if (errno == EINTR)
+				continue;
+			break; /* the sender stopped early */
+		}
+		n++;
+	}
+	printf("rate=%.0f n=%lu\n", n / (t - start), n);
+	close(fd);
+}
+
 /* ---- timed client loops ---- */
 
 static void *worker_main(void *arg)
@@ -454,6 +482,7 @@ static const struct mode modes[] = {
 	{ "server-accept", "", 2, "ADDR PORT", serve_accept },
 	{ "server-echo", "", 2, "ADDR PORT", serve_echo },
 	{ "server-udp", "", 2, "ADDR PORT", serve_udp },
+	{ "udp-sink", "d:", 2, "-d SECONDS ADDR PORT", run_udp_sink },
 	{ "connect", "d:t:", 2, "-d SECONDS [-t THREADS] ADDR PORT", run_connect },
 	{ "rr", "n:", 2, "-n COUNT ADDR PORT", run_rr },
 	{ "udp", "d:", 2, "-d SECONDS ADDR PORT", run_udp },

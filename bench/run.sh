@@ -125,6 +125,46 @@ done
 	done
 } >"$OUT/results.md"
 
+# The receive filter (sk_lookup) runs for every connection and datagram that
+# reaches the node's namespace, the node's own included: the node's own
+# servers, with and without it, clients in S, interleaved.
+echo "== receive filter" >&2
+ns N "$LG" server-accept 192.0.2.1 5011 >"$OUT/server-accept:5011.out" 2>&1 &
+until grep -q READY "$OUT/server-accept:5011.out" 2>/dev/null; do sleep 0.05; done
+lookup() { # on|off
+	if [ "$1" = off ]; then rm -f "$VNI_BPFFS"/lookup/*; else vnictl init >/dev/null || die "init"; fi
+}
+udp_sink() {
+	local f=$OUT/udp-sink.out
+	ns N "$LG" udp-sink -d "$DUR" 192.0.2.1 5012 >"$f" 2>&1 &
+	until grep -q READY "$f" 2>/dev/null; do sleep 0.05; done
+	ns S "$LG" udp -d "$((DUR + 1))" 192.0.2.1 5012 >/dev/null
+	wait $!
+	value rate <"$f"
+}
+: >"$OUT/lookup"
+for r in $(seq "$ROUNDS"); do
+	for st in off on; do
+		lookup $st
+		echo "$st connect $(ns S "$LG" connect -d "$DUR" -t 1 192.0.2.1 5011 | value rate)" >>"$OUT/lookup"
+		echo "$st udp $(udp_sink)" >>"$OUT/lookup"
+	done
+done
+lookup on
+{
+	echo
+	echo "| the node's own traffic into its namespace | no sk_lookup | vni's sk_lookup | with / without |"
+	echo "|---|---|---|---|"
+	for w in connect udp; do
+		off=$(awk -v w=$w '$1 == "off" && $2 == w { print $3 }' "$OUT/lookup" | median)
+		on=$(awk -v w=$w '$1 == "on" && $2 == w { print $3 }' "$OUT/lookup" | median)
+		offs=$(awk -v w=$w '$1 == "off" && $2 == w { print $3 }' "$OUT/lookup" | spread)
+		ons=$(awk -v w=$w '$1 == "on" && $2 == w { print $3 }' "$OUT/lookup" | spread)
+		label=$([ $w = connect ] && echo "TCP connect/accept/close per s" || echo "UDP datagrams received per s")
+		echo "| $label | $off ($offs) | $on ($ons) | $(awk -v a="$on" -v b="$off" 'BEGIN { printf "%.3f", a / b }') |"
+	done
+} >>"$OUT/results.md"
+
 echo "== scale" >&2
 base=$(for r in $(seq "$ROUNDS"); do run_workload vni connect1; done | median)
 echo "connect1 vni 1 $base" >"$OUT/scale"
