@@ -12,6 +12,9 @@ if [ "${1:-}" = --vm ]; then
 	files+=(tests/vm/t_*.sh)
 	export VNI_CONCURRENCY_ITERATIONS=${VNI_CONCURRENCY_ITERATIONS:-20} # emulated CPU
 	export VNI_CHURN_CONNECTIONS=${VNI_CHURN_CONNECTIONS:-300} VNI_CHURN_ROUNDS=${VNI_CHURN_ROUNDS:-5}
+	# stock servers on 6.1: a sample (a V6ONLY and a v4 socket, dual-stack
+	# TCP, UDP); the whole set runs on the host
+	export VNI_APPS=${VNI_APPS-nginx node dnsmasq}
 	shift
 fi
 pattern=${1:-}

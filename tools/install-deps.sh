@@ -8,8 +8,13 @@ libsqlite3-dev libjson-c-dev libcmocka-dev libcap-dev iproute2 util-linux procps
 python3 curl tmux dnsmasq-base sqlite3
 criu iptables qemu-system-x86 busybox-static kmod cpio
 gnuplot-nox libclang-rt-14-dev"
+# Test-only: the stock servers tests/t_apps.sh starts in instances (node and
+# java come from Debian only where there are none yet)
+TEST_PKGS="nginx-light redis-server openssh-server haproxy memcached postgresql"
+command -v node >/dev/null 2>&1 || TEST_PKGS="$TEST_PKGS nodejs"
+command -v java >/dev/null 2>&1 || TEST_PKGS="$TEST_PKGS default-jdk-headless"
 
-missing=$(for p in $PKGS; do
+missing=$(for p in $PKGS $TEST_PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"
 done)
 [ -z "$missing" ] && [ "${1:-}" != "--force" ] && exit 0
@@ -19,4 +24,4 @@ if [ "$(id -u)" != 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-apt-get install -y -q --no-install-recommends $PKGS
+apt-get install -y -q --no-install-recommends $PKGS $TEST_PKGS
