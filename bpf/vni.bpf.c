@@ -476,6 +476,11 @@ static __always_inline void add_dual(struct bpf_sock_ops *ctx, __u64 cgid, __u16
 	}
 }
 
+/* Set by the loader: whether sockops programs may read their namespace's
+ * cookie (5.15). Before that, a TCP socket that listens without a bind of
+ * its own is not counted in vni_wild (the node's addresses stay open to it). */
+const volatile bool vni_sockops_netns = true;
+
 /* A TCP socket starts listening: count it (and a dual-stack one goes where
  * vni_lookup can assign it v6 connections). */
 SEC("sockops")
@@ -494,6 +499,8 @@ int vni_sockops(struct bpf_sock_ops *ctx)
 	if (!in->aid || !sk)
 		return 1;
 	reg = socket_reg(in, sk);
+	if (!vni_sockops_netns)
+		reg &= ~VNI_REG_WILD;
 	if (!reg)
 		return 1;
 	port = (__u16)sk->src_port;

@@ -238,6 +238,8 @@ static int load_and_pin(const struct vni_node *n, char *err)
 	if (!skel)
 		return vni_err(err, -errno, "cannot open the BPF object: %s", strerror(errno));
 	skel->rodata->vni_task_helpers = task_helpers();
+	skel->rodata->vni_sockops_netns =
+		libbpf_probe_bpf_helper(BPF_PROG_TYPE_SOCK_OPS, BPF_FUNC_get_netns_cookie, NULL) == 1;
 	ret = vni_bpf__load(skel);
 	if (ret) {
 		vni_err(err, ret, "cannot load the BPF programs: %s (kernel too old or missing cgroup BPF support?)",
