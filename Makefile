@@ -16,12 +16,13 @@ LDLIBS := -lbpf -lelf -lz -lmnl -lsqlite3 -ljson-c -lcap
 
 BPF_OBJS := $(BUILD)/vni.bpf.o $(BUILD)/vni_lsm.bpf.o $(BUILD)/vni_lookup.bpf.o
 SKELS := $(BUILD)/vni.skel.h $(BUILD)/vni_lsm.skel.h $(BUILD)/vni_lookup.skel.h
-LIB_SRCS := loader/announce.c loader/bpfobj.c loader/cgroup.c loader/checkpoint.c \
-	loader/ckptmeta.c loader/drift.c loader/hostsfile.c loader/instance.c \
-	loader/launch.c loader/monitor.c loader/nladdr.c loader/recover.c loader/sockdiag.c \
-	loader/node.c loader/output.c loader/state.c loader/util.c loader/validate.c
+# loader/: sys/ (OS and kernel wrappers) <- core/ (one node) <- cli/ (vnictl);
+# nss/ uses core/hostsfile and sys/util only. docs/architecture.md.
+LIB_SRCS := $(wildcard loader/sys/*.c loader/core/*.c)
 LIB_OBJS := $(LIB_SRCS:loader/%.c=$(BUILD)/%.o)
-HEADERS := $(wildcard include/*.h loader/*.h)
+CLI_SRCS := $(wildcard loader/cli/*.c)
+CLI_OBJS := $(CLI_SRCS:loader/%.c=$(BUILD)/%.o)
+HEADERS := $(wildcard include/*.h loader/*/*.h)
 
 .PHONY: all clean deps test test-host vmtest criu-numbers bench fuzz unit demo install vmlinux
 .DELETE_ON_ERROR:
@@ -41,17 +42,18 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
 $(BUILD)/%.o: loader/%.c $(HEADERS) $(SKELS) | $(BUILD)
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libvni.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
-$(BUILD)/vnictl: $(BUILD)/vnictl.o $(BUILD)/libvni.a
+$(BUILD)/vnictl: $(CLI_OBJS) $(BUILD)/libvni.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # The NSS module: only the hosts file reader and its entry points are exported.
-NSS_SRCS := loader/nss_vni.c loader/hostsfile.c loader/util.c
-$(BUILD)/libnss_vni.so.2: $(NSS_SRCS) loader/hostsfile.h loader/util.h | $(BUILD)
+NSS_SRCS := loader/nss/nss_vni.c loader/core/hostsfile.c loader/sys/util.c
+$(BUILD)/libnss_vni.so.2: $(NSS_SRCS) loader/core/hostsfile.h loader/sys/util.h | $(BUILD)
 	$(CC) $(CFLAGS) -fPIC -shared -fvisibility=hidden -Wl,-soname,libnss_vni.so.2 \
 		-Wl,-z,defs -o $@ $(NSS_SRCS)
 
@@ -84,7 +86,7 @@ FUZZ_SECONDS ?= 30
 FUZZ_TARGETS := vip names ckptmeta hosts
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	-Iinclude -Iloader
-FUZZ_SRCS := loader/validate.c loader/util.c loader/ckptmeta.c loader/hostsfile.c
+FUZZ_SRCS := loader/core/validate.c loader/sys/util.c loader/core/ckptmeta.c loader/core/hostsfile.c
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) | $(BUILD)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS) -ljson-c
 

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "instance.h"
-#include "util.h"
+#include "core/instance.h"
+#include "sys/util.h"
 
 static double now_us(void)
 {

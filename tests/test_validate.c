@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "util.h"
-#include "validate.h"
+#include "sys/util.h"
+#include "core/validate.h"
 
 static void vip_accepts_unicast(void **state)
 {

@@ -4,9 +4,9 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include "cgroup.h"
-#include "instance.h"
-#include "output.h"
+#include "sys/cgroup.h"
+#include "core/instance.h"
+#include "cli/output.h"
 
 #define MAX_PIDS_SHOWN 4096
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "state.h"
+#include "core/state.h"
 #include "vni_shared.h"
 
 /* stats may be NULL (not read). Caller puts the object. */

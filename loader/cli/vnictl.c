@@ -9,15 +9,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bpfobj.h"
-#include "checkpoint.h"
-#include "drift.h"
-#include "instance.h"
-#include "launch.h"
-#include "monitor.h"
-#include "output.h"
-#include "recover.h"
-#include "util.h"
+#include "core/bpfobj.h"
+#include "core/checkpoint.h"
+#include "core/drift.h"
+#include "core/instance.h"
+#include "core/launch.h"
+#include "core/monitor.h"
+#include "cli/output.h"
+#include "core/recover.h"
+#include "sys/util.h"
 
 #define VNI_VERSION "0.1.0"
 #define VNI_MAX_PIDS 256

@@ -17,8 +17,8 @@
 #include <bpf/libbpf.h>
 #include <linux/magic.h>
 
-#include "bpfobj.h"
-#include "util.h"
+#include "core/bpfobj.h"
+#include "sys/util.h"
 #include "vni.skel.h"
 #include "vni_lookup.skel.h"
 #include "vni_lsm.skel.h"

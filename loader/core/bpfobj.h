@@ -14,8 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "node.h"
-#include "validate.h"
+#include "core/node.h"
+#include "core/validate.h"
 #include "vni_shared.h"
 
 /* Loads, pins and attaches the guard, unless already done. Idempotent. */

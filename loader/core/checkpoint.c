@@ -15,15 +15,15 @@
 #include <unistd.h>
 
 
-#include "announce.h"
-#include "bpfobj.h"
-#include "cgroup.h"
-#include "checkpoint.h"
-#include "ckptmeta.h"
-#include "instance.h"
-#include "nladdr.h"
-#include "recover.h"
-#include "util.h"
+#include "sys/announce.h"
+#include "core/bpfobj.h"
+#include "sys/cgroup.h"
+#include "core/checkpoint.h"
+#include "core/ckptmeta.h"
+#include "core/instance.h"
+#include "sys/nladdr.h"
+#include "core/recover.h"
+#include "sys/util.h"
 
 /* Options both sides need: the instance's mount namespace is the node's tree
  * with a private root and a fresh /proc; its other mounts are slaves of the

@@ -5,8 +5,8 @@
 
 #include <stdbool.h>
 
-#include "node.h"
-#include "state.h"
+#include "core/node.h"
+#include "core/state.h"
 
 struct vni_ckpt_req {
 	const char *name;

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ckptmeta.h"
-#include "hostsfile.h"
-#include "util.h"
+#include "core/ckptmeta.h"
+#include "core/hostsfile.h"
+#include "sys/util.h"
 #include "vni_shared.h"
 
 static json_object *addr_or_null(const struct vni_addr *a)

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "state.h"
+#include "core/state.h"
 
 #define VNI_CKPT_FORMAT "vni-checkpoint"
 #define VNI_CKPT_VERSION 1

@@ -8,12 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bpfobj.h"
-#include "cgroup.h"
-#include "drift.h"
-#include "instance.h"
-#include "nladdr.h"
-#include "recover.h"
+#include "core/bpfobj.h"
+#include "sys/cgroup.h"
+#include "core/drift.h"
+#include "core/instance.h"
+#include "sys/nladdr.h"
+#include "core/recover.h"
 
 /* What the state says exists in the kernel. */
 struct known {

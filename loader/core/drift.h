@@ -12,9 +12,9 @@
 
 #include <stdbool.h>
 
-#include "node.h"
-#include "state.h"
-#include "util.h"
+#include "core/node.h"
+#include "core/state.h"
+#include "sys/util.h"
 
 struct vni_drift {
 	const char *kind;     /* stable name, listed in docs/json.md */

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hostsfile.h"
-#include "util.h"
+#include "core/hostsfile.h"
+#include "sys/util.h"
 
 #define MAX_NAMES 32
 

@@ -11,14 +11,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bpfobj.h"
-#include "cgroup.h"
-#include "hostsfile.h"
-#include "instance.h"
-#include "nladdr.h"
-#include "recover.h"
-#include "sockdiag.h"
-#include "util.h"
+#include "core/bpfobj.h"
+#include "sys/cgroup.h"
+#include "core/hostsfile.h"
+#include "core/instance.h"
+#include "sys/nladdr.h"
+#include "core/recover.h"
+#include "sys/sockdiag.h"
+#include "sys/util.h"
 
 #ifndef SO_NETNS_COOKIE
 #define SO_NETNS_COOKIE 71

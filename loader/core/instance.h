@@ -6,9 +6,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "node.h"
-#include "state.h"
-#include "validate.h"
+#include "core/node.h"
+#include "core/state.h"
+#include "core/validate.h"
 
 struct vni_attach_req {
 	const char *name;     /* relative to the VNI root, or an absolute cgroup path */

@@ -21,8 +21,8 @@
 #include <linux/sched.h>
 #include <sys/capability.h>
 
-#include "launch.h"
-#include "util.h"
+#include "core/launch.h"
+#include "sys/util.h"
 
 /* vnictl runs in the foreground of a terminal: the application takes it. */
 static bool fg_terminal;

@@ -12,11 +12,11 @@
 
 #include <bpf/libbpf.h>
 
-#include "bpfobj.h"
-#include "monitor.h"
-#include "output.h"
-#include "state.h"
-#include "util.h"
+#include "core/bpfobj.h"
+#include "core/monitor.h"
+#include "cli/output.h"
+#include "core/state.h"
+#include "sys/util.h"
 
 #define POLL_MS 500
 #define NAMES_RELOAD_NS 1000000000LL /* an unknown cgroup id re-reads the state at most this often */

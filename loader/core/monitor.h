@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "node.h"
+#include "core/node.h"
 
 struct vni_monitor_opts {
 	uint64_t cgid; /* only this instance's events; 0: all */

@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cgroup.h"
-#include "node.h"
-#include "util.h"
+#include "sys/cgroup.h"
+#include "core/node.h"
+#include "sys/util.h"
 
 static int set_default(char *field, size_t n, const char *value)
 {

@@ -5,10 +5,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cgroup.h"
-#include "instance.h"
-#include "recover.h"
-#include "util.h"
+#include "sys/cgroup.h"
+#include "core/instance.h"
+#include "core/recover.h"
+#include "sys/util.h"
 
 int vni_recover_one(const struct vni_node *n, struct vni_state *st, const struct vni_record *r,
 		    char *done, size_t len, char *err)

@@ -14,8 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "node.h"
-#include "state.h"
+#include "core/node.h"
+#include "core/state.h"
 
 /* vni_state_open, then recovery of every interrupted row; what was done is
  * reported on stderr ("vnictl: recovered: ..."). A row that cannot be

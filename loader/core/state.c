@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "state.h"
-#include "util.h"
+#include "core/state.h"
+#include "sys/util.h"
 
 struct vni_state {
 	sqlite3 *db;

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "validate.h"
+#include "core/validate.h"
 
 /* Where an instance is in its life. attach and detach record their intent
  * before touching the kernel, so a vnictl killed half-way leaves a row that

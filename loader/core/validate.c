@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
-#include "validate.h"
+#include "sys/util.h"
+#include "core/validate.h"
 
 static const char *v4_misfit(const uint8_t *a)
 {

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "hostsfile.h"
+#include "core/hostsfile.h"
 
 #define DEFAULT_HOSTS_FILE "/run/vni/hosts"
 #define MAX_ADDRS 16

@@ -15,8 +15,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "announce.h"
-#include "util.h"
+#include "sys/announce.h"
+#include "sys/util.h"
 
 #define REPEAT 3
 

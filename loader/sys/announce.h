@@ -5,7 +5,7 @@
 #ifndef VNI_ANNOUNCE_H
 #define VNI_ANNOUNCE_H
 
-#include "validate.h"
+#include "core/validate.h"
 
 /* Announces a on dev; when dev is a loopback device, on every interface
  * that is up and has a link-layer address. Returns the number of

@@ -10,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cgroup.h"
-#include "util.h"
+#include "sys/cgroup.h"
+#include "sys/util.h"
 
 int cg_mount_point(char *out, size_t n, char *err)
 {

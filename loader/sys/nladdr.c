@@ -2,7 +2,7 @@
 /*
  * VIP management over rtnetlink (libmnl).
  */
-#include "nladdr.h"
+#include "sys/nladdr.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -12,8 +12,8 @@
 #include <linux/inet_diag.h>
 #include <linux/sock_diag.h>
 
-#include "sockdiag.h"
-#include "util.h"
+#include "sys/sockdiag.h"
+#include "sys/util.h"
 
 struct match {
 	int family;

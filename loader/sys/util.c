@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "sys/util.h"
 
 int vni_err(char *err, int ret, const char *fmt, ...)
 {

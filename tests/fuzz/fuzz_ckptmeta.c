@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ckptmeta.h"
-#include "util.h"
+#include "core/ckptmeta.h"
+#include "sys/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "hostsfile.h"
+#include "core/hostsfile.h"
 
 static int check(const struct hosts_entry *e, void *arg)
 {

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
-#include "validate.h"
+#include "sys/util.h"
+#include "core/validate.h"
 
 static void one_line(const char *err)
 {
