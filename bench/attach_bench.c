@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "core/instance.h"
+#include "core/ops.h"
 #include "sys/util.h"
 
 static double now_us(void)

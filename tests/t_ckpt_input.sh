@@ -55,7 +55,10 @@ test_checkpoint_refuses_bad_requests() {
 	expect_eq "app up" "up" "$(read_line "$app")"
 	expect_eq "non-empty dir" "vnictl: $T_DIR/full is not empty" \
 		"$(vnictl checkpoint --cgroup web --dir "$T_DIR/full" 2>&1)"
-	expect_eq "usage" "vnictl: checkpoint needs --cgroup NAME and --dir DIR (see 'vnictl help') 2" \
+	# every missing option is named (the usage comes from the command table)
+	expect_eq "usage" "vnictl: checkpoint needs --dir DIR (see 'vnictl help') 2" \
 		"$(vnictl checkpoint --cgroup web 2>&1 | tr -d '\n'; echo " ${PIPESTATUS[0]}")"
+	expect_eq "usage, both missing" "vnictl: checkpoint needs --cgroup NAME and --dir DIR (see 'vnictl help') 2" \
+		"$(vnictl checkpoint 2>&1 | tr -d '\n'; echo " ${PIPESTATUS[0]}")"
 	expect_match "still running" "*web*running*" "$(vnictl list | sed -n 2p)"
 }

@@ -18,6 +18,7 @@
 #include <linux/magic.h>
 
 #include "core/bpfobj.h"
+#include "sys/crashpoint.h"
 #include "sys/util.h"
 #include "vni.skel.h"
 #include "vni_lookup.skel.h"

@@ -15,14 +15,15 @@
 #include <unistd.h>
 
 
-#include "sys/announce.h"
+#include "core/announce.h"
 #include "core/bpfobj.h"
 #include "sys/cgroup.h"
 #include "core/checkpoint.h"
 #include "core/ckptmeta.h"
 #include "core/instance.h"
 #include "sys/nladdr.h"
-#include "core/recover.h"
+#include "core/handle.h"
+#include "sys/log.h"
 #include "sys/util.h"
 
 /* Options both sides need: the instance's mount namespace is the node's tree
@@ -378,9 +379,9 @@ int vni_restore(const struct vni_node *n, const char *dir_arg, const char *name,
 		goto fail;
 	}
 	if (r.vip4.family && vni_announce(r.dev, &r.vip4, warn) < 0)
-		fprintf(stderr, "vnictl: warning: %s\n", warn);
+		vni_log(VNI_LOG_WARN, "%s", warn);
 	if (r.vip6.family && vni_announce(r.dev, &r.vip6, warn) < 0)
-		fprintf(stderr, "vnictl: warning: %s\n", warn);
+		vni_log(VNI_LOG_WARN, "%s", warn);
 	if (out)
 		*out = r;
 	vni_state_close(st);

@@ -22,18 +22,11 @@ struct vni_attach_req {
 	int npids;
 };
 
-/* vni_bpf_init under the node lock. */
-int vni_init(const struct vni_node *n, char *err);
+/* The state's meta key naming the VNI root cgroup when vnictl made it. */
+#define META_CREATED_ROOT "created_cgroup_root"
 
-int vni_attach(const struct vni_node *n, const struct vni_attach_req *req,
-	       struct vni_record *out, char *err);
-/* force: kill the instance's processes first instead of refusing; also drop
- * an instance whose network namespace is gone (its addresses went with it). */
-int vni_detach(const struct vni_node *n, const char *name, bool force, char *err);
-/* Detaches every instance and unpins everything. */
-int vni_down(const struct vni_node *n, bool force, char *err);
-
-/* The same, for callers that hold the node lock already (checkpoint.c). */
+/* Attach and detach for callers that hold the node lock (core/ops.c,
+ * core/checkpoint.c). */
 int vni_attach_locked(const struct vni_node *n, struct vni_state *st,
 		      const struct vni_attach_req *req, struct vni_record *out, char *err);
 int vni_detach_locked(const struct vni_node *n, struct vni_state *st,

@@ -22,6 +22,7 @@
 #include <sys/capability.h>
 
 #include "core/launch.h"
+#include "sys/crashpoint.h"
 #include "sys/util.h"
 
 /* vnictl runs in the foreground of a terminal: the application takes it. */

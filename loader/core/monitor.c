@@ -14,8 +14,8 @@
 
 #include "core/bpfobj.h"
 #include "core/monitor.h"
-#include "cli/output.h"
 #include "core/state.h"
+#include "sys/log.h"
 #include "sys/util.h"
 
 #define POLL_MS 500
@@ -142,14 +142,7 @@ static int on_event(void *ctx, void *data, size_t size)
 		return 0;
 	wall = wall_time(e->ktime_ns);
 	name = instance_name(m, e->cgid);
-	if (m->o->json) {
-		json_object *o = vni_event_json(e, name, &wall);
-
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-		json_object_put(o);
-	} else {
-		vni_print_event(stdout, e, name, &wall);
-	}
+	m->o->on_event(e, name, &wall, m->o->arg);
 	return 0;
 }
 
@@ -160,7 +153,7 @@ static void report_lost(struct monitor *m)
 
 	if (vni_bpf_guard_stats(m->n, &gs, NULL) || gs.lost_events <= m->lost)
 		return;
-	fprintf(stderr, "vnictl: %llu refusal(s) not reported: the ring buffer was full\n",
+	vni_log(VNI_LOG_INFO, "%llu refusal(s) not reported: the ring buffer was full",
 		(unsigned long long)(gs.lost_events - m->lost));
 	m->lost = gs.lost_events;
 }
@@ -209,8 +202,7 @@ static int stream(struct monitor *m, struct ring_buffer *rb, char *err)
 	ring_buffer__consume(rb); /* refusals from before the start are not live */
 	m->discard = false;
 	on_signals();
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	fprintf(stderr, "vnictl: monitoring refusals\n");
+	vni_log(VNI_LOG_INFO, "monitoring refusals");
 	while (!stop) {
 		ret = ring_buffer__poll(rb, POLL_MS);
 		if (ret == -EINTR)

@@ -11,16 +11,10 @@
 #ifndef VNI_RECOVER_H
 #define VNI_RECOVER_H
 
-#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/node.h"
 #include "core/state.h"
-
-/* vni_state_open, then recovery of every interrupted row; what was done is
- * reported on stderr ("vnictl: recovered: ..."). A row that cannot be
- * recovered now is left (with a warning) for 'vnictl sync'. */
-int vni_node_open(const struct vni_node *n, bool create, struct vni_state **st, char *err);
 
 /* Finishes or undoes one interrupted row; done says what was done. */
 int vni_recover_one(const struct vni_node *n, struct vni_state *st, const struct vni_record *r,

@@ -126,23 +126,3 @@ int vni_replace_file(const char *path, const char *text, char *err)
 	}
 	return 0;
 }
-
-void vni_crashpoint(const char *step)
-{
-	static long at = -1, count;
-	const char *env;
-
-	if (at < 0) {
-		env = getenv("VNI_DEBUG_CRASH_AFTER");
-		at = !env ? 0 : strcmp(env, "trace") ? strtol(env, NULL, 10) : LONG_MAX;
-	}
-	if (at <= 0)
-		return;
-	count++;
-	if (at == LONG_MAX) {
-		fprintf(stderr, "vnictl: debug: step %ld: %s\n", count, step);
-	} else if (count == at) {
-		fprintf(stderr, "vnictl: debug: killed after step %ld: %s\n", count, step);
-		raise(SIGKILL);
-	}
-}

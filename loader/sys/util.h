@@ -28,12 +28,4 @@ int vni_mkdir_p(const char *path, mode_t mode);
  * rename) with text, mode 0644, creating the directory if needed. */
 int vni_replace_file(const char *path, const char *text, char *err);
 
-/*
- * Crash injection for the crash-safety tests: with VNI_DEBUG_CRASH_AFTER=N in
- * the environment, the N-th step reached is announced on stderr and the
- * process SIGKILLs itself there; VNI_DEBUG_CRASH_AFTER=trace only announces
- * every step. Without the variable this does nothing.
- */
-void vni_crashpoint(const char *step);
-
 #endif

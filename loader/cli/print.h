@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* How list, show, stats and monitor print: a table for people, JSON for tools. */
-#ifndef VNI_OUTPUT_H
-#define VNI_OUTPUT_H
+#ifndef VNI_PRINT_H
+#define VNI_PRINT_H
 
 #include <json-c/json.h>
 #include <stdio.h>

@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "sys/announce.h"
+#include "core/announce.h"
 #include "sys/util.h"
 
 #define REPEAT 3

@@ -6,7 +6,7 @@
 
 #include "sys/cgroup.h"
 #include "core/instance.h"
-#include "cli/output.h"
+#include "cli/print.h"
 
 #define MAX_PIDS_SHOWN 4096
 

@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Commands on one instance or the list of them: attach, run, detach, list,
+ * show, stats. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/print.h"
+#include "core/bpfobj.h"
+#include "core/instance.h"
+#include "core/ops.h"
+#include "core/launch.h"
+#include "core/handle.h"
+#include "sys/util.h"
+
+#define VNI_MAX_PIDS 256
+
+static int parse_vips(const struct cli_args *a, struct vni_attach_req *req)
+{
+	char err[VNI_ERRLEN];
+	const char *v;
+	int i;
+
+	for (i = 0; (v = cli_nth(a, "vip", i)); i++) {
+		struct vni_addr addr;
+
+		if (vni_parse_vip(v, &addr, err))
+			return cli_usage_error("%s", err);
+		if ((addr.family == AF_INET ? req->vip4 : req->vip6).family)
+			return cli_usage_error("more than one %s VIP",
+					       addr.family == AF_INET ? "IPv4" : "IPv6");
+		*(addr.family == AF_INET ? &req->vip4 : &req->vip6) = addr;
+	}
+	return -1;
+}
+
+static int parse_pids(const struct cli_args *a, struct vni_attach_req *req, int *pids)
+{
+	const char *v;
+	char *end;
+	long pid;
+
+	for (req->npids = 0; (v = cli_nth(a, "pid", req->npids));) {
+		errno = 0;
+		pid = strtol(v, &end, 10);
+		if (errno || *end || pid <= 0 || pid > INT_MAX)
+			return cli_usage_error("invalid pid '%s'", v);
+		if (req->npids == VNI_MAX_PIDS)
+			return cli_usage_error("%s", "too many --pid options");
+		pids[req->npids++] = (int)pid;
+	}
+	req->pids = pids;
+	return -1;
+}
+
+/* The request attach makes of its options; -1, or the exit code. */
+static int attach_request(const struct cli_args *a, struct vni_attach_req *req, int *pids)
+{
+	const char *aid = cli_str(a, "aid");
+	char err[VNI_ERRLEN];
+	int ret;
+
+	memset(req, 0, sizeof(*req));
+	req->name = cli_str(a, "cgroup");
+	req->hostname = cli_str(a, "hostname");
+	req->dev = cli_str(a, "dev");
+	req->flags = cli_flag(a, "allow-raw") ? VNI_F_ALLOW_RAW : 0;
+	if ((ret = parse_vips(a, req)) >= 0 || (ret = parse_pids(a, req, pids)) >= 0)
+		return ret;
+	if (aid && vni_parse_aid(aid, &req->aid, err))
+		return cli_usage_error("%s", err);
+	if ((req->name[0] != '/' && vni_check_name(req->name, err)) ||
+	    (req->hostname && vni_check_hostname(req->hostname, err)))
+		return cli_usage_error("%s", err);
+	return -1;
+}
+
+static int cmd_attach(struct vni_node *n, const struct cli_args *a)
+{
+	static int pids[VNI_MAX_PIDS];
+	char err[VNI_ERRLEN], v4[64], v6[64];
+	struct vni_attach_req req;
+	struct vni_record r;
+	int ret = attach_request(a, &req, pids);
+
+	if (ret >= 0)
+		return ret;
+	if (vni_attach(n, &req, &r, err))
+		return cli_fail(err);
+	printf("attached %s: aid %u, vip %s%s%s, hostname %s, cgroup %s\n", r.name, r.aid,
+	       vni_addr_str(&r.vip4, v4, sizeof(v4)), r.vip6.family ? " " : "",
+	       r.vip6.family ? vni_addr_str(&r.vip6, v6, sizeof(v6)) : "", r.hostname, r.cgroup);
+	return EXIT_OK;
+}
+
+/* Looks an instance up (the node lock is held only for the lookup). run:
+ * interrupted operations are finished or undone first, and the instance
+ * must be whole; monitor only reads. */
+int cli_find_instance(struct vni_node *n, const char *name, bool for_run, struct vni_record *r,
+		      char *err)
+{
+	struct vni_state *st;
+	int ret;
+
+	if (access(n->state_dir, F_OK))
+		return vni_err(err, -ENOENT, "no instance named '%s'", name);
+	ret = for_run ? vni_node_open(n, false, &st, err) :
+			vni_state_open(n->state_dir, false, &st, err);
+	if (ret)
+		return ret;
+	ret = vni_state_get(st, name, r, err);
+	vni_state_close(st);
+	if (ret == 0)
+		return vni_err(err, -ENOENT, "no instance named '%s'", name);
+	if (ret < 0 || !for_run)
+		return ret < 0 ? ret : 0;
+	if (r->checkpointed)
+		return vni_err(err, -ENOENT, "instance %s is checkpointed; restore it first", name);
+	if (r->phase != VNI_READY)
+		return vni_err(err, -EAGAIN,
+			       "instance %s is not ready (its %s was interrupted); run 'vnictl sync'",
+			       name, r->phase == VNI_ATTACHING ? "attach" : "detach");
+	return 0;
+}
+
+static int cmd_run(struct vni_node *n, const struct cli_args *a)
+{
+	struct vni_launch l = { .user = cli_str(a, "user"),
+				.keep_net_caps = cli_flag(a, "keep-net-caps") };
+	char err[VNI_ERRLEN];
+	struct vni_record r;
+	int ret;
+
+	if (!a->nrest)
+		return cli_usage_error("%s", "run needs a command");
+	if (cli_find_instance(n, cli_str(a, "cgroup"), true, &r, err))
+		return cli_fail(err);
+	l.cgroup = r.cgroup;
+	l.hostname = r.hostname;
+	l.argv = a->rest;
+	ret = vni_launch(&l, err);
+	return ret < 0 ? cli_fail(err) : ret;
+}
+
+static int cmd_detach(struct vni_node *n, const struct cli_args *a)
+{
+	const char *name = cli_str(a, "cgroup");
+	char err[VNI_ERRLEN];
+
+	if (vni_detach(n, name, cli_flag(a, "force"), err))
+		return cli_fail(err);
+	printf("detached %s\n", name);
+	return EXIT_OK;
+}
+
+/* Read commands on a node with no state yet show an empty node. */
+int cli_open_for_read(struct vni_node *n, struct vni_state **st, char *err)
+{
+	if (access(n->state_dir, F_OK)) {
+		*st = NULL;
+		return 0;
+	}
+	return vni_state_open(n->state_dir, false, st, err);
+}
+
+static int list_one(const struct vni_record *r, void *arg)
+{
+	json_object *array = arg;
+
+	if (array)
+		json_object_array_add(array, vni_record_json(r, NULL));
+	else
+		vni_print_list_row(stdout, r);
+	return 0;
+}
+
+static int cmd_list(struct vni_node *n, const struct cli_args *a)
+{
+	json_object *array = cli_flag(a, "json") ? json_object_new_array() : NULL;
+	struct vni_state *st;
+	char err[VNI_ERRLEN];
+	int ret = 0;
+
+	if (cli_open_for_read(n, &st, err)) {
+		json_object_put(array);
+		return cli_fail(err);
+	}
+	if (!array)
+		vni_print_list_header(stdout);
+	if (st)
+		ret = vni_state_each(st, list_one, array, err);
+	vni_state_close(st);
+	if (array)
+		return cli_finish_json(array, ret, err);
+	return ret ? cli_fail(err) : EXIT_OK;
+}
+
+/* The record and counters of instance name; 0, or the exit code. */
+static int read_instance(struct vni_node *n, const char *name, struct vni_record *r,
+			 struct vni_stats *stats)
+{
+	struct vni_state *st;
+	char err[VNI_ERRLEN];
+	int ret;
+
+	if (cli_open_for_read(n, &st, err))
+		return cli_fail(err);
+	ret = st ? vni_state_get(st, name, r, err) : 0;
+	vni_state_close(st);
+	if (ret == 0)
+		vni_err(err, -ENOENT, "no instance named '%s'", name);
+	if (ret <= 0)
+		return cli_fail(err);
+	memset(stats, 0, sizeof(*stats));
+	if (!r->checkpointed && vni_bpf_stats(n, r->cgroup_id, stats, err))
+		return cli_fail(err);
+	return 0;
+}
+
+static int cmd_show(struct vni_node *n, const struct cli_args *a)
+{
+	struct vni_stats stats;
+	struct vni_record r;
+	int ret = read_instance(n, cli_str(a, "cgroup"), &r, &stats);
+
+	if (ret)
+		return ret;
+	if (cli_flag(a, "json"))
+		return cli_finish_json(vni_record_json(&r, &stats), 0, NULL);
+	vni_print_show(stdout, &r, &stats);
+	return EXIT_OK;
+}
+
+struct stats_ctx {
+	struct vni_node *n;
+	json_object *array;
+	char *err;
+	bool header_done;
+};
+
+static int stats_one(const struct vni_record *r, void *arg)
+{
+	struct stats_ctx *c = arg;
+	struct vni_stats s = {};
+
+	if (!r->checkpointed && vni_bpf_stats(c->n, r->cgroup_id, &s, c->err))
+		return -EIO;
+	if (c->array) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(r->name));
+		json_object_object_add(o, "counters", vni_stats_json(&s));
+		json_object_array_add(c->array, o);
+	} else {
+		if (!c->header_done)
+			vni_print_stats_header(stdout);
+		c->header_done = true;
+		vni_print_stats_row(stdout, r->name, &s);
+	}
+	return 0;
+}
+
+static int cmd_stats(struct vni_node *n, const struct cli_args *a)
+{
+	const char *name = cli_str(a, "cgroup");
+	char err[VNI_ERRLEN];
+	struct stats_ctx ctx = { n, NULL, err, false };
+	struct vni_state *st;
+	struct vni_record r;
+	int ret = 0;
+
+	if (cli_open_for_read(n, &st, err))
+		return cli_fail(err);
+	if (cli_flag(a, "json"))
+		ctx.array = json_object_new_array();
+	if (name) {
+		ret = st ? vni_state_get(st, name, &r, err) : 0;
+		if (ret == 0)
+			ret = vni_err(err, -ENOENT, "no instance named '%s'", name);
+		else if (ret == 1)
+			ret = stats_one(&r, &ctx);
+	} else if (st) {
+		ret = vni_state_each(st, stats_one, &ctx, err);
+	}
+	vni_state_close(st);
+	if (ctx.array)
+		return cli_finish_json(ctx.array, ret, err);
+	return ret ? cli_fail(err) : EXIT_OK;
+}
+
+static const struct cli_opt attach_opts[] = {
+	{ "cgroup", "NAME", CLI_REQUIRED },
+	{ "vip", "ADDR", CLI_REQUIRED | CLI_MANY },
+	{ "hostname", "HOST", 0 },
+	{ "aid", "AID", 0 },
+	{ "dev", "IFACE", 0 },
+	{ "allow-raw", NULL, 0 },
+	{ "pid", "PID", CLI_MANY },
+	{ NULL },
+};
+static const struct cli_opt run_opts[] = {
+	{ "cgroup", "NAME", CLI_REQUIRED },
+	{ "user", "USER", 0 },
+	{ "keep-net-caps", NULL, 0 },
+	{ NULL },
+};
+static const struct cli_opt detach_opts[] = {
+	{ "cgroup", "NAME", CLI_REQUIRED },
+	{ "force", NULL, 0 },
+	{ NULL },
+};
+static const struct cli_opt list_opts[] = { { "json", NULL, 0 }, { NULL } };
+static const struct cli_opt show_opts[] = {
+	{ "cgroup", "NAME", CLI_REQUIRED },
+	{ "json", NULL, 0 },
+	{ NULL },
+};
+static const struct cli_opt stats_opts[] = {
+	{ "cgroup", "NAME", 0 },
+	{ "json", NULL, 0 },
+	{ NULL },
+};
+
+const struct cli_cmd cli_instance_cmds[] = {
+	{ "attach", cmd_attach, attach_opts,
+	  "create an instance with its virtual identity (at most one IPv4 and one IPv6 VIP)",
+	  CLI_ROOT },
+	{ "run", cmd_run, run_opts,
+	  "run CMD in the instance (own PID, UTS, IPC and mount namespaces, the virtual hostname, no CAP_NET_RAW/CAP_NET_ADMIN); exits with its status",
+	  CLI_ROOT | CLI_TRAILING },
+	{ "detach", cmd_detach, detach_opts, "remove an instance (--force: kill its processes)",
+	  CLI_ROOT },
+	{ "list", cmd_list, list_opts, "list instances", CLI_ROOT },
+	{ "show", cmd_show, show_opts, "one instance with its counters", CLI_ROOT },
+	{ "stats", cmd_stats, stats_opts, "per-instance counters kept by the BPF programs",
+	  CLI_ROOT },
+	{ NULL },
+};

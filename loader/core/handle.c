@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/handle.h"
+#include "core/recover.h"
+#include "sys/log.h"
+#include "sys/util.h"
+
+struct names {
+	char **v;
+	size_t n;
+};
+
+static int collect_unfinished(const struct vni_record *r, void *arg)
+{
+	struct names *l = arg;
+	char **v;
+
+	v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	l->v = v;
+	l->v[l->n] = strdup(r->name);
+	return l->v[l->n++] ? 0 : -ENOMEM;
+}
+
+static void recover_all(const struct vni_node *n, struct vni_state *st)
+{
+	char err[VNI_ERRLEN], done[VNI_ERRLEN];
+	struct names l = {};
+	struct vni_record r;
+	size_t i;
+
+	if (vni_state_each_unfinished(st, collect_unfinished, &l, err))
+		vni_log(VNI_LOG_WARN, "cannot look for interrupted operations: %s", err);
+	for (i = 0; i < l.n; i++) {
+		if (vni_state_get(st, l.v[i], &r, err) == 1) {
+			if (vni_recover_one(n, st, &r, done, sizeof(done), err))
+				vni_log(VNI_LOG_WARN, "%s", err);
+			else
+				vni_log(VNI_LOG_INFO, "recovered: %s", done);
+		}
+		free(l.v[i]);
+	}
+	free(l.v);
+}
+
+int vni_node_open(const struct vni_node *n, bool create, struct vni_state **st, char *err)
+{
+	int ret = vni_state_open(n->state_dir, create, st, err);
+
+	if (!ret)
+		recover_all(n, *st);
+	return ret;
+}

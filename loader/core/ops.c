@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The node's operations for a command: open the node (lock, recovery), do
+ * the work of core/instance.c, close. */
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/bpfobj.h"
+#include "core/handle.h"
+#include "core/instance.h"
+#include "core/ops.h"
+#include "sys/cgroup.h"
+#include "sys/util.h"
+
+int vni_attach(const struct vni_node *n, const struct vni_attach_req *req,
+	       struct vni_record *out, char *err)
+{
+	struct vni_state *st;
+	int ret;
+
+	ret = vni_node_open(n, true, &st, err);
+	if (ret)
+		return ret;
+	ret = vni_attach_locked(n, st, req, out, err);
+	vni_state_close_tidy(st);
+	return ret;
+}
+
+int vni_detach(const struct vni_node *n, const char *name, bool force, char *err)
+{
+	struct vni_state *st;
+	struct vni_record r;
+	int ret;
+
+	ret = vni_node_open(n, false, &st, NULL);
+	if (ret == -ENOENT)
+		return vni_err(err, -ENOENT, "no instance named '%s'", name);
+	if (ret)
+		return vni_err(err, ret, "cannot open the state in %s", n->state_dir);
+	ret = vni_state_get(st, name, &r, err);
+	if (ret == 0)
+		ret = vni_err(err, -ENOENT, "no instance named '%s'", name);
+	if (ret == 1)
+		ret = vni_detach_locked(n, st, &r, force, err);
+	vni_state_close(st);
+	return ret;
+}
+
+struct down_ctx {
+	const struct vni_node *n;
+	struct vni_state *st;
+	bool force;
+	char *err;
+};
+
+static int busy_instance(const struct vni_record *r, void *arg)
+{
+	struct down_ctx *c = arg;
+	int procs = access(r->cgroup, F_OK) ? 0 : cg_for_each_pid(r->cgroup, NULL, NULL);
+
+	if (procs > 0)
+		return vni_err(c->err, -EBUSY,
+			       "instance %s still has %d process(es); stop them or use --force",
+			       r->name, procs);
+	return 0;
+}
+
+static int down_one(const struct vni_record *r, void *arg)
+{
+	struct down_ctx *c = arg;
+
+	return vni_detach_locked(c->n, c->st, r, c->force, c->err);
+}
+
+/* The VNI root cgroup goes only if vnictl made it (and it is empty). */
+static void remove_created_root(const struct vni_node *n, struct vni_state *st)
+{
+	char made[PATH_MAX];
+
+	if (vni_state_meta_get(st, META_CREATED_ROOT, made, sizeof(made), NULL) == 1 &&
+	    !strcmp(made, n->cgroup_root) && (rmdir(n->cgroup_root) == 0 || errno == ENOENT))
+		vni_state_meta_set(st, META_CREATED_ROOT, NULL, NULL);
+}
+
+int vni_down(const struct vni_node *n, bool force, char *err)
+{
+	struct down_ctx c = { n, NULL, force, err };
+	int ret;
+
+	ret = vni_node_open(n, true, &c.st, err);
+	if (ret)
+		return ret;
+	/* refuse before changing anything */
+	ret = force ? 0 : vni_state_each(c.st, busy_instance, &c, err);
+	if (!ret)
+		ret = vni_state_each(c.st, down_one, &c, err);
+	if (!ret)
+		ret = vni_bpf_down(n, err);
+	if (!ret)
+		remove_created_root(n, c.st);
+	vni_state_close_tidy(c.st);
+	return ret;
+}
+
+int vni_init(const struct vni_node *n, char *err)
+{
+	struct vni_state *st;
+	uint64_t netns;
+	int ret = vni_node_open(n, true, &st, err);
+
+	if (ret)
+		return ret;
+	ret = vni_bpf_init(n, err);
+	if (!ret)
+		ret = vni_netns_cookie(&netns, err);
+	if (!ret)
+		ret = vni_bpf_lookup_link(n, netns, err);
+	if (ret)
+		vni_state_close_tidy(st);
+	else
+		vni_state_close(st);
+	return ret;
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* What a command does to the node, each under the node lock (opened and
+ * closed here): the entry points of the library for the front ends. */
+#ifndef VNI_OPS_H
+#define VNI_OPS_H
+
+#include <stdbool.h>
+
+#include "core/instance.h"
+
+/* vni_bpf_init and this namespace's receive filter, under the node lock. */
+int vni_init(const struct vni_node *n, char *err);
+
+int vni_attach(const struct vni_node *n, const struct vni_attach_req *req,
+	       struct vni_record *out, char *err);
+/* force: kill the instance's processes first instead of refusing; also drop
+ * an instance whose network namespace is gone (its addresses went with it). */
+int vni_detach(const struct vni_node *n, const char *name, bool force, char *err);
+/* Detaches every instance and unpins everything. */
+int vni_down(const struct vni_node *n, bool force, char *err);
+
+#endif
