@@ -10,7 +10,7 @@ criu iptables qemu-system-x86 busybox-static kmod cpio
 gnuplot-nox libclang-rt-14-dev"
 # Test-only: the stock servers tests/t_apps.sh starts in instances (node and
 # java come from Debian only where there are none yet)
-TEST_PKGS="nginx-light redis-server openssh-server haproxy memcached postgresql"
+TEST_PKGS="nginx-light redis-server openssh-server haproxy memcached postgresql strace"
 command -v node >/dev/null 2>&1 || TEST_PKGS="$TEST_PKGS nodejs"
 command -v java >/dev/null 2>&1 || TEST_PKGS="$TEST_PKGS default-jdk-headless"
 
