@@ -14,8 +14,11 @@ CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iloader -I$(BU
 BPF_CFLAGS := -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Iinclude -Ibpf -Wall -Werror
 LDLIBS := -lbpf -lelf -lz -lmnl -lsqlite3 -ljson-c -lcap
 
-BPF_OBJS := $(BUILD)/vni.bpf.o $(BUILD)/vni_lsm.bpf.o $(BUILD)/vni_lookup.bpf.o
-SKELS := $(BUILD)/vni.skel.h $(BUILD)/vni_lsm.skel.h $(BUILD)/vni_lookup.skel.h
+# One object (one skeleton) per attach domain: instance cgroups, the cgroup2
+# root (guard), network namespaces (sk_lookup), LSM; maps shared by pinning.
+BPF_NAMES := vni_inst vni_guard vni_lookup vni_lsm
+BPF_OBJS := $(BPF_NAMES:%=$(BUILD)/%.bpf.o)
+SKELS := $(BPF_NAMES:%=$(BUILD)/%.skel.h)
 # loader/: sys/ (OS and kernel wrappers) <- core/ (one node) <- cli/ (vnictl);
 # nss/ uses core/hostsfile and sys/util only. docs/architecture.md.
 LIB_SRCS := $(wildcard loader/sys/*.c loader/core/*.c)

@@ -20,9 +20,16 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+
+#define VNI_MAP_VIPS
+#define VNI_MAP_PORTS
+#define VNI_MAP_WILD
+#define VNI_MAP_WILDN
+#define VNI_MAP_DUAL
+#define VNI_MAP_GSTATS
 #include "vni_shared.h"
 #include "vni_defs.bpf.h"
-#include "vni_recv.bpf.h"
+#include "vni_maps.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

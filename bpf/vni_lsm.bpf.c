@@ -12,8 +12,14 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+
+#define VNI_MAP_CGRP
+#define VNI_MAP_GSTATS
+#define VNI_MAP_EVENTS
 #include "vni_shared.h"
 #include "vni_defs.bpf.h"
+#include "vni_maps.bpf.h"
+#include "vni_events.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

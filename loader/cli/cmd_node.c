@@ -22,6 +22,7 @@ static int cmd_init(struct vni_node *n, const struct cli_args *a)
 	if (vni_init(n, err))
 		return cli_fail(err);
 	printf("vni loaded: programs and maps pinned under %s\n", n->bpffs);
+	printf("receive filter (sk_lookup): linked to this network namespace\n");
 	printf("packet-socket guard (BPF LSM): %s\n",
 	       vni_bpf_packet_guard(n) ? "active" :
 					 "unavailable on this kernel (drop CAP_NET_RAW instead)");

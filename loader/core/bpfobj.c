@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,48 +20,38 @@
 
 #include "core/bpfobj.h"
 #include "sys/crashpoint.h"
+#include "sys/log.h"
 #include "sys/util.h"
-#include "vni.skel.h"
+#include "vni_guard.skel.h"
+#include "vni_inst.skel.h"
 #include "vni_lookup.skel.h"
 #include "vni_lsm.skel.h"
 
-struct prog_def {
-	const char *name;
-	enum bpf_attach_type type;
-};
-
-/* Linked to every instance cgroup. */
-static const struct prog_def inst_progs[] = {
-	{ "vni_sock_create", BPF_CGROUP_INET_SOCK_CREATE },
-	{ "vni_sock_release", BPF_CGROUP_INET_SOCK_RELEASE },
-	{ "vni_bind4", BPF_CGROUP_INET4_BIND },
-	{ "vni_bind6", BPF_CGROUP_INET6_BIND },
-	{ "vni_connect4", BPF_CGROUP_INET4_CONNECT },
-	{ "vni_connect6", BPF_CGROUP_INET6_CONNECT },
-	{ "vni_sendmsg4", BPF_CGROUP_UDP4_SENDMSG },
-	{ "vni_sendmsg6", BPF_CGROUP_UDP6_SENDMSG },
-	{ "vni_post_bind4", BPF_CGROUP_INET4_POST_BIND },
-	{ "vni_post_bind6", BPF_CGROUP_INET6_POST_BIND },
-	{ "vni_sockops", BPF_CGROUP_SOCK_OPS },
-};
-
-/* Linked once to the cgroup2 root. */
-static const struct prog_def guard_progs[] = {
-	{ "vni_guard_bind4", BPF_CGROUP_INET4_BIND },
-	{ "vni_guard_bind6", BPF_CGROUP_INET6_BIND },
-	{ "vni_guard_send4", BPF_CGROUP_UDP4_SENDMSG },
-	{ "vni_guard_send6", BPF_CGROUP_UDP6_SENDMSG },
-};
+/*
+ * The BPF objects, one per attach domain, sharing their maps by pinning by
+ * name (pin_root_path maps/):
+ *   vni_inst    the instance programs: pinned under progs/ by init, linked
+ *               to every instance cgroup (links/<cgid>/)
+ *   vni_guard   the guard: linked to the cgroup2 root by init (guard/)
+ *   vni_lsm     packet sockets, best effort: linked by init (guard/)
+ *   vni_lookup  the receive filter: one copy linked per network namespace
+ *               (lookup/<netns cookie>)
+ */
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define LSM_PROG "vni_lsm_sock"
 
+/* libbpf's messages go to the log sink, as debug lines, with VNI_DEBUG set. */
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	char line[512];
+
+	(void)level;
 	if (!getenv("VNI_DEBUG"))
 		return 0;
-	(void)level;
-	return vfprintf(stderr, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	vni_log(VNI_LOG_DEBUG, "libbpf: %s", line);
+	return 0;
 }
 
 static int pin_path(char *buf, size_t n, const struct vni_node *nd, const char *sub,
@@ -76,24 +67,86 @@ static bool pinned(const struct vni_node *n, const char *sub, const char *name)
 	return !pin_path(p, sizeof(p), n, sub, name) && access(p, F_OK) == 0;
 }
 
-/* Every map the objects pin; a node pinned by an older vnictl may lack one. */
-static const char *const pinned_maps[] = { "vni_inst",	 "vni_stats", "vni_vips",
-					   "vni_sktag",	 "vni_cgrp",  "vni_gstats",
-					   "vni_events", "vni_ports", "vni_wild",
-					   "vni_wildn", "vni_dual" };
+/*
+ * What init pins, as the objects name it: the programs of vni_inst under
+ * progs/ (with the attach types they are linked to instances with), those of
+ * vni_guard under guard/, and the maps of both under maps/. Read once from
+ * the embedded objects, opened but not loaded.
+ */
+struct pin {
+	const char *sub; /* "progs", "guard" or "maps" */
+	char name[64];
+	enum bpf_attach_type type; /* programs */
+};
 
-bool vni_bpf_loaded(const struct vni_node *n)
+static struct pin pins[64];
+static size_t n_pins;
+
+static bool add_pin(const char *sub, const char *name, enum bpf_attach_type type)
 {
 	size_t i;
 
-	for (i = 0; i < N(pinned_maps); i++)
-		if (!pinned(n, "maps", pinned_maps[i]))
+	for (i = 0; i < n_pins; i++)
+		if (!strcmp(pins[i].sub, sub) && !strcmp(pins[i].name, name))
+			return true; /* a map of both objects */
+	if (n_pins == N(pins) || strlen(name) >= sizeof(pins[0].name))
+		return false;
+	pins[i].sub = sub;
+	strcpy(pins[i].name, name);
+	pins[i].type = type;
+	n_pins++;
+	return true;
+}
+
+static bool add_pins(struct bpf_object *obj, const char *progs_sub)
+{
+	struct bpf_program *p;
+	struct bpf_map *m;
+
+	bpf_object__for_each_program(p, obj)
+		if (!add_pin(progs_sub, bpf_program__name(p), bpf_program__expected_attach_type(p)))
 			return false;
-	for (i = 0; i < N(inst_progs); i++)
-		if (!pinned(n, "progs", inst_progs[i].name))
+	bpf_object__for_each_map(m, obj)
+		if (bpf_map__pin_path(m) && !add_pin("maps", bpf_map__name(m), 0))
 			return false;
-	for (i = 0; i < N(guard_progs); i++)
-		if (!pinned(n, "guard", guard_progs[i].name))
+	return true;
+}
+
+static void list_pins(void)
+{
+	struct vni_inst_bpf *inst;
+	struct vni_guard_bpf *guard;
+
+	libbpf_set_print(libbpf_quiet);
+	inst = vni_inst_bpf__open();
+	guard = vni_guard_bpf__open();
+	if (!inst || !guard || !add_pins(inst->obj, "progs") || !add_pins(guard->obj, "guard"))
+		n_pins = 0;
+	vni_guard_bpf__destroy(guard);
+	vni_inst_bpf__destroy(inst);
+}
+
+/* The list; NULL if the objects could not be read (no memory). */
+static const struct pin *all_pins(size_t *n)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, list_pins);
+	*n = n_pins;
+	return n_pins ? pins : NULL;
+}
+
+/* A node pinned by an older vnictl may lack a map or a program. */
+bool vni_bpf_loaded(const struct vni_node *n)
+{
+	const struct pin *p;
+	size_t i, np;
+
+	p = all_pins(&np);
+	if (!p)
+		return false;
+	for (i = 0; i < np; i++)
+		if (!pinned(n, p[i].sub, p[i].name))
 			return false;
 	return true;
 }
@@ -146,6 +199,8 @@ static void remove_tree(const char *path)
 	nftw(path, rm_pin, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+static void forget_maps(void);
+
 /* What vni creates under the bpffs dir; nothing else there is touched. */
 static const char *const subdirs[] = { "maps", "progs", "guard", "links", "lookup" };
 
@@ -156,6 +211,7 @@ static void remove_ours(const struct vni_node *n)
 	char path[PATH_MAX];
 	size_t i;
 
+	forget_maps(); /* their pins go: a new init makes new maps */
 	for (i = N(subdirs); i-- > 0;)
 		if (!vni_path(path, sizeof(path), "%s/%s", n->bpffs, subdirs[i]) &&
 		    access(path, F_OK) == 0) {
@@ -225,65 +281,96 @@ static bool task_helpers(void)
 	return true;
 }
 
-static int load_and_pin(const struct vni_node *n, char *err)
+/* The instance programs, pinned under progs/ for vni_bpf_link_instance. */
+static int load_inst(const struct vni_node *n, const char *maps, bool task, char *err)
 {
-	char maps[PATH_MAX], path[PATH_MAX];
-	struct vni_bpf *skel;
-	int root_fd = -1, ret;
-	size_t i;
-
-	if (vni_path(maps, sizeof(maps), "%s/maps", n->bpffs))
-		return vni_err(err, -ENAMETOOLONG, "bpffs path too long");
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = maps);
-	skel = vni_bpf__open_opts(&opts);
+	struct vni_inst_bpf *skel;
+	struct bpf_program *p;
+	char path[PATH_MAX];
+	int ret;
+
+	skel = vni_inst_bpf__open_opts(&opts);
 	if (!skel)
 		return vni_err(err, -errno, "cannot open the BPF object: %s", strerror(errno));
-	skel->rodata->vni_task_helpers = task_helpers();
+	skel->rodata->vni_task_helpers = task;
 	skel->rodata->vni_sockops_netns =
 		libbpf_probe_bpf_helper(BPF_PROG_TYPE_SOCK_OPS, BPF_FUNC_get_netns_cookie, NULL) == 1;
-	ret = vni_bpf__load(skel);
+	ret = vni_inst_bpf__load(skel);
 	if (ret) {
 		vni_err(err, ret, "cannot load the BPF programs: %s (kernel too old or missing cgroup BPF support?)",
 			strerror(-ret));
 		goto out;
 	}
-	for (i = 0; i < N(inst_progs); i++) {
-		struct bpf_program *p = bpf_object__find_program_by_name(skel->obj,
-									   inst_progs[i].name);
-
-		ret = pin_path(path, sizeof(path), n, "progs", inst_progs[i].name);
+	bpf_object__for_each_program(p, skel->obj) {
+		ret = pin_path(path, sizeof(path), n, "progs", bpf_program__name(p));
 		if (!ret)
-			ret = p ? bpf_program__pin(p, path) : -ENOENT;
+			ret = bpf_program__pin(p, path);
 		if (ret) {
-			vni_err(err, ret, "cannot pin program %s: %s", inst_progs[i].name,
+			vni_err(err, ret, "cannot pin program %s: %s", bpf_program__name(p),
 				strerror(-ret));
-			goto out;
+			break;
 		}
 		vni_crashpoint("init: program pinned");
+	}
+out:
+	vni_inst_bpf__destroy(skel);
+	return ret;
+}
+
+/* The guard, linked to the cgroup2 root. */
+static int load_guard(const struct vni_node *n, const char *maps, bool task, char *err)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = maps);
+	struct vni_guard_bpf *skel;
+	struct bpf_program *p;
+	char path[PATH_MAX];
+	int root_fd, ret;
+
+	skel = vni_guard_bpf__open_opts(&opts);
+	if (!skel)
+		return vni_err(err, -errno, "cannot open the BPF object: %s", strerror(errno));
+	skel->rodata->vni_task_helpers = task;
+	ret = vni_guard_bpf__load(skel);
+	if (ret) {
+		vni_err(err, ret, "cannot load the BPF programs: %s (kernel too old or missing cgroup BPF support?)",
+			strerror(-ret));
+		goto out;
 	}
 	root_fd = open(n->cgroup2, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0) {
 		ret = vni_err(err, -errno, "cannot open %s: %s", n->cgroup2, strerror(errno));
 		goto out;
 	}
-	for (i = 0; i < N(guard_progs); i++) {
-		struct bpf_program *p = bpf_object__find_program_by_name(skel->obj,
-									   guard_progs[i].name);
-
-		if (!p || pin_path(path, sizeof(path), n, "guard", guard_progs[i].name)) {
-			ret = vni_err(err, -ENOENT, "cannot set up program %s", guard_progs[i].name);
-			goto out;
-		}
-		ret = attach_guard(p, root_fd, path, err);
+	bpf_object__for_each_program(p, skel->obj) {
+		ret = pin_path(path, sizeof(path), n, "guard", bpf_program__name(p));
 		if (ret)
-			goto out;
+			vni_err(err, ret, "bpffs path too long");
+		else
+			ret = attach_guard(p, root_fd, path, err);
+		if (ret)
+			break;
 		vni_crashpoint("init: guard attached");
 	}
-	load_lsm(n, maps);
+	close(root_fd);
 out:
-	if (root_fd >= 0)
-		close(root_fd);
-	vni_bpf__destroy(skel);
+	vni_guard_bpf__destroy(skel);
+	return ret;
+}
+
+static int load_and_pin(const struct vni_node *n, char *err)
+{
+	bool task = task_helpers();
+	char maps[PATH_MAX];
+	int ret;
+
+	if (vni_path(maps, sizeof(maps), "%s/maps", n->bpffs))
+		return vni_err(err, -ENAMETOOLONG, "bpffs path too long");
+	ret = load_inst(n, maps, task, err);
+	if (!ret)
+		ret = load_guard(n, maps, task, err);
+	if (!ret)
+		load_lsm(n, maps);
 	return ret;
 }
 
@@ -346,24 +433,76 @@ static int obj_get(const struct vni_node *n, const char *sub, const char *name, 
 	return fd;
 }
 
+/* Pinned maps are opened once per process (a command; a daemon until the
+ * node is loaded anew): attach used to reopen a pin a dozen times. The fds
+ * are the cache's: callers do not close them. */
+static struct map_cache {
+	char path[PATH_MAX];
+	int fd;
+} maps_open[16];
+
+static void forget_maps(void)
+{
+	size_t i;
+
+	for (i = 0; i < N(maps_open); i++)
+		if (maps_open[i].path[0]) {
+			close(maps_open[i].fd);
+			maps_open[i].path[0] = '\0';
+		}
+}
+
+static int map_fd(const struct vni_node *n, const char *name, char *err)
+{
+	char path[PATH_MAX];
+	size_t i, free_slot = N(maps_open);
+	int fd;
+
+	if (pin_path(path, sizeof(path), n, "maps", name))
+		return vni_err(err, -ENAMETOOLONG, "bpffs path too long");
+	for (i = 0; i < N(maps_open); i++) {
+		if (!strcmp(maps_open[i].path, path))
+			return maps_open[i].fd;
+		if (!maps_open[i].path[0] && free_slot == N(maps_open))
+			free_slot = i;
+	}
+	fd = obj_get(n, "maps", name, err);
+	if (fd >= 0 && free_slot < N(maps_open)) {
+		snprintf(maps_open[free_slot].path, PATH_MAX, "%s", path);
+		maps_open[free_slot].fd = fd;
+	}
+	/* (a 17th map would leak one fd per call: there are 11) */
+	return fd;
+}
+
 static int links_dir(char *buf, size_t n, const struct vni_node *nd, uint64_t cgid)
 {
 	return vni_path(buf, n, "%s/links/%llu", nd->bpffs, (unsigned long long)cgid);
 }
 
+/* The instance programs are the pins under progs/. */
+static bool inst_prog(const struct pin *p)
+{
+	return !strcmp(p->sub, "progs");
+}
+
 int vni_bpf_links_missing(const struct vni_node *n, uint64_t cgid, const char **first)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
+	const struct pin *p;
 	int missing = 0;
-	size_t i;
+	size_t i, np;
 
 	if (links_dir(dir, sizeof(dir), n, cgid))
 		return -ENAMETOOLONG;
-	for (i = 0; i < N(inst_progs); i++)
-		if (vni_path(path, sizeof(path), "%s/%s", dir, inst_progs[i].name) ||
-		    access(path, F_OK)) {
+	p = all_pins(&np);
+	if (!p)
+		return -ENOMEM;
+	for (i = 0; i < np; i++)
+		if (inst_prog(&p[i]) &&
+		    (vni_path(path, sizeof(path), "%s/%s", dir, p[i].name) || access(path, F_OK))) {
 			if (!missing++ && first)
-				*first = inst_progs[i].name;
+				*first = p[i].name;
 		}
 	return missing;
 }
@@ -374,34 +513,40 @@ int vni_bpf_link_instance(const struct vni_node *n, const char *cgpath, uint64_t
 			  char *err)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
+	const struct pin *p;
 	int cg_fd, ret = 0;
-	size_t i;
+	size_t i, np;
 
 	if (links_dir(dir, sizeof(dir), n, cgid))
 		return vni_err(err, -ENAMETOOLONG, "bpffs path too long");
+	p = all_pins(&np);
+	if (!p)
+		return vni_err(err, -ENOMEM, "cannot read the programs of the BPF objects");
 	if (mkdir(dir, 0700) && errno != EEXIST)
 		return vni_err(err, -errno, "cannot create %s: %s", dir, strerror(errno));
 	cg_fd = open(cgpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg_fd < 0)
 		return vni_err(err, -errno, "cannot open %s: %s", cgpath, strerror(errno));
-	for (i = 0; i < N(inst_progs) && !ret; i++) {
+	for (i = 0; i < np && !ret; i++) {
 		int prog_fd, link_fd;
 
-		if (vni_path(path, sizeof(path), "%s/%s", dir, inst_progs[i].name)) {
+		if (!inst_prog(&p[i]))
+			continue;
+		if (vni_path(path, sizeof(path), "%s/%s", dir, p[i].name)) {
 			ret = vni_err(err, -ENAMETOOLONG, "bpffs path too long");
 			break;
 		}
 		if (access(path, F_OK) == 0)
 			continue;
-		prog_fd = obj_get(n, "progs", inst_progs[i].name, err);
+		prog_fd = obj_get(n, "progs", p[i].name, err);
 		if (prog_fd < 0) {
 			ret = prog_fd;
 			break;
 		}
-		link_fd = bpf_link_create(prog_fd, cg_fd, inst_progs[i].type, NULL);
+		link_fd = bpf_link_create(prog_fd, cg_fd, p[i].type, NULL);
 		if (link_fd < 0)
-			ret = vni_err(err, -errno, "cannot link %s to %s: %s", inst_progs[i].name,
-				      cgpath, strerror(errno));
+			ret = vni_err(err, -errno, "cannot link %s to %s: %s", p[i].name, cgpath,
+				      strerror(errno));
 		else if (bpf_obj_pin(link_fd, path))
 			ret = vni_err(err, -errno, "cannot pin link %s: %s", path, strerror(errno));
 		if (link_fd >= 0)
@@ -459,14 +604,12 @@ int vni_bpf_set_instance(const struct vni_node *n, uint64_t cgid, const struct v
 	struct vni_cgrp_val v = { .aid = rec->aid, .flags = rec->flags };
 	int inst_fd, cgrp_fd, ret = 0;
 
-	inst_fd = obj_get(n, "maps", "vni_inst", err);
+	inst_fd = map_fd(n, "vni_inst", err);
 	if (inst_fd < 0)
 		return inst_fd;
-	cgrp_fd = obj_get(n, "maps", "vni_cgrp", err);
-	if (cgrp_fd < 0) {
-		close(inst_fd);
+	cgrp_fd = map_fd(n, "vni_cgrp", err);
+	if (cgrp_fd < 0)
 		return cgrp_fd;
-	}
 	/* The mirror first: the cgroup storage record is what opens the instance. */
 	if (bpf_map_update_elem(cgrp_fd, &cgid, &v, BPF_ANY) ||
 	    bpf_map_update_elem(inst_fd, &cgid, rec, BPF_ANY)) {
@@ -474,37 +617,31 @@ int vni_bpf_set_instance(const struct vni_node *n, uint64_t cgid, const struct v
 			      strerror(errno));
 		bpf_map_delete_elem(cgrp_fd, &cgid);
 	}
-	close(inst_fd);
-	close(cgrp_fd);
 	return ret;
 }
 
 int vni_bpf_get_instance(const struct vni_node *n, uint64_t cgid, struct vni_inst *rec,
 			 struct vni_cgrp_val *v)
 {
-	int inst_fd = obj_get(n, "maps", "vni_inst", NULL), cgrp_fd, ret = 0;
+	int inst_fd = map_fd(n, "vni_inst", NULL), cgrp_fd, ret = 0;
 
 	if (inst_fd < 0)
 		return inst_fd;
-	cgrp_fd = obj_get(n, "maps", "vni_cgrp", NULL);
-	if (cgrp_fd < 0) {
-		close(inst_fd);
+	cgrp_fd = map_fd(n, "vni_cgrp", NULL);
+	if (cgrp_fd < 0)
 		return cgrp_fd;
-	}
 	memset(rec, 0, sizeof(*rec));
 	memset(v, 0, sizeof(*v));
 	if (bpf_map_lookup_elem(inst_fd, &cgid, rec) && errno != ENOENT)
 		ret = -errno;
 	if (!ret && bpf_map_lookup_elem(cgrp_fd, &cgid, v) && errno != ENOENT)
 		ret = -errno;
-	close(inst_fd);
-	close(cgrp_fd);
 	return ret;
 }
 
 int vni_bpf_each_cgrp(const struct vni_node *n, int (*fn)(uint64_t cgid, void *arg), void *arg)
 {
-	int fd = obj_get(n, "maps", "vni_cgrp", NULL), ret = 0;
+	int fd = map_fd(n, "vni_cgrp", NULL), ret = 0;
 	__u64 key, next, *prev = NULL;
 
 	if (fd < 0)
@@ -514,18 +651,15 @@ int vni_bpf_each_cgrp(const struct vni_node *n, int (*fn)(uint64_t cgid, void *a
 		prev = &key;
 		ret = fn(key, arg);
 	}
-	close(fd);
 	return ret;
 }
 
 void vni_bpf_clear_instance(const struct vni_node *n, uint64_t cgid)
 {
-	int fd = obj_get(n, "maps", "vni_cgrp", NULL);
+	int fd = map_fd(n, "vni_cgrp", NULL);
 
-	if (fd >= 0) {
+	if (fd >= 0)
 		bpf_map_delete_elem(fd, &cgid);
-		close(fd);
-	}
 }
 
 static void vip_key(struct vni_vip_key *k, uint64_t netns, const struct vni_addr *a)
@@ -542,27 +676,25 @@ int vni_bpf_vip_add(const struct vni_node *n, uint64_t netns, const struct vni_a
 	struct vni_vip_key k;
 	int fd, ret = 0;
 
-	fd = obj_get(n, "maps", "vni_vips", err);
+	fd = map_fd(n, "vni_vips", err);
 	if (fd < 0)
 		return fd;
 	vip_key(&k, netns, a);
 	if (bpf_map_update_elem(fd, &k, owner, BPF_NOEXIST))
 		ret = vni_err(err, -errno, "cannot record the VIP owner: %s", strerror(errno));
-	close(fd);
 	return ret;
 }
 
 int vni_bpf_vip_owner(const struct vni_node *n, uint64_t netns, const struct vni_addr *a,
 		      struct vni_vip_owner *owner)
 {
-	int fd = obj_get(n, "maps", "vni_vips", NULL), ret;
+	int fd = map_fd(n, "vni_vips", NULL), ret;
 	struct vni_vip_key k;
 
 	if (fd < 0)
 		return fd;
 	vip_key(&k, netns, a);
 	ret = bpf_map_lookup_elem(fd, &k, owner) ? (errno == ENOENT ? 0 : -errno) : 1;
-	close(fd);
 	return ret;
 }
 
@@ -576,12 +708,11 @@ void vni_bpf_vip_del(const struct vni_node *n, uint64_t netns, const struct vni_
 
 void vni_bpf_vip_del_key(const struct vni_node *n, const struct vni_vip_key *k)
 {
-	int fd = obj_get(n, "maps", "vni_vips", NULL);
+	int fd = map_fd(n, "vni_vips", NULL);
 
 	if (fd < 0)
 		return;
 	bpf_map_delete_elem(fd, k);
-	close(fd);
 }
 
 int vni_bpf_each_vip(const struct vni_node *n,
@@ -589,7 +720,7 @@ int vni_bpf_each_vip(const struct vni_node *n,
 			       void *arg),
 		     void *arg)
 {
-	int fd = obj_get(n, "maps", "vni_vips", NULL), ret = 0;
+	int fd = map_fd(n, "vni_vips", NULL), ret = 0;
 	struct vni_vip_key key, next, *prev = NULL;
 	struct vni_vip_owner owner;
 
@@ -601,7 +732,6 @@ int vni_bpf_each_vip(const struct vni_node *n,
 		if (!bpf_map_lookup_elem(fd, &key, &owner))
 			ret = fn(&key, &owner, arg);
 	}
-	close(fd);
 	return ret;
 }
 
@@ -620,7 +750,7 @@ static int sum_percpu(const struct vni_node *n, const char *map, const void *key
 	per = calloc((size_t)ncpu, size);
 	if (!per)
 		return vni_err(err, -ENOMEM, "out of memory");
-	fd = obj_get(n, "maps", map, err);
+	fd = map_fd(n, map, err);
 	if (fd < 0) {
 		free(per);
 		return fd;
@@ -630,7 +760,6 @@ static int sum_percpu(const struct vni_node *n, const char *map, const void *key
 	for (i = 0; i < ncpu && !ret; i++)
 		for (f = 0; f < nf; f++)
 			sum[f] += per[(size_t)i * nf + f];
-	close(fd);
 	free(per);
 	return ret;
 }
@@ -649,7 +778,12 @@ int vni_bpf_guard_stats(const struct vni_node *n, struct vni_guard_stats *out, c
 
 int vni_bpf_map_fd(const struct vni_node *n, const char *name, char *err)
 {
-	return obj_get(n, "maps", name, err);
+	int fd = map_fd(n, name, err);
+
+	if (fd < 0)
+		return fd;
+	fd = fcntl(fd, F_DUPFD_CLOEXEC, 0); /* the caller's to close */
+	return fd < 0 ? vni_err(err, -errno, "cannot duplicate a map fd: %s", strerror(errno)) : fd;
 }
 
 /* The sk_lookup link of the network namespace with this cookie. */
@@ -762,7 +896,7 @@ static void delete_matching(const struct vni_node *n, const char *name,
 			    uint64_t cgid)
 {
 	char prev[64], cur[64], val[64]; /* larger than any key or value here */
-	int fd = obj_get(n, "maps", name, NULL);
+	int fd = map_fd(n, name, NULL);
 	bool have_prev = false;
 
 	while (fd >= 0 && !bpf_map_get_next_key(fd, have_prev ? prev : NULL, cur)) {
@@ -772,8 +906,6 @@ static void delete_matching(const struct vni_node *n, const char *name,
 		memcpy(prev, cur, sizeof(cur));
 		have_prev = true;
 	}
-	if (fd >= 0)
-		close(fd);
 }
 
 /* The receive counters of an instance (its sockets are gone, or are no

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The node-wide guard, linked once to the cgroup2 root (links pinned under
+ * guard/), so it sees every socket of the node, in an instance or not: a VIP
+ * (or an instance's private address) may be bound or used as a source only by
+ * a socket that its own instance tagged (vni_sktag, set by the instance
+ * programs of vni_inst.bpf.c, which run first for the instance's sockets).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#define VNI_MAP_VIPS
+#define VNI_MAP_SKTAG
+#define VNI_MAP_GSTATS
+#define VNI_MAP_EVENTS
+#include "vni_shared.h"
+#include "vni_defs.bpf.h"
+#include "vni_maps.bpf.h"
+#include "vni_addr.bpf.h"
+#include "vni_events.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* The owner of address (family, a) when this socket may not use it: the
+ * address is a VIP and the socket was not tagged by the VIP's instance.
+ * NULL when the socket may. */
+static __always_inline struct vni_vip_owner *refused_owner(struct bpf_sock_addr *ctx,
+							   __u32 family, const union vni_ip *a)
+{
+	struct vni_vip_key key = {
+		.netns_cookie = bpf_get_netns_cookie(ctx),
+		.family = family,
+	};
+	struct vni_vip_owner *owner;
+	struct vni_sk_tag *tag;
+	__u64 cookie;
+
+	*(union vni_ip *)key.addr = *a;
+	owner = bpf_map_lookup_elem(&vni_vips, &key);
+	if (!owner)
+		return NULL;
+	cookie = bpf_get_socket_cookie(ctx);
+	tag = bpf_map_lookup_elem(&vni_sktag, &cookie);
+	return tag && tag->cgid == owner->cgid ? NULL : owner;
+}
+
+/* A v6 address: ::ffff:a.b.c.d is the v4 VIP a.b.c.d. */
+static __always_inline struct vni_vip_owner *refused_owner6(struct bpf_sock_addr *ctx,
+							    const union vni_ip *a)
+{
+	union vni_ip v4 = { .w = { a->w[3] } };
+
+	if (is_any6(a))
+		return NULL;
+	if (is_mapped(a))
+		return v4.w[0] ? refused_owner(ctx, AF_INET, &v4) : NULL;
+	return refused_owner(ctx, AF_INET6, a);
+}
+
+/* The event names the VIP's owner; pid and comm are the outsider's. */
+static __always_inline int guard_deny(const struct vni_vip_owner *o, bool bind, __u32 family,
+				      const union vni_ip *a, __u32 port)
+{
+	struct vni_guard_stats *s = guard_stats();
+
+	if (s) {
+		if (bind)
+			s->denied_bind++;
+		else
+			s->denied_send++;
+	}
+	report_addr(bind ? VNI_OP_GUARD_BIND : VNI_OP_GUARD_SEND, o->cgid, o->aid, family, a,
+		    port);
+	return VNI_DENY;
+}
+
+SEC("cgroup/bind4")
+int vni_guard_bind4(struct bpf_sock_addr *ctx)
+{
+	union vni_ip a = { .w = { ctx->user_ip4 } };
+	struct vni_vip_owner *o = a.w[0] ? refused_owner(ctx, AF_INET, &a) : NULL;
+
+	return o ? guard_deny(o, true, AF_INET, &a, ctx->user_port) : VNI_ALLOW;
+}
+
+SEC("cgroup/bind6")
+int vni_guard_bind6(struct bpf_sock_addr *ctx)
+{
+	struct vni_vip_owner *o;
+	union vni_ip a;
+
+	get_user_ip6(ctx, &a);
+	o = refused_owner6(ctx, &a);
+	return o ? guard_deny(o, true, AF_INET6, &a, ctx->user_port) : VNI_ALLOW;
+}
+
+SEC("cgroup/sendmsg4")
+int vni_guard_send4(struct bpf_sock_addr *ctx)
+{
+	union vni_ip src = { .w = { ctx->msg_src_ip4 } };
+	struct vni_vip_owner *o = src.w[0] ? refused_owner(ctx, AF_INET, &src) : NULL;
+
+	return o ? guard_deny(o, false, AF_INET, &src, 0) : VNI_ALLOW;
+}
+
+SEC("cgroup/sendmsg6")
+int vni_guard_send6(struct bpf_sock_addr *ctx)
+{
+	struct vni_vip_owner *o;
+	union vni_ip src;
+
+	get_msg_src_ip6(ctx, &src);
+	o = refused_owner6(ctx, &src);
+	return o ? guard_deny(o, false, AF_INET6, &src, 0) : VNI_ALLOW;
+}
