@@ -34,16 +34,58 @@ static void collect_pids(const struct vni_record *r, struct pid_list *l)
 	X(bind_rewritten) X(bind_allowed) X(connect_src_set) X(send_src_set) X(denied_bind) \
 	X(denied_connect) X(denied_send) X(denied_socket)
 
-static json_object *addr_json(const struct vni_addr *a)
-{
-	char buf[INET6_ADDRSTRLEN];
+/*
+ * One printer serves both outputs (iproute2's print_*(PRINT_ANY, ...)): with
+ * p->obj set, a field is a key of that JSON object; otherwise its value is
+ * printed with the format of the text view. PR_JSON and PR_TEXT fields
+ * appear in one of them only.
+ */
+enum pr_where { PR_ANY, PR_JSON, PR_TEXT };
 
-	return a->family ? json_object_new_string(vni_addr_str(a, buf, sizeof(buf))) : NULL;
+struct pr {
+	FILE *f;
+	json_object *obj; /* JSON mode */
+	bool table;       /* text: one table row (list, stats), else key: value lines (show) */
+};
+
+/* v NULL: JSON null, "-" in text. */
+static void pr_str(struct pr *p, enum pr_where w, const char *key, const char *fmt,
+		   const char *v)
+{
+	if (p->obj && w != PR_TEXT)
+		json_object_object_add(p->obj, key, v ? json_object_new_string(v) : NULL);
+	else if (!p->obj && w != PR_JSON && fmt)
+		fprintf(p->f, fmt, v ? v : "-");
 }
 
-/* The private address (or null): where wildcard sockets of the family
- * without a VIP land. An instance with both VIPs has none. */
-static json_object *private_json(const struct vni_record *r)
+static void pr_u64(struct pr *p, enum pr_where w, const char *key, const char *fmt,
+		   unsigned long long v)
+{
+	if (p->obj && w != PR_TEXT)
+		json_object_object_add(p->obj, key, json_object_new_uint64(v));
+	else if (!p->obj && w != PR_JSON && fmt)
+		fprintf(p->f, fmt, v);
+}
+
+static void pr_bool(struct pr *p, const char *key, const char *fmt, bool v)
+{
+	if (p->obj)
+		json_object_object_add(p->obj, key, json_object_new_boolean(v));
+	else if (fmt)
+		fprintf(p->f, fmt, v ? "yes" : "no");
+}
+
+/* The text format of the table row or of the key: value line. */
+#define VIEW(p, table_fmt, kv_fmt) ((p)->table ? (table_fmt) : (kv_fmt))
+
+static const char *addr_or_null(const struct vni_addr *a, char *buf, size_t n)
+{
+	return a->family ? vni_addr_str(a, buf, n) : NULL;
+}
+
+/* The private address: where wildcard sockets of the family without a VIP
+ * land (docs/enforcement.md); NULL with both VIPs. */
+static const char *private_addr(const struct vni_record *r, char *buf, size_t n)
 {
 	struct vni_owned own[2];
 	int i;
@@ -51,46 +93,104 @@ static json_object *private_json(const struct vni_record *r)
 	vni_owned_addrs(r, own);
 	for (i = 0; i < 2; i++)
 		if (own[i].private)
-			return addr_json(&own[i].a);
+			return vni_addr_str(&own[i].a, buf, n);
 	return NULL;
+}
+
+static void pr_counters(struct pr *p, const struct vni_stats *s)
+{
+	struct pr sub = { p->f, p->obj ? json_object_new_object() : NULL, p->table };
+
+	if (!p->table && !p->obj)
+		fprintf(p->f, "counters:\n");
+#define X(fld)                                                                           \
+	if (!sub.obj && !sub.table)                                                      \
+		fprintf(p->f, "  %-16s %llu\n", #fld, (unsigned long long)s->fld);       \
+	else                                                                             \
+		pr_u64(&sub, PR_ANY, #fld, " %15llu", s->fld);
+	STATS_FIELDS(X)
+#undef X
+	if (p->obj)
+		json_object_object_add(p->obj, "counters", sub.obj);
+}
+
+/* One instance: list (table row), show (key: value lines, with counters). */
+static void pr_record(struct pr *p, const struct vni_record *r, const struct vni_stats *stats)
+{
+	char v4[INET6_ADDRSTRLEN], v6[INET6_ADDRSTRLEN], priv[INET6_ADDRSTRLEN];
+	json_object *pids = p->obj ? json_object_new_array() : NULL;
+	static struct pid_list l;
+	int i;
+
+	pr_str(p, PR_ANY, "name", VIEW(p, "%-16s ", "name:       %s\n"), r->name);
+	pr_u64(p, PR_ANY, "aid", VIEW(p, "%-6llu ", "aid:        %llu\n"), r->aid);
+	pr_str(p, PR_ANY, "vip4", VIEW(p, "%-15s ", "vip4:       %s\n"),
+	       addr_or_null(&r->vip4, v4, sizeof(v4)));
+	pr_str(p, PR_ANY, "vip6", VIEW(p, "%-25s ", "vip6:       %s\n"),
+	       addr_or_null(&r->vip6, v6, sizeof(v6)));
+	pr_str(p, PR_ANY, "hostname", VIEW(p, "%-24s ", "hostname:   %s\n"), r->hostname);
+	pr_str(p, PR_ANY, "cgroup", VIEW(p, NULL, "cgroup:     %s"), r->cgroup);
+	pr_u64(p, PR_ANY, "cgroup_id", VIEW(p, "%-10llu ", " (id %llu)\n"), r->cgroup_id);
+	pr_str(p, PR_ANY, "dev", VIEW(p, NULL, "dev:        %s\n"), r->dev);
+	pr_bool(p, "allow_raw", VIEW(p, NULL, "allow-raw:  %s\n"), r->flags & VNI_F_ALLOW_RAW);
+	pr_u64(p, PR_JSON, "created", NULL, (unsigned long long)r->created);
+	pr_str(p, PR_ANY, "private", VIEW(p, NULL, "private:    %s\n"),
+	       private_addr(r, priv, sizeof(priv)));
+	collect_pids(r, &l);
+	if (pids) {
+		for (i = 0; i < l.n; i++)
+			json_object_array_add(pids, json_object_new_int(l.pids[i]));
+		json_object_object_add(p->obj, "pids", pids);
+	} else if (p->table) {
+		fprintf(p->f, "%-5d ", l.n);
+	} else {
+		fprintf(p->f, "pids:      ");
+		for (i = 0; i < l.n; i++)
+			fprintf(p->f, " %d", l.pids[i]);
+		fprintf(p->f, "%s\n", l.n ? "" : " -");
+	}
+	pr_str(p, PR_ANY, "status", VIEW(p, "%s\n", "status:     %s\n"),
+	       r->checkpointed ? "checkpointed" : "running");
+	if (stats)
+		pr_counters(p, stats);
 }
 
 json_object *vni_record_json(const struct vni_record *r, const struct vni_stats *stats)
 {
-	json_object *o = json_object_new_object(), *pids = json_object_new_array();
-	static struct pid_list l;
-	int i;
+	struct pr p = { NULL, json_object_new_object(), false };
 
-	json_object_object_add(o, "name", json_object_new_string(r->name));
-	json_object_object_add(o, "aid", json_object_new_int64(r->aid));
-	json_object_object_add(o, "vip4", addr_json(&r->vip4));
-	json_object_object_add(o, "vip6", addr_json(&r->vip6));
-	json_object_object_add(o, "hostname", json_object_new_string(r->hostname));
-	json_object_object_add(o, "cgroup", json_object_new_string(r->cgroup));
-	json_object_object_add(o, "cgroup_id", json_object_new_uint64(r->cgroup_id));
-	json_object_object_add(o, "dev", json_object_new_string(r->dev));
-	json_object_object_add(o, "allow_raw",
-			       json_object_new_boolean(!!(r->flags & VNI_F_ALLOW_RAW)));
-	json_object_object_add(o, "created", json_object_new_int64(r->created));
-	json_object_object_add(o, "status",
-			       json_object_new_string(r->checkpointed ? "checkpointed" : "running"));
-	json_object_object_add(o, "private", private_json(r));
-	collect_pids(r, &l);
-	for (i = 0; i < l.n; i++)
-		json_object_array_add(pids, json_object_new_int(l.pids[i]));
-	json_object_object_add(o, "pids", pids);
-	if (stats)
-		json_object_object_add(o, "counters", vni_stats_json(stats));
-	return o;
+	pr_record(&p, r, stats);
+	return p.obj;
+}
+
+void vni_print_list_header(FILE *f)
+{
+	fprintf(f, "%-16s %-6s %-15s %-25s %-24s %-10s %-5s %s\n", "NAME", "AID", "VIP4", "VIP6",
+		"HOSTNAME", "CGROUP-ID", "PIDS", "STATUS");
+}
+
+void vni_print_list_row(FILE *f, const struct vni_record *r)
+{
+	struct pr p = { f, NULL, true };
+
+	pr_record(&p, r, NULL);
+}
+
+void vni_print_show(FILE *f, const struct vni_record *r, const struct vni_stats *stats)
+{
+	struct pr p = { f, NULL, false };
+
+	pr_record(&p, r, stats);
 }
 
 json_object *vni_stats_json(const struct vni_stats *s)
 {
-	json_object *c = json_object_new_object();
+	struct pr p = { NULL, json_object_new_object(), true };
+	json_object *c;
 
-#define X(f) json_object_object_add(c, #f, json_object_new_uint64(s->f));
-	STATS_FIELDS(X)
-#undef X
+	pr_counters(&p, s);
+	c = json_object_get(json_object_object_get(p.obj, "counters"));
+	json_object_put(p.obj);
 	return c;
 }
 
@@ -105,61 +205,11 @@ void vni_print_stats_header(FILE *f)
 
 void vni_print_stats_row(FILE *f, const char *name, const struct vni_stats *s)
 {
+	struct pr p = { f, NULL, true };
+
 	fprintf(f, "%-16s", name);
-#define X(fld) fprintf(f, " %15llu", (unsigned long long)s->fld);
-	STATS_FIELDS(X)
-#undef X
+	pr_counters(&p, s);
 	fputc('\n', f);
-}
-
-void vni_print_list_header(FILE *f)
-{
-	fprintf(f, "%-16s %-6s %-15s %-25s %-24s %-10s %-5s %s\n", "NAME", "AID", "VIP4", "VIP6",
-		"HOSTNAME", "CGROUP-ID", "PIDS", "STATUS");
-}
-
-void vni_print_list_row(FILE *f, const struct vni_record *r)
-{
-	char v4[INET6_ADDRSTRLEN], v6[INET6_ADDRSTRLEN];
-	static struct pid_list l;
-
-	collect_pids(r, &l);
-	fprintf(f, "%-16s %-6u %-15s %-25s %-24s %-10llu %-5d %s\n", r->name, r->aid,
-		vni_addr_str(&r->vip4, v4, sizeof(v4)), vni_addr_str(&r->vip6, v6, sizeof(v6)),
-		r->hostname, (unsigned long long)r->cgroup_id, l.n,
-		r->checkpointed ? "checkpointed" : "running");
-}
-
-void vni_print_show(FILE *f, const struct vni_record *r, const struct vni_stats *stats)
-{
-	char v4[INET6_ADDRSTRLEN], v6[INET6_ADDRSTRLEN];
-	json_object *priv;
-	static struct pid_list l;
-	int i;
-
-	fprintf(f, "name:       %s\n", r->name);
-	fprintf(f, "aid:        %u\n", r->aid);
-	fprintf(f, "vip4:       %s\n", vni_addr_str(&r->vip4, v4, sizeof(v4)));
-	fprintf(f, "vip6:       %s\n", vni_addr_str(&r->vip6, v6, sizeof(v6)));
-	priv = private_json(r);
-	fprintf(f, "private:    %s\n", priv ? json_object_get_string(priv) : "-");
-	json_object_put(priv);
-	fprintf(f, "hostname:   %s\n", r->hostname);
-	fprintf(f, "cgroup:     %s (id %llu)\n", r->cgroup, (unsigned long long)r->cgroup_id);
-	fprintf(f, "dev:        %s\n", r->dev);
-	fprintf(f, "allow-raw:  %s\n", r->flags & VNI_F_ALLOW_RAW ? "yes" : "no");
-	fprintf(f, "status:     %s\n", r->checkpointed ? "checkpointed" : "running");
-	collect_pids(r, &l);
-	fprintf(f, "pids:      ");
-	for (i = 0; i < l.n; i++)
-		fprintf(f, " %d", l.pids[i]);
-	fprintf(f, "%s\n", l.n ? "" : " -");
-	if (!stats)
-		return;
-	fprintf(f, "counters:\n");
-#define X(fld) fprintf(f, "  %-16s %llu\n", #fld, (unsigned long long)stats->fld);
-	STATS_FIELDS(X)
-#undef X
 }
 
 static const char *const op_names[] = {
@@ -225,60 +275,70 @@ static const char *iso_time(const struct timespec *t, char *buf, size_t n)
 	return buf;
 }
 
-json_object *vni_event_json(const struct vni_event *e, const char *name,
-			    const struct timespec *wall)
-{
-	json_object *o = json_object_new_object();
-	char comm[sizeof(e->comm) + 1] = "", buf[INET6_ADDRSTRLEN];
-	bool addr = event_has_addr(e);
-
-	memcpy(comm, e->comm, sizeof(e->comm));
-	json_object_object_add(o, "time", json_object_new_string(iso_time(wall, buf, sizeof(buf))));
-	json_object_object_add(o, "instance", name ? json_object_new_string(name) : NULL);
-	json_object_object_add(o, "cgroup_id", json_object_new_uint64(e->cgid));
-	json_object_object_add(o, "aid", json_object_new_int64(e->aid));
-	json_object_object_add(o, "pid", json_object_new_int64(e->pid));
-	json_object_object_add(o, "comm", json_object_new_string(comm));
-	json_object_object_add(o, "op", json_object_new_string(op_name(e->op)));
-	json_object_object_add(o, "family",
-			       json_object_new_string(family_name(e->family, buf, sizeof(buf))));
-	json_object_object_add(o, "address",
-			       addr ? json_object_new_string(event_addr(e, buf, sizeof(buf))) : NULL);
-	json_object_object_add(o, "port", addr ? json_object_new_int(e->port) : NULL);
-	json_object_object_add(o, "type", addr ? NULL :
-				json_object_new_string(type_name(e->type, buf, sizeof(buf))));
-	json_object_object_add(o, "protocol", addr ? NULL : json_object_new_int(e->protocol));
-	return o;
-}
-
 /* comm is the task's to choose: keep the line one line of fields. */
-static void print_comm(FILE *f, const char *comm, size_t n)
+static void printable(char *dst, const char *comm, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n && comm[i]; i++)
-		fputc(comm[i] > ' ' && comm[i] < 0x7f ? comm[i] : '?', f);
+		dst[i] = comm[i] > ' ' && comm[i] < 0x7f ? comm[i] : '?';
+	dst[i] = '\0';
+}
+
+/* One refusal: a line, or a JSON object. */
+static void pr_event(struct pr *p, const struct vni_event *e, const char *name,
+		     const struct timespec *wall)
+{
+	char t[40], a[INET6_ADDRSTRLEN + 2], ap[INET6_ADDRSTRLEN + 10], fam[16], type[16];
+	char comm[sizeof(e->comm) + 1] = "", shown[sizeof(e->comm) + 1];
+	bool addr = event_has_addr(e);
+
+	memcpy(comm, e->comm, sizeof(e->comm));
+	printable(shown, e->comm, sizeof(e->comm));
+	pr_str(p, PR_ANY, "time", "%s ", iso_time(wall, t, sizeof(t)));
+	pr_str(p, PR_JSON, "instance", NULL, name);
+	if (name)
+		pr_str(p, PR_TEXT, NULL, "%s", name);
+	else
+		pr_u64(p, PR_TEXT, NULL, "cgid=%llu", e->cgid);
+	pr_u64(p, PR_JSON, "cgroup_id", NULL, e->cgid);
+	pr_u64(p, PR_ANY, "aid", " aid=%llu", e->aid);
+	pr_u64(p, PR_ANY, "pid", " pid=%llu", e->pid);
+	pr_str(p, PR_JSON, "comm", NULL, comm);
+	pr_str(p, PR_TEXT, NULL, " comm=%s", shown);
+	pr_str(p, PR_ANY, "op", " %s ", op_name(e->op));
+	pr_str(p, addr ? PR_JSON : PR_ANY, "family", "%s ", family_name(e->family, fam, sizeof(fam)));
+	pr_str(p, PR_JSON, "address", NULL, addr ? event_addr(e, a, sizeof(a)) : NULL);
+	if (p->obj) {
+		json_object_object_add(p->obj, "port", addr ? json_object_new_int(e->port) : NULL);
+		json_object_object_add(p->obj, "type", addr ? NULL :
+					json_object_new_string(type_name(e->type, type, sizeof(type))));
+		json_object_object_add(p->obj, "protocol", addr ? NULL : json_object_new_int(e->protocol));
+		return;
+	}
+	if (addr) {
+		snprintf(ap, sizeof(ap), e->family == AF_INET6 ? "[%s]:%u" : "%s:%u",
+			 event_addr(e, a, sizeof(a)), e->port);
+		fprintf(p->f, "%s", ap);
+	} else {
+		fprintf(p->f, "%s proto=%u", type_name(e->type, type, sizeof(type)), e->protocol);
+	}
+	fprintf(p->f, " refused\n");
+}
+
+json_object *vni_event_json(const struct vni_event *e, const char *name,
+			    const struct timespec *wall)
+{
+	struct pr p = { NULL, json_object_new_object(), true };
+
+	pr_event(&p, e, name, wall);
+	return p.obj;
 }
 
 void vni_print_event(FILE *f, const struct vni_event *e, const char *name,
 		     const struct timespec *wall)
 {
-	char t[40], a[INET6_ADDRSTRLEN], fam[16], type[16];
+	struct pr p = { f, NULL, true };
 
-	fprintf(f, "%s ", iso_time(wall, t, sizeof(t)));
-	if (name)
-		fprintf(f, "%s", name);
-	else
-		fprintf(f, "cgid=%llu", (unsigned long long)e->cgid);
-	fprintf(f, " aid=%u pid=%u comm=", e->aid, e->pid);
-	print_comm(f, e->comm, sizeof(e->comm));
-	fprintf(f, " %s ", op_name(e->op));
-	if (!event_has_addr(e))
-		fprintf(f, "%s %s proto=%u", family_name(e->family, fam, sizeof(fam)),
-			type_name(e->type, type, sizeof(type)), e->protocol);
-	else if (e->family == AF_INET6)
-		fprintf(f, "[%s]:%u", event_addr(e, a, sizeof(a)), e->port);
-	else
-		fprintf(f, "%s:%u", event_addr(e, a, sizeof(a)), e->port);
-	fprintf(f, " refused\n");
+	pr_event(&p, e, name, wall);
 }
