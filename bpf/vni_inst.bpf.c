@@ -466,6 +466,30 @@ deny:
 	return deny(ctx, in, VNI_OP_CONNECT, AF_INET, &dst);
 }
 
+enum source { SRC_VIP, SRC_LOOPBACK, SRC_NONE };
+
+/* The source a v6 socket of the instance gets for destination dst: the VIP
+ * of dst's family (v4-mapped: ::ffff:VIP4) in *own; loopback is left alone;
+ * SRC_NONE when the instance has no VIP of that family. */
+static __always_inline enum source source6(const struct vni_inst *in, const union vni_ip *dst,
+					   union vni_ip *own)
+{
+	if (is_lo6(dst))
+		return SRC_LOOPBACK;
+	if (is_mapped(dst)) {
+		if (is_lo4(dst->w[3]))
+			return SRC_LOOPBACK;
+		if (!(in->flags & VNI_F_V4))
+			return SRC_NONE;
+		set_mapped(own, VIP4(in));
+		return SRC_VIP;
+	}
+	if (!(in->flags & VNI_F_V6))
+		return SRC_NONE;
+	*own = *VIP6(in);
+	return SRC_VIP;
+}
+
 SEC("cgroup/connect6")
 int vni_connect6(struct bpf_sock_addr *ctx)
 {
@@ -477,18 +501,13 @@ int vni_connect6(struct bpf_sock_addr *ctx)
 	get_user_ip6(ctx, &dst);
 	if (!in->aid || !sk)
 		goto deny;
-	if (is_lo6(&dst))
+	switch (source6(in, &dst, &own)) {
+	case SRC_LOOPBACK:
 		return VNI_ALLOW;
-	if (is_mapped(&dst)) {
-		if (is_lo4(dst.w[3]))
-			return VNI_ALLOW;
-		if (!(in->flags & VNI_F_V4))
-			goto deny;
-		set_mapped(&own, VIP4(in));
-	} else {
-		if (!(in->flags & VNI_F_V6))
-			goto deny;
-		own = *VIP6(in);
+	case SRC_NONE:
+		goto deny;
+	case SRC_VIP:
+		break;
 	}
 	get_src_ip6(sk, &src);
 	if (eq6(&src, &own))
@@ -557,18 +576,13 @@ int vni_sendmsg6(struct bpf_sock_addr *ctx)
 	get_user_ip6(ctx, &dst);
 	if (!in->aid)
 		goto deny;
-	if (is_lo6(&dst))
+	switch (source6(in, &dst, &src)) {
+	case SRC_LOOPBACK:
 		return VNI_ALLOW;
-	if (is_mapped(&dst)) {
-		if (is_lo4(dst.w[3]))
-			return VNI_ALLOW;
-		if (!(in->flags & VNI_F_V4))
-			goto deny;
-		set_mapped(&src, VIP4(in));
-	} else {
-		if (!(in->flags & VNI_F_V6))
-			goto deny;
-		src = *VIP6(in);
+	case SRC_NONE:
+		goto deny;
+	case SRC_VIP:
+		break;
 	}
 	set_msg_src_ip6(ctx, &src);
 	count_sender(ctx, in);
