@@ -31,7 +31,8 @@ HEADERS := $(wildcard include/*.h loader/*/*.h)
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BUILD)/vnictl $(BUILD)/libnss_vni.so.2 $(BUILD)/sockprobe $(BUILD)/test_validate
+all: $(BUILD)/vnictl $(BUILD)/libnss_vni.so.2 $(BUILD)/sockprobe \
+	$(BUILD)/test_validate $(BUILD)/test_ckptmeta $(BUILD)/test_hostsfile
 
 $(BUILD):
 	mkdir -p $@
@@ -63,8 +64,12 @@ $(BUILD)/libnss_vni.so.2: $(NSS_SRCS) loader/core/hostsfile.h loader/sys/util.h 
 $(BUILD)/sockprobe: tests/sockprobe.c | $(BUILD)
 	$(CC) $(CFLAGS) -o $@ $<
 
-$(BUILD)/test_validate: tests/test_validate.c $(BUILD)/libvni.a
+# cmocka unit tests of the pure parts (tests/unit/), one binary each; the
+# hosts file test also loads the NSS module from beside it.
+UNIT_TESTS := $(BUILD)/test_validate $(BUILD)/test_ckptmeta $(BUILD)/test_hostsfile
+$(UNIT_TESTS): $(BUILD)/test_%: tests/unit/test_%.c $(BUILD)/libvni.a
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+$(BUILD)/test_hostsfile: | $(BUILD)/libnss_vni.so.2
 
 # Benchmarks (bench/): load generator, LD_PRELOAD comparison shim, attach cost.
 $(BUILD)/loadgen: bench/loadgen.c | $(BUILD)
@@ -105,8 +110,8 @@ fuzz: deps
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
 
-unit: $(BUILD)/test_validate
-	$(BUILD)/test_validate
+unit: $(UNIT_TESTS)
+	status=0; for t in $(UNIT_TESTS); do $$t || status=1; done; exit $$status
 
 # Debian packages needed to build and test (apt-get, only when missing).
 deps:

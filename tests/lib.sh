@@ -28,6 +28,44 @@ expect_match() { # what glob actual
 	[[ "$3" == $2 ]] || fail "$1: expected '$2', got '$3'"
 }
 
+# json_get EXPR [ARG...]: reads a JSON document (vnictl --json, bpftool's
+# dumps) on stdin and prints EXPR, a Python expression of it (d) and of the
+# ARGs (a[0], a[1], ...): a string as it is, anything else as compact JSON
+# (null, true, 3, ["a",1], {"k":null}, in the document's order). Input
+# that is not JSON, or an EXPR that raises, prints nothing to stdout and
+# a message to stderr, and returns 1.
+#   cg=$(vnictl show --cgroup web --json | json_get 'd["cgroup_id"]')
+# (Debian's python3 itself, isolated: a wrapper on PATH such as pyenv's
+# costs a tenth of a second a call, and the crash tests make hundreds.)
+JSON_PYTHON=/usr/bin/python3
+[ -x "$JSON_PYTHON" ] || JSON_PYTHON=python3
+json_get() {
+	"$JSON_PYTHON" -I -S -c '
+import json, sys
+text = sys.stdin.read()
+try:
+    d = json.loads(text)
+except ValueError as e:
+    sys.exit("json_get: not JSON (%s): %.300r" % (e, text))
+try:
+    v = eval(sys.argv[1], {"d": d, "a": sys.argv[2:]})
+except Exception as e:
+    sys.exit("json_get: %s on %.300r: %s: %s" % (sys.argv[1], text, type(e).__name__, e))
+print(v if isinstance(v, str) else json.dumps(v, separators=(",", ":")))
+' "$@"
+}
+
+# expect_json WHAT EXPECTED JSON EXPR [ARG...]: json_get EXPR [ARG...] of the
+# document JSON prints EXPECTED.
+#   expect_json "state" "[]" "$(vnictl list --json)" d
+#   expect_json "names" "api web" "$(vnictl list --json)" '" ".join(i["name"] for i in d)'
+expect_json() {
+	local __what=$1 __expected=$2 __json=$3 __got
+	shift 3
+	__got=$(json_get "$@" <<<"$__json" 2>&1) || fail "$__what: $__got"
+	expect_eq "$__what" "$__expected" "$__got"
+}
+
 on_node() { nsenter --net="/run/netns/$NODE" "$@"; }
 on_peer() { nsenter --net="/run/netns/$PEER" "$@"; }
 vnictl() { on_node "$VNICTL" "$@"; }
@@ -99,20 +137,28 @@ t_setup() {
 		fail "peer setup"
 }
 
+# Runs at the end of every test, also one that failed or timed out (then
+# from the runner, after the test's processes were killed). Whatever the test
+# made is named after T_ID: namespaces $T_ID-*, cgroups vni-*-$T_ID*, bpffs
+# dirs vni-test-$T_ID*.
 t_cleanup() {
-	local pids
-	pids=$(ip netns pids "$NODE" 2>/dev/null; ip netns pids "$PEER" 2>/dev/null)
+	local pids nss ns cg i
+	nss=$(ip netns list 2>/dev/null | awk -v p="$T_ID-" 'index($1, p) == 1 { print $1 }')
+	pids=$(for ns in $nss; do ip netns pids "$ns" 2>/dev/null; done)
 	[ -n "$pids" ] && kill $pids 2>/dev/null
 	[ -e "/run/netns/$NODE" ] && vnictl down --force >/dev/null 2>&1
 	# whatever a failed test left behind
-	if [ -d "$VNI_CGROUP_ROOT" ]; then
-		echo 1 >"$VNI_CGROUP_ROOT/cgroup.kill" 2>/dev/null
-		find "$VNI_CGROUP_ROOT" -depth -type d -exec rmdir {} + 2>/dev/null
-	fi
-	rm -rf "$VNI_BPFFS"
-	ip netns del "$NODE" 2>/dev/null
-	ip netns del "$PEER" 2>/dev/null
-	ip netns del "$T_ID-x" 2>/dev/null # a third one, where a test needs it
+	for cg in "$VNI_CGROUP_ROOT" "$CG2/vni-test-$T_ID"-* "$CG2/vni-busy-$T_ID"; do
+		[ -d "$cg" ] || continue
+		echo 1 >"$cg/cgroup.kill" 2>/dev/null
+		for i in $(seq 50); do
+			grep -q 'populated 1' "$cg/cgroup.events" 2>/dev/null || break
+			sleep 0.1
+		done
+		find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
+	rm -rf "$VNI_BPFFS" "/sys/fs/bpf/vni-test-$T_ID"-*
+	for ns in $nss; do ip netns del "$ns" 2>/dev/null; done
 	rm -rf "$T_DIR"
 }
 

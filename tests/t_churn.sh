@@ -42,8 +42,6 @@ churn_loop() {
 	done
 }
 
-json_py() { python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"; } # expression of d
-
 read_rest() { # fd -> every line until the writer exits (bounded)
 	local line
 	while IFS= read -r -t 120 -u "$1" line; do
@@ -111,10 +109,10 @@ test_connections_keep_the_vip_under_churn() {
 	[ $((r1 - r0 - 1)) -ge "$rounds" ] || fail "only $((r1 - r0 - 1)) churn rounds while the clients ran"
 
 	# nothing left but the long-lived instance
-	expect_eq "instances left" "web" "$(vnictl list --json | json_py '" ".join(i["name"] for i in d)')"
+	expect_json "instances left" "web" "$(vnictl list --json)" '" ".join(i["name"] for i in d)'
 	expect_eq "VIPs left" "10.10.0.1/32 2001:db8:10::1/128" \
 		"$(on_node ip -o addr show dev lo | awk '$4 ~ /^(10\.10\.0\.|2001:db8:10:)/ { print $4 }' | tr '\n' ' ' | sed 's/ $//')"
 	expect_eq "instance links left" 1 "$(ls "$VNI_BPFFS/links" | wc -l)"
-	expect_eq "VIP owners left" 2 "$(bpftool -j map dump pinned "$VNI_BPFFS/maps/vni_vips" | json_py 'len(d)')"
+	expect_json "VIP owners left" 2 "$(bpftool -j map dump pinned "$VNI_BPFFS/maps/vni_vips")" 'len(d)'
 	expect_eq "instance cgroups left" "$VNI_CGROUP_ROOT/web" "$(find "$VNI_CGROUP_ROOT" -mindepth 1 -maxdepth 1 -type d)"
 }

@@ -154,10 +154,16 @@ test_list_and_show() {
 	expect_eq "list lines" 3 "$(printf '%s\n' "$out" | wc -l)"
 	expect_match "list header" "NAME*AID*VIP4*VIP6*HOSTNAME*CGROUP-ID*PIDS*" "$(printf '%s\n' "$out" | head -n 1)"
 	expect_match "list row" "api *2 *10.10.0.2 *- *vni-10-10-0-2 *" "$(printf '%s\n' "$out" | sed -n 2p)"
-	out=$(vnictl list --json | tr -d ' \n')
-	expect_match "list --json" '\[{"name":"api","aid":2,"vip4":"10.10.0.2","vip6":null,"hostname":"vni-10-10-0-2",*' "$out"
-	out=$(vnictl show --cgroup web --json | tr -d ' \n')
-	expect_match "show --json" '{"name":"web","aid":1,"vip4":"10.10.0.1","vip6":"2001:db8:10::1","hostname":"web-1",*"counters":{"bind_rewritten":0,*' "$out"
+	# --json: the objects in name order, their first fields in this order
+	out=$(vnictl list --json)
+	expect_json "list --json: instances" "api web" "$out" '" ".join(i["name"] for i in d)'
+	expect_json "list --json" '{"name":"api","aid":2,"vip4":"10.10.0.2","vip6":null,"hostname":"vni-10-10-0-2"}' \
+		"$out" 'dict(list(d[0].items())[:5])'
+	out=$(vnictl show --cgroup web --json)
+	expect_json "show --json" '{"name":"web","aid":1,"vip4":"10.10.0.1","vip6":"2001:db8:10::1","hostname":"web-1"}' \
+		"$out" 'dict(list(d.items())[:5])'
+	expect_json "show --json: counters" '{"bind_rewritten":0,"bind_allowed":0,"connect_src_set":0,"send_src_set":0,"denied_bind":0,"denied_connect":0,"denied_send":0,"denied_socket":0}' \
+		"$out" 'd["counters"]'
 	expect_match "show" "*hostname: web-1*" "$(vnictl show --cgroup web | tr -s ' ' | tr '\n' ' ')"
 	expect_eq "version" "vnictl 0.1.0" "$(vnictl --version)"
 }
@@ -202,7 +208,7 @@ test_state_of_an_older_vnictl_is_upgraded() {
 		CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 		INSERT INTO instances VALUES ('old', '$VNI_CGROUP_ROOT/old', 0, 1, 7, 1, '10.10.0.7', NULL,
 		 'vni-10-10-0-7', 'lo', 0, 0, 1);" || fail "sqlite3"
-	expect_match "the old row is read" "*\"name\":\"old\"*\"status\":\"checkpointed\"*" "$(vnictl list --json | tr -d ' \n')"
+	expect_json "the old row is read" '[["old","checkpointed"]]' "$(vnictl list --json)" '[[i["name"], i["status"]] for i in d]'
 	expect_eq "schema version" 1 "$(sqlite3 "$VNI_STATE_DIR/state.db" 'PRAGMA user_version')"
 	expect_eq "its phase" ready "$(sqlite3 "$VNI_STATE_DIR/state.db" "SELECT phase FROM instances WHERE name = 'old'")"
 	sqlite3 "$VNI_STATE_DIR/state.db" 'PRAGMA user_version = 9'

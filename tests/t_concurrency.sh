@@ -26,10 +26,10 @@ test_concurrent_attach_detach_loops() {
 	done
 	wait
 	expect_eq "unexpected failures" "" "$(cat "$fails")"
-	expect_eq "nothing left in the state" "[]" "$(vnictl list --json | tr -d ' \n')"
+	expect_json "nothing left in the state" "[]" "$(vnictl list --json)" d
 	expect_eq "no VIP left" "" "$(on_node ip -o addr show to 10.10.0.0/24)"
 	expect_eq "no instance links left" "" "$(ls "$VNI_BPFFS/links")"
-	expect_eq "no VIP owners left" "[]" "$(bpftool map dump pinned "$VNI_BPFFS/maps/vni_vips" | tr -d ' \n')"
+	expect_json "no VIP owners left" "[]" "$(bpftool map dump pinned "$VNI_BPFFS/maps/vni_vips")" d
 	expect_eq "no instance cgroups left" "" "$(find "$VNI_CGROUP_ROOT" -mindepth 1 -type d 2>/dev/null)"
 	[ "$(wc -l <"$ok")" -ge "$n" ] || fail "only $(wc -l <"$ok") attaches went through"
 	echo "note: 8 loops x $n rounds: $(wc -l <"$ok") attach/detach pairs went through," \
@@ -47,7 +47,7 @@ test_refused_attaches_racing_on_a_fresh_node() {
 		vnictl attach --cgroup web --vip 10.10.0.1 >/dev/null 2>"$T_DIR/err" &
 		wait $! || fail "round $round: attach web: $(cat "$T_DIR/err")"
 		wait
-		expect_eq "round $round: instances" "web" "$(vnictl list --json | python3 -c 'import json,sys; print(*[i["name"] for i in json.load(sys.stdin)])')"
+		expect_json "round $round: instances" "web" "$(vnictl list --json)" '" ".join(i["name"] for i in d)'
 		vnictl check >/dev/null || fail "round $round: drift: $(vnictl check)"
 		vnictl down >/dev/null || fail "round $round: down"
 		rm -rf "$VNI_STATE_DIR"

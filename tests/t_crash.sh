@@ -12,12 +12,12 @@ joined() { # the steps, comma-separated
 
 # The node holds nothing of vni: no state rows, addresses, links, owners, cgroups.
 expect_empty_node() { # when
-	expect_eq "$1: state" "[]" "$(vnictl list --json | tr -d ' \n')"
+	expect_json "$1: state" "[]" "$(vnictl list --json)" d
 	expect_eq "$1: VIP addresses" "" "$(on_node ip -o addr show to 10.10.0.0/24; on_node ip -o addr show to 2001:db8:10::/64)"
 	expect_eq "$1: instance cgroups" "" "$(find "$VNI_CGROUP_ROOT" -mindepth 1 -type d 2>/dev/null)"
 	if [ -d "$VNI_BPFFS/links" ]; then
 		expect_eq "$1: instance links" "" "$(ls "$VNI_BPFFS/links")"
-		expect_eq "$1: VIP owners" "[]" "$(bpftool map dump pinned "$VNI_BPFFS/maps/vni_vips" | tr -d ' \n')"
+		expect_json "$1: VIP owners" "[]" "$(bpftool map dump pinned "$VNI_BPFFS/maps/vni_vips")" d
 	fi
 }
 
@@ -166,12 +166,12 @@ test_check_and_sync_repair_drift() {
 	vnictl attach --cgroup api --vip 10.10.0.2 >/dev/null || fail "attach api"
 	vnictl attach --cgroup gone --vip 10.10.0.3 >/dev/null || fail "attach gone"
 	expect_no_drift "after attach"
-	expect_eq "check --json on a clean node" '{"clean":true,"problems":[]}' "$(vnictl check --json | tr -d ' \n')"
+	expect_json "check --json on a clean node" '{"clean":true,"problems":[]}' "$(vnictl check --json)" d
 
 	# drift made by hand: an address removed, a program link unpinned, a
 	# cgroup removed, a stray cgroup, a stale hosts file
 	on_node ip addr del 10.10.0.1/32 dev lo
-	cg_api=$(vnictl show --cgroup api --json | sed -n 's/.*"cgroup_id": *\([0-9]*\).*/\1/p')
+	cg_api=$(vnictl show --cgroup api --json | json_get 'd["cgroup_id"]') || fail "cgroup id of api"
 	rm "$VNI_BPFFS/links/$cg_api/vni_bind4" || fail "unpin a link"
 	rmdir "$VNI_CGROUP_ROOT/gone"
 	mkdir "$VNI_CGROUP_ROOT/stray"
@@ -185,8 +185,8 @@ test_check_and_sync_repair_drift() {
 	expect_match "stray" "*orphan_cgroup: cgroup $VNI_CGROUP_ROOT/stray is no instance's*" "$out"
 	expect_match "hosts" "*hosts_stale: *" "$out"
 	expect_match "summary" "*5 problem(s); 'vnictl sync' repairs them" "$out"
-	expect_eq "problems in JSON" "api:incomplete gone:instance_gone web:incomplete None:orphan_cgroup None:hosts_stale" \
-		"$(vnictl check --json | python3 -c 'import json,sys; print(*["%s:%s" % (p["instance"], p["kind"]) for p in json.load(sys.stdin)["problems"]])')"
+	expect_json "problems in JSON" "api:incomplete gone:instance_gone web:incomplete None:orphan_cgroup None:hosts_stale" \
+		"$(vnictl check --json)" '" ".join("%s:%s" % (p["instance"], p["kind"]) for p in d["problems"])'
 	expect_eq "check changed nothing" "$before" "$(snapshot)"
 	# api's bind hook is gone: a bind to the node address is not refused
 	expect_match "drift is real" "BOUND $NODE_IP:*" "$(probe_inst api bind $NODE_IP 0)"
@@ -196,7 +196,7 @@ test_check_and_sync_repair_drift() {
 	expect_no_drift "after sync"
 	expect_enforced "web after sync"
 	expect_match "api refuses again" "*EPERM*" "$(probe_inst api bind $NODE_IP 0 2>&1)"
-	expect_eq "gone is dropped" "api web" "$(vnictl list --json | python3 -c 'import json,sys; print(*[i["name"] for i in json.load(sys.stdin)])')"
+	expect_json "gone is dropped" "api web" "$(vnictl list --json)" '" ".join(i["name"] for i in d)'
 	expect_eq "its VIP went" "" "$(on_node ip -o addr show to 10.10.0.3)"
 	expect_eq "hosts file" "" "$(grep intruder "$VNI_HOSTS_FILE")"
 	expect_eq "stray cgroup removed" "" "$(ls -d "$VNI_CGROUP_ROOT/stray" 2>/dev/null)"
@@ -205,7 +205,7 @@ test_check_and_sync_repair_drift() {
 test_sync_removes_orphans_of_the_maps() {
 	local cg out
 	vnictl attach "${ARGS_WEB[@]}" >/dev/null || fail "attach"
-	cg=$(vnictl show --cgroup web --json | sed -n 's/.*"cgroup_id": *\([0-9]*\).*/\1/p')
+	cg=$(vnictl show --cgroup web --json | json_get 'd["cgroup_id"]') || fail "cgroup id"
 	# the state forgets the instance (as a lost or restored-old database would)
 	sqlite3 "$VNI_STATE_DIR/state.db" "DELETE FROM instances" || fail "sqlite3"
 	out=$(vnictl check)
@@ -310,14 +310,14 @@ test_init_reloads_a_node_missing_a_map_pin() {
 test_sync_follows_a_recreated_cgroup() {
 	local old new out
 	vnictl attach "${ARGS_WEB[@]}" >/dev/null || fail "attach"
-	old=$(vnictl show --cgroup web --json | sed -n 's/.*"cgroup_id": *\([0-9]*\).*/\1/p')
+	old=$(vnictl show --cgroup web --json | json_get 'd["cgroup_id"]') || fail "cgroup id"
 	rmdir "$VNI_CGROUP_ROOT/web" && mkdir "$VNI_CGROUP_ROOT/web" || fail "re-make the cgroup"
 	expect_match "not enforced before sync" "BOUND $NODE_IP:*" "$(probe_inst web bind $NODE_IP 0)"
 	out=$(vnictl check)
 	[ $? = 1 ] || fail "check exits 1"
 	expect_match "check" "cgroup_replaced: cgroup $VNI_CGROUP_ROOT/web of web was made again (id *, recorded $old)*" "$out"
 	vnictl sync >/dev/null || fail "sync"
-	new=$(vnictl show --cgroup web --json | sed -n 's/.*"cgroup_id": *\([0-9]*\).*/\1/p')
+	new=$(vnictl show --cgroup web --json | json_get 'd["cgroup_id"]') || fail "cgroup id after sync"
 	[ "$new" != "$old" ] || fail "cgroup id not updated"
 	expect_eq "old links gone" "$new" "$(ls "$VNI_BPFFS/links")"
 	expect_no_drift "after sync"

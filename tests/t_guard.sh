@@ -63,13 +63,17 @@ test_maps_dump_with_field_names() {
 	local id dump
 	vnictl attach --cgroup web --vip 10.10.0.1 --aid 42 >/dev/null || fail "attach"
 	id=$(stat -c %i "$VNI_CGROUP_ROOT/web")
-	dump=$(bpftool map dump pinned "$VNI_BPFFS/maps/vni_inst" | tr -d ' \n')
-	expect_match "instance record" "*\"key\":$id,\"value\":{\"aid\":42,\"flags\":1,*" "$dump"
-	dump=$(bpftool map dump pinned "$VNI_BPFFS/maps/vni_vips" | tr -d ' \n')
-	expect_match "VIP owner" "*\"family\":2,*\"aid\":42*" "$dump"
+	# the instance's record: its value's first fields, in this order
+	dump=$(bpftool map dump pinned "$VNI_BPFFS/maps/vni_inst")
+	expect_json "instance record" '[{"aid":42,"flags":1}]' "$dump" \
+		'[dict(list(e["value"].items())[:2]) for e in d if e["key"] == int(a[0])]' "$id"
+	dump=$(bpftool map dump pinned "$VNI_BPFFS/maps/vni_vips")
+	expect_json "VIP owner" '[[[10,10,0,1],42]]' "$dump" \
+		'[[e["key"]["addr"][:4], e["value"]["aid"]] for e in d if e["key"]["family"] == 2]'
 	probe_inst web bind 0.0.0.0 80 >/dev/null
-	dump=$(bpftool map dump pinned "$VNI_BPFFS/maps/vni_stats" | tr -d ' \n')
-	expect_match "counters" "*\"bind_rewritten\":1*" "$dump"
+	dump=$(bpftool map dump pinned "$VNI_BPFFS/maps/vni_stats")
+	expect_json "counters" '[1]' "$dump" \
+		'[sum(c["value"]["bind_rewritten"] for c in e["values"]) for e in d if e["key"] == int(a[0])]' "$id"
 }
 
 test_detach_lifts_enforcement() {
@@ -77,7 +81,7 @@ test_detach_lifts_enforcement() {
 	vnictl detach --cgroup web >/dev/null || fail "detach"
 	expect_eq "cgroup removed" "no" "$([ -d "$VNI_CGROUP_ROOT/web" ] && echo yes || echo no)"
 	expect_eq "VIP removed" "" "$(on_node ip -o addr show to 10.10.0.1)"
-	expect_eq "VIP owner removed" "[]" "$(bpftool map dump pinned "$VNI_BPFFS/maps/vni_vips" | tr -d ' \n')"
+	expect_json "VIP owner removed" "[]" "$(bpftool map dump pinned "$VNI_BPFFS/maps/vni_vips")" d
 	expect_eq "links removed" "" "$(ls "$VNI_BPFFS/links")"
 	vnictl down >/dev/null || fail "down"
 	expect_eq "bpffs dir removed" "no" "$([ -e "$VNI_BPFFS" ] && echo yes || echo no)"
@@ -121,7 +125,7 @@ print("squatting", flush=True); time.sleep(30)'
 	expect_eq "squatter" "squatting" "$(read_line "$sq")"
 	expect_eq "attach refused" "vnictl: VIP 10.10.0.1 is in use by a socket on this node" \
 		"$(vnictl attach --cgroup web --vip 10.10.0.1 2>&1)"
-	expect_eq "nothing left" "[]" "$(vnictl list --json | tr -d ' \n')"
+	expect_json "nothing left" "[]" "$(vnictl list --json)" d
 	expect_eq "no address" "" "$(on_node ip -o addr show to 10.10.0.1)"
 }
 

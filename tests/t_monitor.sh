@@ -88,29 +88,22 @@ test_cgroup_option_keeps_one_instance() {
 }
 
 test_json_events() {
-	local mon out pid
+	local mon out pid ev1 ev2
+	local keys='["address","aid","cgroup_id","comm","family","instance","op","pid","port","protocol","time","type"]'
+	local fields='[d[k] for k in ("instance", "aid", "comm", "op", "family", "address", "port", "type", "protocol")] + [d["cgroup_id"] > 0, d["time"][-1]]'
 	vnictl attach --cgroup web --vip 10.10.0.1 >/dev/null || fail "attach"
 	start_monitor mon --json
 	out=$(probe_pid_inst web bind $NODE_IP 8080)
 	pid=$(sed -n 's/^PID //p' <<<"$out")
 	probe_inst web socket raw6 >/dev/null
-	out=$({ read_line "$mon"; read_line "$mon"; } | python3 -c '
-import json, sys
-for line in sys.stdin:
-    e = json.loads(line)
-    print(sorted(e))
-    print(e["instance"], e["aid"], e["comm"], e["op"], e["family"], e["address"], e["port"],
-          e["type"], e["protocol"], e["cgroup_id"] > 0, e["time"][-1])
-    print(e["pid"])
-') || fail "JSON does not parse"
-	local keys="['address', 'aid', 'cgroup_id', 'comm', 'family', 'instance', 'op', 'pid', 'port', 'protocol', 'time', 'type']"
-	expect_eq "JSON events" "$keys
-web 1 sockprobe bind inet $NODE_IP 8080 None None True Z
-$pid
-$keys
-web 1 sockprobe socket inet6 None None raw 58 True Z" "$(head -n 5 <<<"$out")"
-	expect_eq "cgroup_id" "$(stat -c %i "$VNI_CGROUP_ROOT/web")" \
-		"$(vnictl list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["cgroup_id"])')"
+	ev1=$(read_line "$mon")
+	ev2=$(read_line "$mon")
+	expect_json "first event: its fields" "$keys" "$ev1" 'sorted(d)'
+	expect_json "first event" "[\"web\",1,\"sockprobe\",\"bind\",\"inet\",\"$NODE_IP\",8080,null,null,true,\"Z\"]" "$ev1" "$fields"
+	expect_json "first event: pid" "$pid" "$ev1" 'd["pid"]'
+	expect_json "second event: its fields" "$keys" "$ev2" 'sorted(d)'
+	expect_json "second event" '["web",1,"sockprobe","socket","inet6",null,null,"raw",58,true,"Z"]' "$ev2" "$fields"
+	expect_json "cgroup_id" "$(stat -c %i "$VNI_CGROUP_ROOT/web")" "$(vnictl list --json)" 'd[0]["cgroup_id"]'
 }
 
 test_interrupt_ends_monitor() {

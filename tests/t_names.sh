@@ -13,7 +13,7 @@ test_default_hostnames_are_unique() {
 	vnictl attach --cgroup a --vip 10.10.0.2 --hostname vni-10-10-0-1 >/dev/null || fail "attach a"
 	vnictl attach --cgroup b --vip 10.10.0.1 >/dev/null || fail "attach b"
 	vnictl attach --cgroup c --vip 2001:db8:10::1 >/dev/null || fail "attach c"
-	expect_eq "taken default gets a suffix" "vni-10-10-0-1-2" "$(vnictl show --cgroup b --json | sed -n 's/.*"hostname":"\([^"]*\)".*/\1/p' | head -n 1)"
+	expect_json "taken default gets a suffix" "vni-10-10-0-1-2" "$(vnictl show --cgroup b --json)" 'd["hostname"]'
 	expect_match "v6 default" "*vni-2001-db8-10-0-0-0-0-1*" "$(vnictl list | grep '^c ')"
 }
 

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # vnictl stats: the counters the BPF programs keep per instance.
 
-stat_of() { # instance counter
-	vnictl stats --cgroup "$1" --json | tr -d ' \n' | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"
+stat_of() { # instance counter: its value, from the one object of stats --json
+	vnictl stats --cgroup "$1" --json |
+		json_get 'd[0]["counters"][a[1]] if [i["name"] for i in d] == [a[0]] else "not only %s: %s" % (a[0], d)' "$1" "$2"
 }
 
 test_counters_follow_what_the_instance_does() {
