@@ -86,6 +86,14 @@ test_not_root() {
 		expect_eq "exit code as nobody: $args" 1 "$rc"
 		expect_eq "error as nobody: $args" "vnictl: must be run as root (needs CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)" "$err"
 	done
+	# help needs no privilege: the usage comes from the command table
+	local nobody=(on_node setpriv --reuid 65534 --regid 65534 --clear-groups "$VNICTL")
+	expect_eq "attach --help as nobody" \
+		"usage: vnictl attach --cgroup NAME --vip ADDR... [--hostname HOST] [--aid AID] [--dev IFACE] [--allow-raw] [--pid PID]... 0" \
+		"$("${nobody[@]}" attach --help 2>&1 | tr -d '\n'; echo " ${PIPESTATUS[0]}")"
+	expect_eq "help attach as nobody" "$("${nobody[@]}" attach --help)" "$("${nobody[@]}" help attach)"
+	expect_match "help as nobody" "usage: vnictl *commands:*attach --cgroup NAME*" "$("${nobody[@]}" help | tr '\n' ' ')"
+	expect_eq "--version as nobody" "vnictl 0.1.0" "$("${nobody[@]}" --version)"
 	expect_eq "node unchanged" "$before" "$(snapshot)"
 }
 
