@@ -162,6 +162,16 @@ t_cleanup() {
 	rm -rf "$T_DIR"
 }
 
+# for_anyone FILE: a copy of FILE that any user can read and run, printed as
+# a path: the checkout may be under a mode-0700 home (/root), which another
+# user cannot enter. Made in the test's directory (mode 755), gone with it.
+for_anyone() {
+	local dir=$T_DIR/anyone
+	mkdir -p "$dir" && chmod 755 "$dir" && cp "$1" "$dir/" &&
+		chmod a+rx "$dir/${1##*/}" || fail "cannot copy $1 for other users"
+	printf '%s\n' "$dir/${1##*/}"
+}
+
 # Everything a refused command must leave untouched.
 snapshot() {
 	{

@@ -80,14 +80,16 @@ test_not_root() {
 	vnictl attach --cgroup web --vip 10.10.0.1 >/dev/null || fail "attach"
 	local before err rc
 	before=$(snapshot)
+	local vnictl_copy
+	vnictl_copy=$(for_anyone "$VNICTL")
 	for args in "list" "attach --cgroup api --vip 10.10.0.2" "detach --cgroup web" "down"; do
-		err=$(on_node setpriv --reuid 65534 --regid 65534 --clear-groups "$VNICTL" $args 2>&1 >/dev/null)
+		err=$(on_node setpriv --reuid 65534 --regid 65534 --clear-groups "$vnictl_copy" $args 2>&1 >/dev/null)
 		rc=$?
 		expect_eq "exit code as nobody: $args" 1 "$rc"
 		expect_eq "error as nobody: $args" "vnictl: must be run as root (needs CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)" "$err"
 	done
 	# help needs no privilege: the usage comes from the command table
-	local nobody=(on_node setpriv --reuid 65534 --regid 65534 --clear-groups "$VNICTL")
+	local nobody=(on_node setpriv --reuid 65534 --regid 65534 --clear-groups "$vnictl_copy")
 	expect_eq "attach --help as nobody" \
 		"usage: vnictl attach --cgroup NAME --vip ADDR... [--hostname HOST] [--aid AID] [--dev IFACE] [--allow-raw] [--pid PID]... 0" \
 		"$("${nobody[@]}" attach --help 2>&1 | tr -d '\n'; echo " ${PIPESTATUS[0]}")"

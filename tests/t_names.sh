@@ -4,9 +4,11 @@
 # with_nss CMD...: run CMD on the node with libnss_vni from the build tree
 # ("hosts: files vni dns"), in a private mount namespace.
 with_nss() {
+	local lib
+	lib=$(for_anyone "$TOP/build/libnss_vni.so.2") # the unprivileged lookup loads it too
 	printf 'hosts: files vni dns\n' >"$T_DIR/nsswitch.conf"
 	on_node unshare -m sh -c 'mount --bind "$0" /etc/nsswitch.conf && exec "$@"' \
-		"$T_DIR/nsswitch.conf" env LD_LIBRARY_PATH="$TOP/build" "$@"
+		"$T_DIR/nsswitch.conf" env LD_LIBRARY_PATH="${lib%/*}" "$@"
 }
 
 test_default_hostnames_are_unique() {

@@ -93,7 +93,7 @@ test_capabilities_and_user() {
 		"$(vnictl run --cgroup web -- sh -c 'ip addr add 10.10.0.99/32 dev lo 2>/dev/null && echo added || echo refused')"
 	expect_eq "--keep-net-caps" "OK" "$(vnictl run --cgroup web --keep-net-caps -- "$PROBE" socket packet)"
 	expect_eq "--user" "65534 BOUND 10.10.0.1:8080" \
-		"$(vnictl run --cgroup web --user nobody -- sh -c 'printf "%s " $(id -u); exec "$0" bind 0.0.0.0 8080' "$PROBE")"
+		"$(vnictl run --cgroup web --user nobody -- sh -c 'printf "%s " $(id -u); exec "$0" bind 0.0.0.0 8080' "$(for_anyone "$PROBE")")"
 }
 
 test_run_refuses_bad_input() {
