@@ -27,9 +27,13 @@ CLI_SRCS := $(wildcard loader/cli/*.c)
 CLI_OBJS := $(CLI_SRCS:loader/%.c=$(BUILD)/%.o)
 HEADERS := $(wildcard include/*.h loader/*/*.h)
 
-.PHONY: all clean deps test test-host vmtest criu-numbers bench fuzz unit demo install vmlinux
+.PHONY: all programs clean deps test test-host vmtest criu-numbers bench fuzz unit demo install vmlinux deb
 .DELETE_ON_ERROR:
 .SECONDARY:
+
+# What is installed (and packaged): vnictl and the NSS module.
+.DEFAULT_GOAL := all
+programs: $(BUILD)/vnictl $(BUILD)/libnss_vni.so.2
 
 all: $(BUILD)/vnictl $(BUILD)/libnss_vni.so.2 $(BUILD)/sockprobe \
 	$(BUILD)/test_validate $(BUILD)/test_ckptmeta $(BUILD)/test_hostsfile
@@ -124,6 +128,7 @@ deps:
 test: deps
 	$(MAKE) all
 	tests/run.sh
+	$(MAKE) deb
 	tools/vmrun.sh --kernel 6.1 -- tests/run.sh --vm
 
 test-host: all
@@ -148,6 +153,16 @@ install: $(BUILD)/vnictl $(BUILD)/libnss_vni.so.2
 	install -D -m 0644 docs/man/vnictl.8 $(DESTDIR)$(PREFIX)/share/man/man8/vnictl.8
 	install -D -m 0644 tools/completion/vnictl.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/vnictl
+
+# A Debian package (debhelper, debian/), built from a copy of the tree in
+# build/deb/ (dpkg-buildpackage writes the .deb next to the source), then
+# checked by lintian: errors fail the build.
+VERSION := $(shell sed -n '1s/.*(\(.*\)).*/\1/p' debian/changelog)
+deb: deps
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/vni-$(VERSION)
+	tar -cf - --exclude=./build --exclude=./.git . | tar -xf - -C $(BUILD)/deb/vni-$(VERSION)
+	cd $(BUILD)/deb/vni-$(VERSION) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error $(BUILD)/deb/vni_$(VERSION)_*.deb
 
 clean:
 	rm -rf $(BUILD)

@@ -192,7 +192,7 @@ test_install_layout() {
 	expect_eq "completion of options" "--tcp-established" "$(bash -c 'source "$0"; COMP_WORDS=(vnictl checkpoint --tcp); COMP_CWORD=2; _vnictl; echo "${COMPREPLY[@]}"' \
 		"$T_DIR/inst/usr/local/share/bash-completion/completions/vnictl")"
 	# every command of the usage text has a section in the man page, a row
-	# in the README and a completion
+	# in docs/commands.md (which the README links) and a completion
 	local cmds
 	cmds=$("$VNICTL" help | awk '/^commands:/ { f = 1; next } /^$/ { f = 0 } f && /^  [a-z]/ { print $1 }')
 	[ "$(echo "$cmds" | wc -l)" -ge 14 ] || fail "commands in the usage text: $cmds"
@@ -200,7 +200,7 @@ test_install_layout() {
 	words=$(grep -o 'compgen -W "init [^"]*"' "$T_DIR/inst/usr/local/share/bash-completion/completions/vnictl")
 	for f in $cmds; do
 		grep -q "^.B $f\b\|^.B $f " "$T_DIR/inst/usr/local/share/man/man8/vnictl.8" || fail "man page lacks $f"
-		grep -q "^| \`vnictl $f\b" "$TOP/README.md" || fail "README lacks $f"
+		grep -q "^| \`vnictl $f\b" "$TOP/docs/commands.md" || fail "docs/commands.md lacks $f"
 		echo "$words" | grep -qw -- "$f" || fail "completion lacks $f"
 	done
 }

@@ -7,7 +7,8 @@ PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev
 libsqlite3-dev libjson-c-dev libcmocka-dev libcap-dev iproute2 util-linux procps
 python3 curl tmux dnsmasq-base sqlite3
 criu iptables qemu-system-x86 busybox-static kmod cpio
-gnuplot-nox libclang-rt-14-dev"
+gnuplot-nox libclang-rt-14-dev
+debhelper dpkg-dev fakeroot lintian"
 # Test-only: the stock servers tests/t_apps.sh starts in instances (node and
 # java come from Debian only where there are none yet)
 TEST_PKGS="nginx-light redis-server openssh-server haproxy memcached postgresql strace"

@@ -1,0 +1,36 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# The Debian package (make deb) installs and runs on a machine that did not
+# build it: the VM, whose root is this machine's, read-only under a
+# throwaway overlay, so the install goes nowhere.
+
+test_package_installs_and_runs() {
+	local deb srv
+	deb=$(ls "$TOP"/build/deb/vni_*_amd64.deb 2>/dev/null | head -n 1)
+	[ -n "$deb" ] || { echo "no package built ('make deb'; 'make test' builds it)"; exit 77; }
+	dpkg -s vni >/dev/null 2>&1 && fail "vni is installed already"
+	trap 'apt-get remove -y -q vni >/dev/null 2>&1; t_cleanup' EXIT
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$deb" \
+		>"$T_DIR/apt.log" 2>&1 || fail "apt-get install $deb: $(tail -n 3 "$T_DIR/apt.log")"
+	expect_eq "installed vnictl" "vnictl 0.1.0" "$(/usr/sbin/vnictl --version)"
+	local f
+	for f in /usr/share/man/man8/vnictl.8.gz /usr/share/bash-completion/completions/vnictl \
+		"/usr/lib/$(gcc -print-multiarch)/libnss_vni.so.2" /usr/share/doc/vni/copyright; do
+		[ -f "$f" ] || fail "$f not installed"
+	done
+	# the packaged vnictl runs an instance, and its NSS module resolves the
+	# instance's name, also for an unprivileged user
+	VNICTL=/usr/sbin/vnictl
+	vnictl attach --cgroup web --vip 10.10.0.1 >/dev/null || fail "attach with the packaged vnictl"
+	start_bg srv probe_inst web listen 0.0.0.0 8080
+	expect_eq "wildcard listener on the VIP" "BOUND 10.10.0.1:8080" "$(read_line "$srv")"
+	expect_match "peer reaches it" "*REPLY OK*" "$(probe_peer connect 10.10.0.1 8080)"
+	printf 'hosts: files vni dns\n' >"$T_DIR/nsswitch.conf"
+	expect_eq "the packaged NSS module, as nobody" "10.10.0.1" \
+		"$(on_node unshare -m sh -c 'mount --bind "$0" /etc/nsswitch.conf && exec "$@"' \
+			"$T_DIR/nsswitch.conf" setpriv --reuid 65534 --regid 65534 --clear-groups \
+			env VNI_HOSTS_FILE="$VNI_HOSTS_FILE" getent ahostsv4 vni-10-10-0-1 | awk 'NR == 1 { print $1 }')"
+	vnictl down --force >/dev/null || fail "down"
+	apt-get remove -y -q vni >"$T_DIR/apt.log" 2>&1 || fail "apt-get remove"
+	[ -e /usr/sbin/vnictl ] && fail "vnictl left after remove"
+	return 0
+}
