@@ -4,7 +4,11 @@
 # machine's root filesystem shared read-only (plus a writable tmpfs overlay),
 # and passes the command's exit status back out.
 #
-#   tools/vmrun.sh [--kernel 6.1] [--mem MB] [--timeout SEC] -- CMD [ARG...]
+#   tools/vmrun.sh [--kernel 6.1] [--mem MB] [--timeout SEC] [--systemd] -- CMD [ARG...]
+#
+# --systemd boots systemd as PID 1 and runs CMD from a unit once
+# sysinit.target is up (tools/vm/stage2-systemd), for tests of systemd
+# units (the vng path ignores it).
 #
 # Uses vng (virtme-ng) when it is installed; otherwise qemu-system-x86_64 (TCG,
 # or KVM with VNI_VM_ACCEL=kvm) with a kernel package it downloads with
@@ -16,8 +20,10 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 SERIES=6.1
 MEM=2048
 TIMEOUT=1500
+INIT=
 while [ $# -gt 0 ]; do
 	case $1 in
+	--systemd) INIT=" vni.systemd"; shift ;;
 	--kernel) SERIES=$2; shift 2 ;;
 	--mem) MEM=$2; shift 2 ;;
 	--timeout) TIMEOUT=$2; shift 2 ;;
@@ -25,7 +31,7 @@ while [ $# -gt 0 ]; do
 	*) break ;;
 	esac
 done
-[ $# -gt 0 ] || { echo "usage: tools/vmrun.sh [--kernel 6.1] [--mem MB] [--timeout SEC] -- CMD [ARG...]" >&2; exit 2; }
+[ $# -gt 0 ] || { echo "usage: tools/vmrun.sh [--kernel 6.1] [--mem MB] [--timeout SEC] [--systemd] -- CMD [ARG...]" >&2; exit 2; }
 die() { echo "vmrun: $*" >&2; exit 125; }
 [ "$(id -u)" = 0 ] || die "must run as root (the guest shares this machine's root filesystem)"
 
@@ -86,7 +92,7 @@ build_initramfs
 
 OUT=$(mktemp -d "$CACHE/run.XXXXXX")
 trap 'rm -rf "$OUT"' EXIT
-cp "$TOP/tools/vm/stage2-init" "$OUT/stage2-init"
+cp "$TOP/tools/vm/stage2-init" "$TOP/tools/vm/stage2-systemd" "$OUT/"
 printf '%q ' "$@" >"$OUT/cmd"
 printf '%s\n' "$TOP" >"$OUT/top"
 
@@ -99,7 +105,7 @@ timeout --foreground "$TIMEOUT" qemu-system-x86_64 \
 	-accel "$ACCEL" -cpu "$CPU" -m "$MEM" -smp 2 \
 	-nodefaults -no-reboot -display none \
 	-kernel "$KDIR/root/boot/vmlinuz-$KVER" -initrd "$INITRD" \
-	-append "console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init" \
+	-append "console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init$INIT" \
 	-chardev stdio,id=con,signal=off -serial chardev:con \
 	-virtfs local,path=/,mount_tag=vniroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$KDIR/root/lib/modules",mount_tag=vnimods,security_model=none,readonly=on \
