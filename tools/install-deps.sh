@@ -4,7 +4,7 @@
 # Fast when everything is already there (no apt-get call at all).
 set -e
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev
-libsqlite3-dev libjson-c-dev libcmocka-dev libcap-dev iproute2 util-linux procps
+libsqlite3-dev libjson-c-dev libinih-dev libcmocka-dev libcap-dev iproute2 util-linux procps
 python3 curl tmux dnsmasq-base sqlite3
 criu iptables qemu-system-x86 busybox-static kmod cpio
 gnuplot-nox libclang-rt-14-dev

@@ -90,6 +90,7 @@ int cli_find_instance(struct vni_node *n, const char *name, bool for_run, struct
 int cli_open_for_read(struct vni_node *n, struct vni_state **st, char *err);
 
 /* The commands (cmd_*.c). */
-extern const struct cli_cmd cli_instance_cmds[], cli_node_cmds[], cli_image_cmds[];
+extern const struct cli_cmd cli_instance_cmds[], cli_node_cmds[], cli_image_cmds[],
+	cli_service_cmds[];
 
 #endif

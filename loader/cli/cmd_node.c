@@ -63,8 +63,9 @@ static void print_drift(const struct vni_drift *d, void *arg)
 }
 
 /* check (repair false) and sync: exit 0 when nothing is (left) wrong. */
-static int drift_command(struct vni_node *n, const struct cli_args *a, bool repair)
+static int drift_command(struct vni_node *n, const struct cli_args *a, enum vni_drift_mode mode)
 {
+	bool repair = mode != VNI_DRIFT_CHECK;
 	json_object *array = NULL, *top;
 	struct vni_state *st = NULL;
 	char err[VNI_ERRLEN] = "";
@@ -77,7 +78,7 @@ static int drift_command(struct vni_node *n, const struct cli_args *a, bool repa
 		return cli_fail(err);
 	if (cli_flag(a, "json"))
 		array = json_object_new_array();
-	ret = st ? vni_drift_scan(n, st, repair, print_drift, array, err) : 0;
+	ret = st ? vni_drift_scan(n, st, mode, print_drift, array, err) : 0;
 	vni_state_close(st);
 	if (ret < 0) {
 		json_object_put(array);
@@ -100,12 +101,17 @@ static int drift_command(struct vni_node *n, const struct cli_args *a, bool repa
 
 static int cmd_check(struct vni_node *n, const struct cli_args *a)
 {
-	return drift_command(n, a, false);
+	return drift_command(n, a, VNI_DRIFT_CHECK);
 }
 
 static int cmd_sync(struct vni_node *n, const struct cli_args *a)
 {
-	return drift_command(n, a, true);
+	char err[VNI_ERRLEN];
+
+	/* at boot: the programs and this namespace's receive filter first */
+	if (cli_flag(a, "boot") && vni_init(n, err))
+		return cli_fail(err);
+	return drift_command(n, a, cli_flag(a, "boot") ? VNI_DRIFT_BOOT : VNI_DRIFT_REPAIR);
 }
 
 static void print_event(const struct vni_event *e, const char *name, const struct timespec *wall,
@@ -142,6 +148,11 @@ static int cmd_monitor(struct vni_node *n, const struct cli_args *a)
 static const struct cli_opt no_opts[] = { { NULL } };
 static const struct cli_opt force_opts[] = { { "force", NULL, 0 }, { NULL } };
 static const struct cli_opt json_opts[] = { { "json", NULL, 0 }, { NULL } };
+static const struct cli_opt sync_opts[] = {
+	{ "json", NULL, 0 },
+	{ "boot", NULL, 0 },
+	{ NULL },
+};
 static const struct cli_opt monitor_opts[] = {
 	{ "cgroup", "NAME", 0 },
 	{ "json", NULL, 0 },
@@ -158,8 +169,9 @@ const struct cli_cmd cli_node_cmds[] = {
 	{ "check", cmd_check, json_opts,
 	  "report drift between the state and the node (maps, links, cgroups, addresses, hosts file)",
 	  CLI_ROOT },
-	{ "sync", cmd_sync, json_opts,
-	  "repair that drift; finish or undo operations of a vnictl that was killed", CLI_ROOT },
+	{ "sync", cmd_sync, sync_opts,
+	  "repair that drift; finish or undo operations of a vnictl that was killed (--boot: init, and bring back in this network namespace the instances a reboot took away)",
+	  CLI_ROOT },
 	{ "down", cmd_down, force_opts, "detach every instance and unpin everything", CLI_ROOT },
 	{ NULL },
 };

@@ -14,6 +14,7 @@
 #include "core/instance.h"
 #include "sys/nladdr.h"
 #include "core/recover.h"
+#include "core/revive.h"
 
 /* What the state says exists in the kernel. */
 struct known {
@@ -26,6 +27,7 @@ struct scan {
 	const struct vni_node *n;
 	struct vni_state *st;
 	bool repair;
+	bool boot; /* instances the kernel forgot come back (revive.h) */
 	vni_drift_fn report;
 	void *arg;
 	int left;
@@ -137,6 +139,11 @@ static const char *diagnose(const struct scan *s, const struct vni_record *r,
 	}
 	if (r->checkpointed)
 		return NULL;
+	if (s->boot && vni_instance_down(n, r)) {
+		vni_err(buf, 0, "instance %s is down (its %s is gone): a reboot", r->name,
+			access(r->cgroup, F_OK) ? "cgroup" : "network namespace");
+		return "instance_down";
+	}
 	if (access(r->cgroup, F_OK)) {
 		vni_err(buf, 0, "cgroup %s of %s no longer exists", r->cgroup, r->name);
 		return "instance_gone";
@@ -178,6 +185,12 @@ static int repair_instance(struct scan *s, const char *kind, struct vni_record *
 
 	if (!strcmp(kind, "interrupted"))
 		return vni_recover_one(s->n, s->st, r, done, sizeof(done), err);
+	if (!strcmp(kind, "instance_down")) {
+		ret = vni_revive(s->n, s->st, r, err);
+		if (ret != -ENOENT)
+			return ret ? ret : vni_publish_hosts(s->n, s->st, err);
+		kind = "instance_gone"; /* in a cgroup that was not vnictl's: dropped */
+	}
 	if (!strcmp(kind, "instance_gone")) {
 		ret = vni_instance_teardown(s->n, r, err);
 		if (!ret)
@@ -487,10 +500,12 @@ static void free_known(struct scan *s)
 	s->nk = 0;
 }
 
-int vni_drift_scan(const struct vni_node *n, struct vni_state *st, bool repair,
+int vni_drift_scan(const struct vni_node *n, struct vni_state *st, enum vni_drift_mode mode,
 		   vni_drift_fn report, void *arg, char *err)
 {
-	struct scan s = { .n = n, .st = st, .repair = repair, .report = report, .arg = arg };
+	bool repair = mode != VNI_DRIFT_CHECK;
+	struct scan s = { .n = n, .st = st, .repair = repair, .boot = mode == VNI_DRIFT_BOOT,
+			  .report = report, .arg = arg };
 	int ret = vni_state_each(st, note_row, &s, err);
 
 	/* the node first: without programs no instance can be whole */

@@ -26,9 +26,17 @@ struct vni_drift {
 
 typedef void (*vni_drift_fn)(const struct vni_drift *d, void *arg);
 
-/* Calls report for every problem found (repairing it first if repair).
+enum vni_drift_mode {
+	VNI_DRIFT_CHECK,  /* report */
+	VNI_DRIFT_REPAIR, /* report and repair */
+	VNI_DRIFT_BOOT,   /* the same, and instances the kernel forgot come back
+			     in this network namespace instead of being dropped
+			     (core/revive.h) */
+};
+
+/* Calls report for every problem found (repairing it first unless CHECK).
  * Returns how many problems are left (found, for a check), or <0 on error. */
-int vni_drift_scan(const struct vni_node *n, struct vni_state *st, bool repair,
+int vni_drift_scan(const struct vni_node *n, struct vni_state *st, enum vni_drift_mode mode,
 		   vni_drift_fn report, void *arg, char *err);
 
 #endif

@@ -46,33 +46,54 @@ static bool path_within(const char *inner, const char *outer)
 	return !strncmp(inner, outer, n) && (inner[n] == '/' || inner[n] == '\0');
 }
 
-/* NAME relative to the VNI root (a new cgroup), or the absolute path of an
- * existing cgroup below the cgroup2 mount, given without any path tricks. */
-static int resolve_cgroup(const struct vni_node *n, const char *name, struct vni_record *r,
-			  char *err)
+/* An existing cgroup below the cgroup2 mount, given without path tricks
+ * (no '.', '..', '//', trailing '/' or symlink): its real path in real. */
+static int existing_cgroup(const struct vni_node *n, const char *path, char *real, char *err)
 {
-	char real[PATH_MAX];
 	struct stat st;
 
-	if (name[0] != '/') {
-		int ret = vni_check_name(name, err);
+	if (path[0] != '/' || strstr(path, "/./") || strstr(path, "/../") ||
+	    strstr(path, "//") || !path_within(path, n->cgroup2) || !strcmp(path, n->cgroup2) ||
+	    path[strlen(path) - 1] == '/' || path[strlen(path) - 1] == '.')
+		goto invalid;
+	if (!realpath(path, real) || stat(real, &st) || !S_ISDIR(st.st_mode))
+		return vni_err(err, -ENOENT, "cgroup %s does not exist", path);
+	if (strcmp(real, path)) /* a symlink somewhere */
+		goto invalid;
+	return 0;
+invalid:
+	return vni_err(err, -EINVAL,
+		       "invalid cgroup '%s': give a canonical path below %s, not the root itself",
+		       path, n->cgroup2);
+}
 
-		if (ret)
+/* NAME relative to the VNI root or to req->parent (a new cgroup), or the
+ * absolute path of an existing cgroup. */
+static int resolve_cgroup(const struct vni_node *n, const struct vni_attach_req *req,
+			  struct vni_record *r, char *err)
+{
+	const char *name = req->name;
+	char real[PATH_MAX];
+	int ret;
+
+	if (name[0] != '/') {
+		const char *parent = n->cgroup_root;
+
+		if ((ret = vni_check_name(name, err)))
 			return ret;
+		if (req->parent && (ret = existing_cgroup(n, req->parent, real, err)))
+			return ret;
+		if (req->parent)
+			parent = real;
 		r->owns_cgroup = true;
-		if (vni_path(r->cgroup, sizeof(r->cgroup), "%s/%s", n->cgroup_root, name))
+		if (vni_path(r->cgroup, sizeof(r->cgroup), "%s/%s", parent, name))
 			return vni_err(err, -ENAMETOOLONG, "cgroup path too long");
 		return 0;
 	}
-	/* textual check first: no '.', '..', '//' or trailing '/' anywhere */
-	if (strstr(name, "/./") || strstr(name, "/../") || strstr(name, "//") ||
-	    !path_within(name, n->cgroup2) || !strcmp(name, n->cgroup2) ||
-	    name[strlen(name) - 1] == '/' || name[strlen(name) - 1] == '.')
-		goto invalid;
-	if (!realpath(name, real) || stat(real, &st) || !S_ISDIR(st.st_mode))
-		return vni_err(err, -ENOENT, "cgroup %s does not exist", name);
-	if (strcmp(real, name)) /* a symlink somewhere */
-		goto invalid;
+	if (req->parent)
+		return vni_err(err, -EINVAL, "a name, not a cgroup path, goes inside a parent cgroup");
+	if ((ret = existing_cgroup(n, name, real, err)))
+		return ret;
 	/* sockets its processes already hold would keep the node's rules */
 	if (cg_for_each_pid(real, NULL, NULL) > 0)
 		return vni_err(err, -EBUSY,
@@ -80,10 +101,6 @@ static int resolve_cgroup(const struct vni_node *n, const char *name, struct vni
 			       name);
 	r->owns_cgroup = false;
 	return vni_path(r->cgroup, sizeof(r->cgroup), "%s", real);
-invalid:
-	return vni_err(err, -EINVAL,
-		       "invalid cgroup '%s': give a canonical path below %s, not the root itself",
-		       name, n->cgroup2);
 }
 
 static int check_vip_free(const struct vni_addr *a, char *err)
@@ -142,7 +159,7 @@ static int fill_record(const struct vni_node *n, struct vni_state *st,
 		return vni_err(err, -EINVAL, "give at most one IPv4 and one IPv6 VIP");
 	if (vni_path(r->name, sizeof(r->name), "%s", req->name))
 		return vni_err(err, -ENAMETOOLONG, "instance name too long");
-	ret = resolve_cgroup(n, req->name, r, err);
+	ret = resolve_cgroup(n, req, r, err);
 	if (ret)
 		return ret;
 	r->vip4 = req->vip4;
@@ -185,19 +202,38 @@ struct attach_undo {
 	bool recorded, root_made, cg_made, published;
 };
 
-static int make_cgroup(const struct vni_node *n, struct vni_state *st, struct vni_record *r,
-		       struct attach_undo *u, char *err)
+bool vni_under_root(const struct vni_node *n, const char *cgroup)
 {
-	if (!r->owns_cgroup)
-		return 0;
+	size_t len = strlen(n->cgroup_root);
+
+	return !strncmp(cgroup, n->cgroup_root, len) && cgroup[len] == '/' &&
+	       !strchr(cgroup + len + 1, '/');
+}
+
+int vni_make_root(const struct vni_node *n, struct vni_state *st, bool *made, char *err)
+{
+	*made = false;
 	if (mkdir(n->cgroup_root, 0755) == 0) {
-		u->root_made = true;
+		*made = true;
 		/* on record at once, so 'down' removes it even after a crash */
 		vni_state_meta_set(st, META_CREATED_ROOT, n->cgroup_root, NULL);
 	} else if (errno != EEXIST) {
 		return vni_err(err, -errno, "cannot create the VNI root cgroup %s: %s",
 			       n->cgroup_root, strerror(errno));
 	}
+	return 0;
+}
+
+static int make_cgroup(const struct vni_node *n, struct vni_state *st, struct vni_record *r,
+		       struct attach_undo *u, char *err)
+{
+	int ret;
+
+	if (!r->owns_cgroup)
+		return 0;
+	/* a parent given (a unit's cgroup) is not ours to make */
+	if (vni_under_root(n, r->cgroup) && (ret = vni_make_root(n, st, &u->root_made, err)))
+		return ret;
 	if (mkdir(r->cgroup, 0755))
 		return vni_err(err, -errno, "cannot create cgroup %s: %s", r->cgroup,
 			       errno == EEXIST ? "it already exists" : strerror(errno));

@@ -12,6 +12,8 @@
 
 struct vni_attach_req {
 	const char *name;     /* relative to the VNI root, or an absolute cgroup path */
+	const char *parent;   /* NULL, or an existing cgroup (a systemd unit's) to make
+				 the cgroup NAME in instead of the VNI root */
 	struct vni_addr vip4; /* family 0 when absent; at least one VIP */
 	struct vni_addr vip6;
 	const char *hostname; /* NULL: derived from the VIP */
@@ -24,6 +26,11 @@ struct vni_attach_req {
 
 /* The state's meta key naming the VNI root cgroup when vnictl made it. */
 #define META_CREATED_ROOT "created_cgroup_root"
+
+/* Whether cgroup is a child of the VNI root. */
+bool vni_under_root(const struct vni_node *n, const char *cgroup);
+/* Makes the VNI root if it is missing (*made then; on record in the state). */
+int vni_make_root(const struct vni_node *n, struct vni_state *st, bool *made, char *err);
 
 /* Attach and detach for callers that hold the node lock (core/ops.c,
  * core/checkpoint.c). */

@@ -444,6 +444,25 @@ int vni_state_update(struct vni_state *st, const struct vni_record *r, char *err
 	return rc == SQLITE_DONE ? 0 : db_err(st, err, "update");
 }
 
+int vni_state_rehome(struct vni_state *st, const struct vni_record *r, char *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "UPDATE instances SET cgroup = ?, cgroup_id = ?, netns_cookie = ?"
+			       " WHERE name = ?",
+			       -1, &s, NULL) != SQLITE_OK)
+		return db_err(st, err, "update");
+	sqlite3_bind_text(s, 1, r->cgroup, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)r->cgroup_id);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)r->netns_cookie);
+	sqlite3_bind_text(s, 4, r->name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : db_err(st, err, "update");
+}
+
 int vni_state_delete(struct vni_state *st, const char *name, char *err)
 {
 	sqlite3_stmt *s;

@@ -71,6 +71,8 @@ int vni_state_next_aid(struct vni_state *st, uint32_t *aid, char *err);
 int vni_state_insert(struct vni_state *st, const struct vni_record *r, char *err);
 /* Writes r's cgroup id and phase. */
 int vni_state_update(struct vni_state *st, const struct vni_record *r, char *err);
+/* Writes r's cgroup path, cgroup id and network namespace (sync --boot). */
+int vni_state_rehome(struct vni_state *st, const struct vni_record *r, char *err);
 int vni_state_delete(struct vni_state *st, const char *name, char *err);
 int vni_state_set_checkpointed(struct vni_state *st, const char *name, bool on, char *err);
 

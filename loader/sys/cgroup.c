@@ -38,6 +38,27 @@ int cg_mount_point(char *out, size_t n, char *err)
 	return ret;
 }
 
+int cg_self(const char *mnt, char *out, size_t n, char *err)
+{
+	char buf[PATH_MAX + 8];
+	int ret = vni_read_file("/proc/self/cgroup", buf, sizeof(buf));
+	char *path, *nl;
+
+	if (ret < 0)
+		return vni_err(err, ret, "cannot read /proc/self/cgroup: %s", strerror(-ret));
+	/* "0::/PATH": the v2 line (v1 hierarchies have other numbers) */
+	path = !strncmp(buf, "0::", 3) ? buf + 3 : strstr(buf, "\n0::");
+	if (path && path != buf + 3)
+		path += 4;
+	if (!path || path[0] != '/')
+		return vni_err(err, -ENOENT, "this process is in no cgroup v2");
+	if ((nl = strchr(path, '\n')))
+		*nl = '\0';
+	if (vni_path(out, n, "%s%s", mnt, strcmp(path, "/") ? path : ""))
+		return vni_err(err, -ENAMETOOLONG, "cgroup path too long");
+	return 0;
+}
+
 int cg_id(const char *path, uint64_t *id, char *err)
 {
 	_Alignas(struct file_handle) char buf[sizeof(struct file_handle) + sizeof(uint64_t)];

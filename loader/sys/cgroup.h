@@ -10,6 +10,9 @@
 /* First cgroup2 mount in /proc/self/mountinfo. */
 int cg_mount_point(char *out, size_t n, char *err);
 
+/* The cgroup this process is in, as a path below the cgroup2 mount mnt. */
+int cg_self(const char *mnt, char *out, size_t n, char *err);
+
 /* The kernel's cgroup id (what BPF sees) of a cgroup directory. */
 int cg_id(const char *path, uint64_t *id, char *err);
 

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* vnictl start and stop (see service.h). */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "vni_shared.h"
+
+#include "core/handle.h"
+#include "core/instance.h"
+#include "core/launch.h"
+#include "core/ops.h"
+#include "core/service.h"
+#include "sys/cgroup.h"
+#include "sys/log.h"
+#include "sys/util.h"
+
+static bool within(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return !strncmp(path, dir, n) && path[n] == '/';
+}
+
+/* An idle instance of that name goes; its AID is kept in *aid (if 0). */
+static int replace_idle(const struct vni_node *n, struct vni_state *st, const char *name,
+			uint32_t *aid, char *err)
+{
+	struct vni_record old;
+	int ret = vni_state_get(st, name, &old, err);
+
+	if (ret <= 0)
+		return ret;
+	if (old.checkpointed)
+		return vni_err(err, -EBUSY,
+			       "instance %s is checkpointed; restore it, or detach it to start anew",
+			       name);
+	if (access(old.cgroup, F_OK) == 0 && cg_for_each_pid(old.cgroup, NULL, NULL) > 0)
+		return vni_err(err, -EBUSY, "instance %s is running (cgroup %s); stop it first",
+			       name, old.cgroup);
+	if (!*aid)
+		*aid = old.aid;
+	vni_log(VNI_LOG_INFO, "replacing the idle instance %s (cgroup %s)", name, old.cgroup);
+	/* force: its network namespace may be gone (a reboot) */
+	return vni_detach_locked(n, st, &old, true, err);
+}
+
+static int attach_conf(const struct vni_node *n, const struct vni_start_req *s,
+		       struct vni_record *r, char *err)
+{
+	const struct vni_unit_conf *c = s->conf;
+	struct vni_attach_req req = {
+		.name = s->name,
+		.parent = s->parent,
+		.vip4 = c->vip4,
+		.vip6 = c->vip6,
+		.hostname = c->hostname[0] ? c->hostname : NULL,
+		.aid = c->aid,
+		.dev = c->dev[0] ? c->dev : NULL,
+		.flags = c->allow_raw ? VNI_F_ALLOW_RAW : 0,
+	};
+	struct vni_state *st;
+	int ret = vni_node_open(n, true, &st, err);
+
+	if (ret)
+		return ret;
+	ret = replace_idle(n, st, s->name, &req.aid, err);
+	if (!ret)
+		ret = vni_attach_locked(n, st, &req, r, err);
+	vni_state_close_tidy(st);
+	return ret;
+}
+
+int vni_start(const struct vni_node *n, const struct vni_start_req *s, char *err)
+{
+	const struct vni_unit_conf *c = s->conf;
+	struct vni_launch l = { .user = c->user[0] ? c->user : NULL,
+				.keep_net_caps = c->keep_net_caps,
+				.argv = c->cmd.we_wordv };
+	char why[VNI_ERRLEN];
+	struct vni_record r;
+	int status, ret;
+
+	ret = attach_conf(n, s, &r, err);
+	if (ret)
+		return ret;
+	vni_log(VNI_LOG_INFO, "started %s: aid %u, hostname %s, cgroup %s", r.name, r.aid,
+		r.hostname, r.cgroup);
+	l.cgroup = r.cgroup;
+	l.hostname = r.hostname;
+	status = vni_launch(&l, err);
+	/* whatever is left of it (nothing: its init took its PID namespace
+	 * along), unless 'vnictl stop' took it away already */
+	ret = vni_detach(n, r.name, true, why);
+	if (ret == -ENOENT)
+		ret = 0;
+	if (ret && status >= 0)
+		return vni_err(err, ret, "%s", why);
+	if (ret)
+		vni_log(VNI_LOG_WARN, "%s", why);
+	return status;
+}
+
+int vni_stop(const struct vni_node *n, const char *name, const char *in, char *err)
+{
+	struct vni_state *st;
+	struct vni_record r;
+	int ret;
+
+	if (access(n->state_dir, F_OK))
+		return 0;
+	ret = vni_node_open(n, false, &st, err);
+	if (ret)
+		return ret;
+	ret = vni_state_get(st, name, &r, err);
+	if (ret == 1 && (!in || within(r.cgroup, in)) && !r.checkpointed)
+		ret = vni_detach_locked(n, st, &r, true, err);
+	else if (ret == 1)
+		ret = 0;
+	vni_state_close(st);
+	return ret;
+}

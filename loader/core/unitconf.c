@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* vni.conf(5): one instance per file, parsed with libinih (see unitconf.h). */
+#include <errno.h>
+#include <ini.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/unitconf.h"
+#include "sys/util.h"
+
+struct parse {
+	struct vni_unit_conf *c;
+	const char *name;
+	char what[VNI_ERRLEN]; /* the first error; inih gives its line */
+	int ret;
+};
+
+__attribute__((format(printf, 2, 3))) static int fail(struct parse *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!p->ret) {
+		va_start(ap, fmt);
+		vsnprintf(p->what, sizeof(p->what), fmt, ap);
+		va_end(ap);
+		p->ret = -EINVAL;
+	}
+	return 0; /* an error: inih returns its line */
+}
+
+static int boolean(struct parse *p, const char *key, const char *v, bool *out)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"))
+		*out = true;
+	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0"))
+		*out = false;
+	else
+		return fail(p, "%s: '%s' is not yes or no", key, v);
+	return 1;
+}
+
+static int text(struct parse *p, const char *key, const char *v, char *out, size_t n)
+{
+	if (!v[0] || vni_path(out, n, "%s", v))
+		return fail(p, "%s: '%s' is empty or too long", key, v);
+	return 1;
+}
+
+static int set_cmd(struct parse *p, const char *v)
+{
+	static const char *const why[] = {
+		[WRDE_BADCHAR] = "a character a shell would treat specially (| & ; < > ( ) { } or newline); run a script",
+		[WRDE_BADVAL] = "an undefined variable",
+		[WRDE_CMDSUB] = "a command substitution",
+		[WRDE_NOSPACE] = "no memory",
+		[WRDE_SYNTAX] = "unbalanced quotes",
+	};
+	int ret;
+
+	if (p->c->has_cmd)
+		return fail(p, "exec given twice");
+	ret = wordexp(v, &p->c->cmd, WRDE_NOCMD | WRDE_UNDEF);
+	if (ret) {
+		if (ret == WRDE_NOSPACE)
+			wordfree(&p->c->cmd);
+		return fail(p, "exec: %s", ret > 0 && ret <= WRDE_SYNTAX ? why[ret] : "cannot split it");
+	}
+	p->c->has_cmd = true;
+	if (!p->c->cmd.we_wordc)
+		return fail(p, "exec is empty");
+	return 1;
+}
+
+static int set_vip(struct parse *p, const char *v)
+{
+	char why[VNI_ERRLEN];
+	struct vni_addr a, *slot;
+
+	if (vni_parse_vip(v, &a, why))
+		return fail(p, "vip: %s", why);
+	slot = a.family == AF_INET ? &p->c->vip4 : &p->c->vip6;
+	if (slot->family)
+		return fail(p, "vip: more than one %s VIP%s", a.family == AF_INET ? "IPv4" : "IPv6",
+			    "");
+	*slot = a;
+	return 1;
+}
+
+static int handler(void *user, const char *section, const char *key, const char *v)
+{
+	struct parse *p = user;
+	struct vni_unit_conf *c = p->c;
+	char why[VNI_ERRLEN];
+
+	if (section[0])
+		return fail(p, "sections are not used ([%s])", section);
+	if (!strcmp(key, "vip"))
+		return set_vip(p, v);
+	if (!strcmp(key, "hostname")) {
+		if (vni_check_hostname(v, why))
+			return fail(p, "hostname: %s", why);
+		return text(p, key, v, c->hostname, sizeof(c->hostname));
+	}
+	if (!strcmp(key, "aid")) {
+		if (vni_parse_aid(v, &c->aid, why))
+			return fail(p, "aid: %s", why);
+		return 1;
+	}
+	if (!strcmp(key, "dev"))
+		return text(p, key, v, c->dev, IF_NAMESIZE);
+	if (!strcmp(key, "allow-raw"))
+		return boolean(p, key, v, &c->allow_raw);
+	if (!strcmp(key, "user"))
+		return text(p, key, v, c->user, sizeof(c->user));
+	if (!strcmp(key, "keep-net-caps"))
+		return boolean(p, key, v, &c->keep_net_caps);
+	if (!strcmp(key, "exec"))
+		return set_cmd(p, v);
+	return fail(p, "unknown key '%s'", key);
+}
+
+/* line: what inih returned (0, or the first line in error). */
+static int finish(struct parse *p, int line, char *err)
+{
+	if (line == 0) {
+		if (!p->c->vip4.family && !p->c->vip6.family)
+			p->ret = vni_err(err, -EINVAL, "%s: no vip (at least one is needed)", p->name);
+		else if (!p->c->has_cmd)
+			p->ret = vni_err(err, -EINVAL, "%s: no exec (the command to run)", p->name);
+	} else if (line < 0) {
+		p->ret = vni_err(err, -ENOMEM, "%s: out of memory", p->name);
+	} else if (p->ret) {
+		vni_err(err, p->ret, "%s:%d: %s", p->name, line, p->what);
+	} else { /* inih's own: no '=', an unclosed [section], a line too long */
+		p->ret = vni_err(err, -EINVAL,
+				 "%s:%d: not a 'key = value' line (or longer than %d characters)",
+				 p->name, line, INI_MAX_LINE - 2);
+	}
+	if (p->ret)
+		vni_unit_conf_free(p->c);
+	return p->ret;
+}
+
+int vni_unit_conf_load(const char *path, struct vni_unit_conf *c, char *err)
+{
+	struct parse p = { .c = c, .name = path };
+	FILE *f;
+	int line;
+
+	memset(c, 0, sizeof(*c));
+	if (!(f = fopen(path, "re")))
+		return vni_err(err, -errno, "cannot read %s: %s", path, strerror(errno));
+	line = ini_parse_file(f, handler, &p);
+	fclose(f);
+	return finish(&p, line, err);
+}
+
+int vni_unit_conf_parse(const char *name, const char *text, struct vni_unit_conf *c, char *err)
+{
+	struct parse p = { .c = c, .name = name };
+
+	memset(c, 0, sizeof(*c));
+	return finish(&p, ini_parse_string(text, handler, &p), err);
+}
+
+void vni_unit_conf_free(struct vni_unit_conf *c)
+{
+	if (c->has_cmd)
+		wordfree(&c->cmd);
+	c->has_cmd = false;
+}
