@@ -36,7 +36,7 @@ HEADERS := $(wildcard include/*.h loader/*/*.h)
 programs: $(BUILD)/vnictl $(BUILD)/libnss_vni.so.2
 
 all: $(BUILD)/vnictl $(BUILD)/libnss_vni.so.2 $(BUILD)/sockprobe \
-	$(BUILD)/test_validate $(BUILD)/test_ckptmeta $(BUILD)/test_hostsfile
+	$(BUILD)/test_validate $(BUILD)/test_ckptmeta $(BUILD)/test_hostsfile $(BUILD)/test_unitconf
 
 $(BUILD):
 	mkdir -p $@
@@ -70,7 +70,8 @@ $(BUILD)/sockprobe: tests/sockprobe.c | $(BUILD)
 
 # cmocka unit tests of the pure parts (tests/unit/), one binary each; the
 # hosts file test also loads the NSS module from beside it.
-UNIT_TESTS := $(BUILD)/test_validate $(BUILD)/test_ckptmeta $(BUILD)/test_hostsfile
+UNIT_TESTS := $(BUILD)/test_validate $(BUILD)/test_ckptmeta $(BUILD)/test_hostsfile \
+	$(BUILD)/test_unitconf
 $(UNIT_TESTS): $(BUILD)/test_%: tests/unit/test_%.c $(BUILD)/libvni.a
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 $(BUILD)/test_hostsfile: | $(BUILD)/libnss_vni.so.2
@@ -95,12 +96,13 @@ bench: deps
 # libFuzzer targets for every parser of outside input (tests/fuzz/); each
 # runs FUZZ_SECONDS; inputs that crashed once are kept in its corpus.
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS := vip names ckptmeta hosts
+FUZZ_TARGETS := vip names ckptmeta hosts unitconf
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	-Iinclude -Iloader
-FUZZ_SRCS := loader/core/validate.c loader/sys/util.c loader/core/ckptmeta.c loader/core/hostsfile.c
+FUZZ_SRCS := loader/core/validate.c loader/sys/util.c loader/core/ckptmeta.c loader/core/hostsfile.c \
+	loader/core/unitconf.c
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) | $(BUILD)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS) -ljson-c
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS) -ljson-c -linih
 
 fuzz: deps
 	$(MAKE) $(FUZZ_TARGETS:%=$(BUILD)/fuzz_%)
@@ -130,12 +132,14 @@ test: deps
 	tests/run.sh
 	$(MAKE) deb
 	tools/vmrun.sh --kernel 6.1 -- tests/run.sh --vm
+	tests/vm/systemd.sh --kernel 6.1
 
 test-host: all
 	tests/run.sh
 
 vmtest: all
 	tools/vmrun.sh --kernel 6.1 -- tests/run.sh --vm
+	tests/vm/systemd.sh --kernel 6.1
 
 # Checkpoint/restore costs, vni against plain CRIU (docs/checkpoint.md).
 criu-numbers: all
@@ -145,12 +149,23 @@ demo: deps
 	$(MAKE) all
 	tools/demo.sh
 
-# The NSS module goes where glibc looks for it, whatever PREFIX is.
+# The NSS module goes where glibc looks for it, whatever PREFIX is; the
+# systemd units (systemd/*.in, with vnictl's path filled in) where systemd
+# looks for them ($(PREFIX)/lib/systemd/system is on its search path).
 LIBDIR ?= /lib/$(shell $(CC) -print-multiarch)
+SBINDIR ?= $(PREFIX)/sbin
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+UNITS := vni.service vni@.service
 install: $(BUILD)/vnictl $(BUILD)/libnss_vni.so.2
-	install -D -m 0755 $(BUILD)/vnictl $(DESTDIR)$(PREFIX)/sbin/vnictl
+	install -D -m 0755 $(BUILD)/vnictl $(DESTDIR)$(SBINDIR)/vnictl
 	install -D -m 0644 $(BUILD)/libnss_vni.so.2 $(DESTDIR)$(LIBDIR)/libnss_vni.so.2
 	install -D -m 0644 docs/man/vnictl.8 $(DESTDIR)$(PREFIX)/share/man/man8/vnictl.8
+	install -D -m 0644 docs/man/vni.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/vni.conf.5
+	install -d $(DESTDIR)$(UNITDIR)
+	for u in $(UNITS); do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/$$u.in >$(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
 	install -D -m 0644 tools/completion/vnictl.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/vnictl
 

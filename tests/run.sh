@@ -81,7 +81,8 @@ run_test() {
 log=$(mktemp)
 timed_out=$log.timed-out
 # the unit tests (tests/unit/, cmocka): one result per binary
-for unit in "validate:input validation" "ckptmeta:checkpoint metadata" "hostsfile:hosts file"; do
+for unit in "validate:input validation" "ckptmeta:checkpoint metadata" "hostsfile:hosts file" \
+	"unitconf:vni.conf reader"; do
 	name="unit: ${unit#*:} (cmocka)"
 	[ -n "$pattern" ] && [[ $name != *$pattern* ]] && continue
 	"build/test_${unit%%:*}" >"$log" 2>&1

@@ -98,6 +98,35 @@ test_crash_at_every_step_of_attach() {
 	[ ${#steps[@]} -ge 20 ] || fail "only ${#steps[@]} crash points in attach"
 }
 
+# The kernel forgets the instance as at a reboot (cgroup, pins, addresses).
+forget_web() {
+	rm -rf "$VNI_BPFFS"
+	rmdir "$VNI_CGROUP_ROOT/web" || fail "rmdir web"
+	on_node ip addr del 10.10.0.1/32 dev lo
+	on_node ip addr del 2001:db8:10::1/128 dev lo
+}
+
+# sync --boot (vni.service) cut short after any step: the next one finishes it.
+test_crash_at_every_step_of_sync_boot() {
+	local n step steps=() out
+	for n in $(seq 1 100); do
+		vnictl attach "${ARGS_WEB[@]}" >/dev/null || fail "attach"
+		forget_web
+		step=$(crash_after "$n" sync --boot) || exit 1
+		[ -z "$step" ] && break
+		steps+=("$step")
+		out=$(vnictl sync --boot 2>&1) || fail "sync --boot after a crash at '$step': $out"
+		expect_no_drift "after sync --boot ($step)"
+		expect_enforced "after sync --boot ($step)"
+		vnictl detach --cgroup web >/dev/null || fail "detach after '$step'"
+		vnictl down >/dev/null || fail "down after '$step'"
+	done
+	echo "note: sync --boot: crashed after each of ${#steps[@]} steps: $(joined "${steps[@]}")"
+	for step in "revive: new home recorded" "revive: cgroup created" "revive: cgroup id recorded"; do
+		[[ " ${steps[*]} " == *" $step"* ]] || fail "no crash point '$step'"
+	done
+}
+
 test_crash_at_every_step_of_detach() {
 	local n step steps=() out
 	for n in $(seq 1 100); do

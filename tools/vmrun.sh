@@ -4,11 +4,14 @@
 # machine's root filesystem shared read-only (plus a writable tmpfs overlay),
 # and passes the command's exit status back out.
 #
-#   tools/vmrun.sh [--kernel 6.1] [--mem MB] [--timeout SEC] [--systemd] -- CMD [ARG...]
+#   tools/vmrun.sh [--kernel 6.1] [--mem MB] [--timeout SEC] [--systemd]
+#                  [--rw HOSTDIR:GUESTDIR]... -- CMD [ARG...]
 #
 # --systemd boots systemd as PID 1 and runs CMD from a unit once
-# sysinit.target is up (tools/vm/stage2-systemd), for tests of systemd
-# units (the vng path ignores it).
+# multi-user.target is up (tools/vm/stage2-systemd), for tests of systemd
+# units. --rw shares a directory of this machine writable at GUESTDIR,
+# over whatever is there (what must outlive one boot: a state dir, unit
+# files). The vng path ignores both.
 #
 # Uses vng (virtme-ng) when it is installed; otherwise qemu-system-x86_64 (TCG,
 # or KVM with VNI_VM_ACCEL=kvm) with a kernel package it downloads with
@@ -21,9 +24,11 @@ SERIES=6.1
 MEM=2048
 TIMEOUT=1500
 INIT=
+RW=()
 while [ $# -gt 0 ]; do
 	case $1 in
-	--systemd) INIT=" vni.systemd"; shift ;;
+	--systemd) INIT=" vni.systemd systemd.show_status=error"; shift ;;
+	--rw) RW+=("$2"); shift 2 ;;
 	--kernel) SERIES=$2; shift 2 ;;
 	--mem) MEM=$2; shift 2 ;;
 	--timeout) TIMEOUT=$2; shift 2 ;;
@@ -31,8 +36,19 @@ while [ $# -gt 0 ]; do
 	*) break ;;
 	esac
 done
-[ $# -gt 0 ] || { echo "usage: tools/vmrun.sh [--kernel 6.1] [--mem MB] [--timeout SEC] [--systemd] -- CMD [ARG...]" >&2; exit 2; }
+[ $# -gt 0 ] || { echo "usage: tools/vmrun.sh [--kernel 6.1] [--mem MB] [--timeout SEC] [--systemd] [--rw HOSTDIR:GUESTDIR]... -- CMD [ARG...]" >&2; exit 2; }
 die() { echo "vmrun: $*" >&2; exit 125; }
+# the shares: qemu -virtfs options, and "tag:guestdir,..." for stage 1
+RW_ARGS=()
+RW_LIST=
+for i in "${!RW[@]}"; do
+	host=${RW[$i]%%:*} guest=${RW[$i]#*:}
+	[[ ${RW[$i]} == *:/* && -d $host && $guest != *[,\ ]* ]] ||
+		die "--rw ${RW[$i]}: give an existing HOSTDIR and an absolute GUESTDIR (no spaces or commas)"
+	RW_ARGS+=(-virtfs "local,path=$host,mount_tag=vnirw$i,security_model=none")
+	RW_LIST+=${RW_LIST:+,}vnirw$i:$guest
+done
+[ -n "$RW_LIST" ] && INIT+=" vni.rw=$RW_LIST"
 [ "$(id -u)" = 0 ] || die "must run as root (the guest shares this machine's root filesystem)"
 
 CACHE=$TOP/build/vm
@@ -109,9 +125,10 @@ timeout --foreground "$TIMEOUT" qemu-system-x86_64 \
 	-chardev stdio,id=con,signal=off -serial chardev:con \
 	-virtfs local,path=/,mount_tag=vniroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$KDIR/root/lib/modules",mount_tag=vnimods,security_model=none,readonly=on \
-	-virtfs local,path="$OUT",mount_tag=vniout,security_model=none </dev/null
+	-virtfs local,path="$OUT",mount_tag=vniout,security_model=none "${RW_ARGS[@]}" </dev/null
 qrc=$?
 set -e
+[ -f "$OUT/log" ] && cat "$OUT/log" # --systemd: the command's output
 [ $qrc -eq 124 ] && die "the VM did not finish within $TIMEOUT s"
 [ -s "$OUT/status" ] || die "the VM stopped without an exit status (qemu exit $qrc; see the console above)"
 exit "$(cat "$OUT/status")"

@@ -69,7 +69,7 @@ static int set_cmd(struct parse *p, const char *v)
 		return fail(p, "exec: %s", ret > 0 && ret <= WRDE_SYNTAX ? why[ret] : "cannot split it");
 	}
 	p->c->has_cmd = true;
-	if (!p->c->cmd.we_wordc)
+	if (!p->c->cmd.we_wordc || !p->c->cmd.we_wordv[0][0])
 		return fail(p, "exec is empty");
 	return 1;
 }

@@ -17,10 +17,15 @@ test_package_installs_and_runs() {
 		>"$T_DIR/apt.log" 2>&1 || fail "apt-get install $deb: $(tail -n 3 "$T_DIR/apt.log")"
 	expect_eq "installed vnictl" "vnictl 0.1.0" "$(/usr/sbin/vnictl --version)"
 	local f
-	for f in /usr/share/man/man8/vnictl.8.gz /usr/share/bash-completion/completions/vnictl \
+	for f in /usr/share/man/man8/vnictl.8.gz /usr/share/man/man5/vni.conf.5.gz \
+		/usr/share/bash-completion/completions/vnictl \
+		/lib/systemd/system/vni.service /lib/systemd/system/vni@.service \
+		/usr/share/doc/vni/examples/web.conf \
 		"/usr/lib/$(gcc -print-multiarch)/libnss_vni.so.2" /usr/share/doc/vni/copyright; do
 		[ -f "$f" ] || fail "$f not installed"
 	done
+	expect_eq "units run the packaged vnictl" "ExecStart=/usr/sbin/vnictl start --in-unit --cgroup %i" \
+		"$(grep '^ExecStart=' /lib/systemd/system/vni@.service)"
 	# the packaged vnictl runs an instance, and its NSS module resolves the
 	# instance's name, also for an unprivileged user
 	VNICTL=/usr/sbin/vnictl

@@ -19,7 +19,7 @@ _vnictl() {
 	--cgroup)
 		COMPREPLY=($(compgen -W "$(_vnictl_instances)" -- "$cur"))
 		return ;;
-	--dir | --cgroup-root | --bpffs | --state-dir | --hosts-file)
+	--dir | --conf | --cgroup-root | --bpffs | --state-dir | --hosts-file)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
 	--dev)
@@ -30,11 +30,14 @@ _vnictl() {
 		return ;;
 	esac
 	case $cmd in
-	"") COMPREPLY=($(compgen -W "init attach run detach list show stats monitor check sync checkpoint restore down help --cgroup-root --bpffs --state-dir --hosts-file --version" -- "$cur")) ;;
+	"") COMPREPLY=($(compgen -W "init attach run detach list show stats monitor check sync checkpoint restore start stop down help --cgroup-root --bpffs --state-dir --hosts-file --version" -- "$cur")) ;;
 	attach) COMPREPLY=($(compgen -W "--cgroup --vip --hostname --aid --dev --allow-raw --pid" -- "$cur")) ;;
 	run) COMPREPLY=($(compgen -W "--cgroup --user --keep-net-caps --" -- "$cur")) ;;
 	detach) COMPREPLY=($(compgen -W "--cgroup --force" -- "$cur")) ;;
-	list | check | sync) COMPREPLY=($(compgen -W "--json" -- "$cur")) ;;
+	list | check) COMPREPLY=($(compgen -W "--json" -- "$cur")) ;;
+	sync) COMPREPLY=($(compgen -W "--json --boot" -- "$cur")) ;;
+	start) COMPREPLY=($(compgen -W "--cgroup --conf --in-unit" -- "$cur")) ;;
+	stop) COMPREPLY=($(compgen -W "--cgroup --in-unit" -- "$cur")) ;;
 	show | stats | monitor) COMPREPLY=($(compgen -W "--cgroup --json" -- "$cur")) ;;
 	checkpoint) COMPREPLY=($(compgen -W "--cgroup --dir --leave-running --tcp-established" -- "$cur")) ;;
 	restore) COMPREPLY=($(compgen -W "--dir --cgroup" -- "$cur")) ;;
