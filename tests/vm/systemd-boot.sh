@@ -95,6 +95,11 @@ APP
 	check "systemctl restart vni@web" systemctl restart vni@web.service
 	check "serves after the restart" serves
 	check "a new main process" test "$(systemctl show -P MainPID vni@web.service)" != "$pid"
+	# Restart=on-failure: the application killed, the unit brings it back
+	pid=$(systemctl show -P MainPID vni@web.service)
+	check "the application killed" pkill -KILL -f "http.server 8080"
+	check "Restart=on-failure: a new main process" retry 30 sh -c 'p=$(systemctl show -P MainPID vni@web.service); [ "$p" != 0 ] && [ "$p" != "$0" ]' "$pid"
+	check "serves after the automatic restart" serves
 	check "systemctl stop vni@web" systemctl stop vni@web.service
 	check "no instance, VIP or cgroup left by the stop" no_web
 	check "the stop is clean (not failed)" sh -c '! systemctl is-failed vni@web.service'
