@@ -91,7 +91,7 @@ test_not_root() {
 	# help needs no privilege: the usage comes from the command table
 	local nobody=(on_node setpriv --reuid 65534 --regid 65534 --clear-groups "$vnictl_copy")
 	expect_eq "attach --help as nobody" \
-		"usage: vnictl attach --cgroup NAME --vip ADDR... [--hostname HOST] [--aid AID] [--dev IFACE] [--allow-raw] [--pid PID]... 0" \
+		"usage: vnictl attach --cgroup NAME --vip ADDR|auto[/POOL]... [--hostname HOST] [--aid AID] [--dev IFACE] [--allow-raw] [--pid PID]... 0" \
 		"$("${nobody[@]}" attach --help 2>&1 | tr -d '\n'; echo " ${PIPESTATUS[0]}")"
 	expect_eq "help attach as nobody" "$("${nobody[@]}" attach --help)" "$("${nobody[@]}" help attach)"
 	expect_match "help as nobody" "usage: vnictl *commands:*attach --cgroup NAME*" "$("${nobody[@]}" help | tr '\n' ' ')"
@@ -229,8 +229,9 @@ test_state_of_an_older_vnictl_is_upgraded() {
 		INSERT INTO instances VALUES ('old', '$VNI_CGROUP_ROOT/old', 0, 1, 7, 1, '10.10.0.7', NULL,
 		 'vni-10-10-0-7', 'lo', 0, 0, 1);" || fail "sqlite3"
 	expect_json "the old row is read" '[["old","checkpointed"]]' "$(vnictl list --json)" '[[i["name"], i["status"]] for i in d]'
-	expect_eq "schema version" 1 "$(sqlite3 "$VNI_STATE_DIR/state.db" 'PRAGMA user_version')"
+	expect_eq "schema version" 2 "$(sqlite3 "$VNI_STATE_DIR/state.db" 'PRAGMA user_version')"
 	expect_eq "its phase" ready "$(sqlite3 "$VNI_STATE_DIR/state.db" "SELECT phase FROM instances WHERE name = 'old'")"
+	expect_eq "its pools table" 0 "$(sqlite3 "$VNI_STATE_DIR/state.db" "SELECT COUNT(*) FROM pools")"
 	sqlite3 "$VNI_STATE_DIR/state.db" 'PRAGMA user_version = 9'
-	expect_match "a newer database is refused" "vnictl: state database version 9 is newer than this vnictl knows (1)" "$(vnictl list 2>&1)"
+	expect_match "a newer database is refused" "vnictl: state database version 9 is newer than this vnictl knows (2)" "$(vnictl list 2>&1)"
 }

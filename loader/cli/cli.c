@@ -80,6 +80,8 @@ void cli_usage(FILE *f, const struct cli_cmd *c, bool prefix)
 	const struct cli_opt *o;
 
 	fprintf(f, "%svnictl %s", prefix ? "usage: " : "", c->name);
+	if (c->flags & CLI_WORDS)
+		fprintf(f, " %s", c->words);
 	for (o = c->opts; o->name; o++) {
 		bool req = o->flags & CLI_REQUIRED;
 
@@ -130,7 +132,7 @@ int cli_parse(const struct cli_cmd *c, int argc, char **argv, struct cli_args *a
 					   (int)n };
 	opts[n] = (struct option){ "help", no_argument, NULL, 'h' };
 	opts[n + 1] = (struct option){ 0 };
-	optind = 1;
+	optind = 0; /* 0: glibc starts afresh (the ordering of an earlier "+" scan) */
 	opterr = 0;
 	/* "+": a command line (run) ends the options at its first word */
 	while ((ch = getopt_long(argc, argv, c->flags & CLI_TRAILING ? "+" : "", opts, NULL)) !=
@@ -146,7 +148,7 @@ int cli_parse(const struct cli_cmd *c, int argc, char **argv, struct cli_args *a
 		a->v[a->n].name = opts[ch].name;
 		a->v[a->n++].value = c->opts[ch].arg ? optarg : NULL;
 	}
-	if (c->flags & CLI_TRAILING) {
+	if (c->flags & (CLI_TRAILING | CLI_WORDS)) {
 		a->rest = argv + optind;
 		a->nrest = argc - optind;
 	} else if (optind < argc) {

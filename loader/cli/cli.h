@@ -29,6 +29,7 @@ struct cli_opt {
 /* cli_cmd.flags */
 #define CLI_ROOT (1u << 0)     /* must run as root */
 #define CLI_TRAILING (1u << 1) /* takes [--] CMD [ARG...] after its options */
+#define CLI_WORDS (1u << 2)    /* takes words (cli_cmd.words) among its options */
 
 struct cli_args;
 
@@ -38,12 +39,13 @@ struct cli_cmd {
 	const struct cli_opt *opts; /* ends with { NULL } */
 	const char *summary;
 	unsigned flags;
+	const char *words; /* CLI_WORDS: what they are, for the usage */
 };
 
 #define CLI_MAX_VALUES 512
 
 /* What the parser found: option values in the order given, and the words
- * after the options (CLI_TRAILING commands only). */
+ * (after the options for CLI_TRAILING, among them for CLI_WORDS). */
 struct cli_args {
 	const struct cli_cmd *cmd;
 	int n;
@@ -91,6 +93,6 @@ int cli_open_for_read(struct vni_node *n, struct vni_state **st, char *err);
 
 /* The commands (cmd_*.c). */
 extern const struct cli_cmd cli_instance_cmds[], cli_node_cmds[], cli_image_cmds[],
-	cli_service_cmds[];
+	cli_service_cmds[], cli_pool_cmds[];
 
 #endif

@@ -55,8 +55,8 @@ static const struct cli_opt restore_opts[] = {
 
 const struct cli_cmd cli_image_cmds[] = {
 	{ "checkpoint", cmd_checkpoint, checkpoint_opts,
-	  "dump the instance with CRIU (with its identity)", CLI_ROOT },
+	  "dump the instance with CRIU (with its identity)", CLI_ROOT, NULL },
 	{ "restore", cmd_restore, restore_opts, "re-create a checkpointed instance on this node",
-	  CLI_ROOT },
+	  CLI_ROOT, NULL },
 	{ NULL },
 };

@@ -15,6 +15,7 @@
 #include "core/instance.h"
 #include "core/ops.h"
 #include "core/launch.h"
+#include "core/pool.h"
 #include "core/handle.h"
 #include "sys/util.h"
 
@@ -22,16 +23,32 @@
 
 static int parse_vips(const struct cli_args *a, struct vni_attach_req *req)
 {
+	static char pools[2][VNI_POOL_NAME_MAX + 1];
 	char err[VNI_ERRLEN];
 	const char *v;
 	int i;
 
 	for (i = 0; (v = cli_nth(a, "vip", i)); i++) {
 		struct vni_addr addr;
+		int family, ret;
 
+		/* auto[/POOL], auto6[/POOL]: the registry picks one */
+		ret = vni_parse_auto(v, &family, pools[i % 2], VNI_POOL_NAME_MAX + 1, err);
+		if (ret < 0)
+			return cli_usage_error("%s", err);
+		if (ret) {
+			const char **slot = family == AF_INET ? &req->pool4 : &req->pool6;
+
+			if (*slot || (family == AF_INET ? req->vip4 : req->vip6).family)
+				return cli_usage_error("more than one %s VIP",
+						       family == AF_INET ? "IPv4" : "IPv6");
+			*slot = pools[i % 2];
+			continue;
+		}
 		if (vni_parse_vip(v, &addr, err))
 			return cli_usage_error("%s", err);
-		if ((addr.family == AF_INET ? req->vip4 : req->vip6).family)
+		if ((addr.family == AF_INET ? req->vip4 : req->vip6).family ||
+		    (addr.family == AF_INET ? req->pool4 : req->pool6))
 			return cli_usage_error("more than one %s VIP",
 					       addr.family == AF_INET ? "IPv4" : "IPv6");
 		*(addr.family == AF_INET ? &req->vip4 : &req->vip6) = addr;
@@ -295,7 +312,7 @@ static int cmd_stats(struct vni_node *n, const struct cli_args *a)
 
 static const struct cli_opt attach_opts[] = {
 	{ "cgroup", "NAME", CLI_REQUIRED },
-	{ "vip", "ADDR", CLI_REQUIRED | CLI_MANY },
+	{ "vip", "ADDR|auto[/POOL]", CLI_REQUIRED | CLI_MANY },
 	{ "hostname", "HOST", 0 },
 	{ "aid", "AID", 0 },
 	{ "dev", "IFACE", 0 },
@@ -329,15 +346,15 @@ static const struct cli_opt stats_opts[] = {
 const struct cli_cmd cli_instance_cmds[] = {
 	{ "attach", cmd_attach, attach_opts,
 	  "create an instance with its virtual identity (at most one IPv4 and one IPv6 VIP)",
-	  CLI_ROOT },
+	  CLI_ROOT, NULL },
 	{ "run", cmd_run, run_opts,
 	  "run CMD in the instance (own PID, UTS, IPC and mount namespaces, the virtual hostname, no CAP_NET_RAW/CAP_NET_ADMIN); exits with its status",
-	  CLI_ROOT | CLI_TRAILING },
+	  CLI_ROOT | CLI_TRAILING, NULL },
 	{ "detach", cmd_detach, detach_opts, "remove an instance (--force: kill its processes)",
-	  CLI_ROOT },
-	{ "list", cmd_list, list_opts, "list instances", CLI_ROOT },
-	{ "show", cmd_show, show_opts, "one instance with its counters", CLI_ROOT },
+	  CLI_ROOT, NULL },
+	{ "list", cmd_list, list_opts, "list instances", CLI_ROOT, NULL },
+	{ "show", cmd_show, show_opts, "one instance with its counters", CLI_ROOT, NULL },
 	{ "stats", cmd_stats, stats_opts, "per-instance counters kept by the BPF programs",
-	  CLI_ROOT },
+	  CLI_ROOT, NULL },
 	{ NULL },
 };

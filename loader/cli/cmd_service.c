@@ -78,9 +78,9 @@ static const struct cli_opt stop_opts[] = {
 const struct cli_cmd cli_service_cmds[] = {
 	{ "start", cmd_start, start_opts,
 	  "attach the instance /etc/vni/NAME.conf (or --conf) describes, run its command in it, detach when it exits (--in-unit: inside this process's cgroup, for vni@.service)",
-	  CLI_ROOT },
+	  CLI_ROOT, NULL },
 	{ "stop", cmd_stop, stop_opts,
 	  "kill the instance's processes and detach it; nothing if there is none (--in-unit: only one inside this process's cgroup)",
-	  CLI_ROOT },
+	  CLI_ROOT, NULL },
 	{ NULL },
 };

@@ -15,6 +15,7 @@
 #include "sys/cgroup.h"
 #include "core/hostsfile.h"
 #include "core/instance.h"
+#include "core/registry.h"
 #include "sys/nladdr.h"
 #include "sys/sockdiag.h"
 #include "sys/log.h"
@@ -120,19 +121,6 @@ static int check_vip_free(const struct vni_addr *a, char *err)
 		       vni_addr_str(a, buf, sizeof(buf)), dev);
 }
 
-/* Derived from the VIP; a suffix -2, -3, ... if someone took it already. */
-static int default_hostname(struct vni_state *st, struct vni_record *r, char *err)
-{
-	char base[VNI_HOSTNAME_MAX + 1];
-	int i, ret;
-
-	vni_default_hostname(r->vip4.family ? &r->vip4 : &r->vip6, base, sizeof(base));
-	snprintf(r->hostname, sizeof(r->hostname), "%s", base);
-	for (i = 2; (ret = vni_state_hostname_taken(st, r->hostname, err)) == 1; i++)
-		snprintf(r->hostname, sizeof(r->hostname), "%.52s-%d", base, i);
-	return ret < 0 ? ret : 0;
-}
-
 static int check_pids(const struct vni_attach_req *req, char *err)
 {
 	char path[64];
@@ -146,32 +134,43 @@ static int check_pids(const struct vni_attach_req *req, char *err)
 	return 0;
 }
 
+/* The VIPs asked for: given, or picked from a pool (req->pool4/pool6). */
+static int want_vips(const struct vni_attach_req *req, struct vni_record *r, char *err)
+{
+	bool v4 = req->vip4.family || req->pool4, v6 = req->vip6.family || req->pool6;
+
+	if (!v4 && !v6)
+		return vni_err(err, -EINVAL, "an instance needs at least one VIP");
+	if (req->vip4.family == AF_INET6 || req->vip6.family == AF_INET ||
+	    (req->vip4.family && req->pool4) || (req->vip6.family && req->pool6))
+		return vni_err(err, -EINVAL, "give at most one IPv4 and one IPv6 VIP");
+	r->vip4 = req->vip4;
+	r->vip6 = req->vip6;
+	r->flags = req->flags | (v4 ? VNI_F_V4 : 0) | (v6 ? VNI_F_V6 : 0);
+	return 0;
+}
+
 static int fill_record(const struct vni_node *n, struct vni_state *st,
 		       const struct vni_attach_req *req, struct vni_record *r, char *err)
 {
+	struct vni_claim claim = { .r = r, .pool = { req->pool4, req->pool6 } };
 	char other[VNI_NAME_MAX + 1];
+	struct vni_registry *g;
 	int ret;
 
 	memset(r, 0, sizeof(*r));
-	if (!req->vip4.family && !req->vip6.family)
-		return vni_err(err, -EINVAL, "an instance needs at least one VIP");
-	if (req->vip4.family == AF_INET6 || req->vip6.family == AF_INET)
-		return vni_err(err, -EINVAL, "give at most one IPv4 and one IPv6 VIP");
+	if ((ret = want_vips(req, r, err)))
+		return ret;
 	if (vni_path(r->name, sizeof(r->name), "%s", req->name))
 		return vni_err(err, -ENAMETOOLONG, "instance name too long");
 	ret = resolve_cgroup(n, req, r, err);
 	if (ret)
 		return ret;
-	r->vip4 = req->vip4;
-	r->vip6 = req->vip6;
-	r->flags = req->flags | (r->vip4.family ? VNI_F_V4 : 0) | (r->vip6.family ? VNI_F_V6 : 0);
 	if (req->hostname) {
 		ret = vni_check_hostname(req->hostname, err);
 		if (ret)
 			return ret;
 		snprintf(r->hostname, sizeof(r->hostname), "%s", req->hostname);
-	} else if ((ret = default_hostname(st, r, err))) {
-		return ret;
 	}
 	if (vni_path(r->dev, sizeof(r->dev), "%s", req->dev ? req->dev : "lo") ||
 	    !if_nametoindex(r->dev))
@@ -180,9 +179,12 @@ static int fill_record(const struct vni_node *n, struct vni_state *st,
 	if (ret)
 		return ret;
 	r->aid = req->aid;
-	if (!r->aid && (ret = vni_state_next_aid(st, &r->aid, err)))
+	/* the registry: pool addresses, AID, hostname; no clash with another */
+	ret = vni_registry_open(n, st, &g, err);
+	if (ret)
 		return ret;
-	ret = vni_state_conflict(st, r, err);
+	ret = g->ops->claim(g, &claim, err);
+	vni_registry_close(g);
 	/* nested instances would run both program sets on one socket */
 	if (!ret && (ret = vni_state_nesting(st, r->cgroup, other, sizeof(other), err)) == 1)
 		ret = vni_err(err, -EEXIST, "cgroup %s would nest with instance %s", r->cgroup,

@@ -16,6 +16,8 @@ struct vni_attach_req {
 				 the cgroup NAME in instead of the VNI root */
 	struct vni_addr vip4; /* family 0 when absent; at least one VIP */
 	struct vni_addr vip6;
+	const char *pool4;    /* or: the IPv4 VIP from this pool (attach --vip auto) */
+	const char *pool6;    /* or: the IPv6 VIP from this pool (--vip auto6) */
 	const char *hostname; /* NULL: derived from the VIP */
 	uint32_t aid;         /* 0: smallest free */
 	const char *dev;      /* NULL: "lo" */

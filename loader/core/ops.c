@@ -123,3 +123,64 @@ int vni_init(const struct vni_node *n, char *err)
 		vni_state_close(st);
 	return ret;
 }
+
+enum pool_op { POOL_ADD, POOL_DEL, POOL_EACH };
+
+struct pool_call {
+	enum pool_op op;
+	const char *pool;
+	const struct vni_range *r;
+	int (*fn)(const struct vni_pool_usage *u, void *arg);
+	void *arg;
+};
+
+static int pool_call(const struct vni_node *n, const struct pool_call *c, char *err)
+{
+	struct vni_registry *g;
+	struct vni_state *st;
+	int ret;
+
+	if (c->op == POOL_EACH && access(n->state_dir, F_OK))
+		return 0; /* a fresh node: no pools */
+	ret = vni_node_open(n, c->op == POOL_ADD, &st, err);
+	if (ret == -ENOENT)
+		return vni_err(err, ret, "pool %s has no range (no pools on this node)", c->pool);
+	if (ret)
+		return ret;
+	ret = vni_registry_open(n, st, &g, err);
+	if (!ret) {
+		if (c->op == POOL_ADD)
+			ret = g->ops->pool_add(g, c->pool, c->r, err);
+		else if (c->op == POOL_DEL)
+			ret = g->ops->pool_del(g, c->pool, c->r, err);
+		else
+			ret = g->ops->pool_each(g, c->fn, c->arg, err);
+		vni_registry_close(g);
+	}
+	vni_state_close_tidy(st);
+	return ret;
+}
+
+int vni_pool_add(const struct vni_node *n, const char *pool, const struct vni_range *r,
+		 char *err)
+{
+	struct pool_call c = { .op = POOL_ADD, .pool = pool, .r = r };
+
+	return pool_call(n, &c, err);
+}
+
+int vni_pool_del(const struct vni_node *n, const char *pool, const struct vni_range *r,
+		 char *err)
+{
+	struct pool_call c = { .op = POOL_DEL, .pool = pool, .r = r };
+
+	return pool_call(n, &c, err);
+}
+
+int vni_pool_each(const struct vni_node *n, int (*fn)(const struct vni_pool_usage *u, void *arg),
+		  void *arg, char *err)
+{
+	struct pool_call c = { .op = POOL_EACH, .fn = fn, .arg = arg };
+
+	return pool_call(n, &c, err);
+}

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "core/instance.h"
+#include "core/registry.h"
 
 /* vni_bpf_init and this namespace's receive filter, under the node lock. */
 int vni_init(const struct vni_node *n, char *err);
@@ -18,5 +19,13 @@ int vni_attach(const struct vni_node *n, const struct vni_attach_req *req,
 int vni_detach(const struct vni_node *n, const char *name, bool force, char *err);
 /* Detaches every instance and unpins everything. */
 int vni_down(const struct vni_node *n, bool force, char *err);
+
+/* The registry's VIP pools (vnictl pool), each under the node lock. */
+int vni_pool_add(const struct vni_node *n, const char *pool, const struct vni_range *r,
+		 char *err);
+int vni_pool_del(const struct vni_node *n, const char *pool, const struct vni_range *r,
+		 char *err);
+int vni_pool_each(const struct vni_node *n, int (*fn)(const struct vni_pool_usage *u, void *arg),
+		  void *arg, char *err);
 
 #endif

@@ -10,14 +10,8 @@
 #include <unistd.h>
 
 #include "core/state.h"
+#include "core/state_db.h"
 #include "sys/util.h"
-
-struct vni_state {
-	sqlite3 *db;
-	int lock_fd;
-	char dir[PATH_MAX];
-	bool created; /* this open made the state dir */
-};
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS instances ("
@@ -40,6 +34,9 @@ static const char schema[] =
 static const char *const migrations[] = {
 	"ALTER TABLE instances ADD COLUMN phase TEXT NOT NULL DEFAULT 'ready';"
 	" CREATE INDEX unfinished ON instances (phase) WHERE phase != 'ready'",
+	/* VIP pools of the local registry (state_pools.c) */
+	"CREATE TABLE pools (pool TEXT NOT NULL, family INTEGER NOT NULL,"
+	" first TEXT NOT NULL, last TEXT NOT NULL, PRIMARY KEY (pool, first))",
 };
 
 #define COLUMNS                                                                    \
@@ -64,7 +61,7 @@ static enum vni_phase phase_of(const char *name)
 	return VNI_ATTACHING; /* unknown: treat as unfinished, recovery undoes it */
 }
 
-static int db_err(struct vni_state *st, char *err, const char *what)
+int vni_db_err(struct vni_state *st, char *err, const char *what)
 {
 	return vni_err(err, -EIO, "state database: cannot %s: %s", what, sqlite3_errmsg(st->db));
 }
@@ -77,7 +74,7 @@ static int migrate(struct vni_state *st, char *err)
 	int version = 0, i;
 
 	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
-		return db_err(st, err, "read its version");
+		return vni_db_err(st, err, "read its version");
 	if (sqlite3_step(s) == SQLITE_ROW)
 		version = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
@@ -91,7 +88,7 @@ static int migrate(struct vni_state *st, char *err)
 		    sqlite3_exec(st->db, migrations[i], NULL, NULL, NULL) != SQLITE_OK ||
 		    sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
 		    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-			int ret = db_err(st, err, "upgrade its schema");
+			int ret = vni_db_err(st, err, "upgrade its schema");
 
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 			return ret;
@@ -166,7 +163,7 @@ int vni_state_open(const char *dir, bool create, struct vni_state **out, char *e
 	/* (the checkpoint at close stays: skipping it lets the WAL grow, and
 	 * every later open re-reads it; 3x slower attaches at 1,000 instances) */
 	if (sqlite3_exec(st->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-		ret = db_err(st, err, "create its schema");
+		ret = vni_db_err(st, err, "create its schema");
 		goto fail;
 	}
 	ret = migrate(st, err);
@@ -185,7 +182,8 @@ static bool state_empty(struct vni_state *st)
 	bool empty = false;
 
 	if (sqlite3_prepare_v2(st->db,
-			       "SELECT (SELECT COUNT(*) FROM instances) + (SELECT COUNT(*) FROM meta)",
+			       "SELECT (SELECT COUNT(*) FROM instances) + (SELECT COUNT(*) FROM meta)"
+			       " + (SELECT COUNT(*) FROM pools)",
 			       -1, &s, NULL) != SQLITE_OK)
 		return false;
 	if (sqlite3_step(s) == SQLITE_ROW)
@@ -224,7 +222,7 @@ void vni_state_close(struct vni_state *st)
 	free(st);
 }
 
-static void bind_addr(sqlite3_stmt *s, int col, const struct vni_addr *a)
+void vni_bind_addr(sqlite3_stmt *s, int col, const struct vni_addr *a)
 {
 	char buf[INET6_ADDRSTRLEN];
 
@@ -276,14 +274,14 @@ int vni_state_get(struct vni_state *st, const char *name, struct vni_record *r, 
 
 	if (sqlite3_prepare_v2(st->db, "SELECT " COLUMNS " FROM instances WHERE name = ?", -1,
 			       &s, NULL) != SQLITE_OK)
-		return db_err(st, err, "query");
+		return vni_db_err(st, err, "query");
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		read_row(s, r);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(st, err, "query");
+		return vni_db_err(st, err, "query");
 	return rc == SQLITE_ROW;
 }
 
@@ -306,18 +304,18 @@ int vni_state_conflict(struct vni_state *st, const struct vni_record *r, char *e
 	int rc, ret = 0;
 
 	if (sqlite3_prepare_v2(st->db, q, -1, &s, NULL) != SQLITE_OK)
-		return db_err(st, err, "query");
+		return vni_db_err(st, err, "query");
 	sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, r->cgroup, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, r->aid);
-	bind_addr(s, 4, &r->vip4);
-	bind_addr(s, 5, &r->vip6);
+	vni_bind_addr(s, 4, &r->vip4);
+	vni_bind_addr(s, 5, &r->vip6);
 	sqlite3_bind_text(s, 6, r->hostname, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		ret = vni_err(err, -EEXIST, "%s", (const char *)sqlite3_column_text(s, 0));
 	else if (rc != SQLITE_DONE)
-		ret = db_err(st, err, "query");
+		ret = vni_db_err(st, err, "query");
 	sqlite3_finalize(s);
 	return ret;
 }
@@ -329,12 +327,12 @@ int vni_state_set_checkpointed(struct vni_state *st, const char *name, bool on, 
 
 	if (sqlite3_prepare_v2(st->db, "UPDATE instances SET checkpointed = ? WHERE name = ?", -1,
 			       &s, NULL) != SQLITE_OK)
-		return db_err(st, err, "update");
+		return vni_db_err(st, err, "update");
 	sqlite3_bind_int(s, 1, on);
 	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : db_err(st, err, "update");
+	return rc == SQLITE_DONE ? 0 : vni_db_err(st, err, "update");
 }
 
 int vni_state_nesting(struct vni_state *st, const char *cgroup, char *name, size_t n,
@@ -348,14 +346,14 @@ int vni_state_nesting(struct vni_state *st, const char *cgroup, char *name, size
 	int rc;
 
 	if (sqlite3_prepare_v2(st->db, q, -1, &s, NULL) != SQLITE_OK)
-		return db_err(st, err, "query");
+		return vni_db_err(st, err, "query");
 	sqlite3_bind_text(s, 1, cgroup, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		col_text(s, 0, name, n);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(st, err, "query");
+		return vni_db_err(st, err, "query");
 	return rc == SQLITE_ROW;
 }
 
@@ -367,12 +365,12 @@ int vni_state_hostname_taken(struct vni_state *st, const char *hostname, char *e
 	if (sqlite3_prepare_v2(st->db,
 			       "SELECT 1 FROM instances WHERE hostname = ? COLLATE NOCASE", -1, &s,
 			       NULL) != SQLITE_OK)
-		return db_err(st, err, "query");
+		return vni_db_err(st, err, "query");
 	sqlite3_bind_text(s, 1, hostname, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(st, err, "query");
+		return vni_db_err(st, err, "query");
 	return rc == SQLITE_ROW;
 }
 
@@ -389,7 +387,7 @@ int vni_state_next_aid(struct vni_state *st, uint32_t *aid, char *err)
 	int ret = 0;
 
 	if (sqlite3_prepare_v2(st->db, q, -1, &s, NULL) != SQLITE_OK)
-		return db_err(st, err, "query");
+		return vni_db_err(st, err, "query");
 	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
 		*aid = (uint32_t)sqlite3_column_int64(s, 0);
 	else
@@ -407,15 +405,15 @@ int vni_state_insert(struct vni_state *st, const struct vni_record *r, char *err
 			       "INSERT INTO instances (" COLUMNS
 			       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			       -1, &s, NULL) != SQLITE_OK)
-		return db_err(st, err, "insert");
+		return vni_db_err(st, err, "insert");
 	sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, r->cgroup, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)r->cgroup_id);
 	sqlite3_bind_int(s, 4, r->owns_cgroup);
 	sqlite3_bind_int64(s, 5, r->aid);
 	sqlite3_bind_int64(s, 6, r->flags);
-	bind_addr(s, 7, &r->vip4);
-	bind_addr(s, 8, &r->vip6);
+	vni_bind_addr(s, 7, &r->vip4);
+	vni_bind_addr(s, 8, &r->vip6);
 	sqlite3_bind_text(s, 9, r->hostname, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 10, r->dev, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 11, (sqlite3_int64)r->netns_cookie);
@@ -424,7 +422,7 @@ int vni_state_insert(struct vni_state *st, const struct vni_record *r, char *err
 	sqlite3_bind_text(s, 14, vni_phase_name(r->phase), -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : db_err(st, err, "insert");
+	return rc == SQLITE_DONE ? 0 : vni_db_err(st, err, "insert");
 }
 
 int vni_state_update(struct vni_state *st, const struct vni_record *r, char *err)
@@ -435,13 +433,13 @@ int vni_state_update(struct vni_state *st, const struct vni_record *r, char *err
 	if (sqlite3_prepare_v2(st->db,
 			       "UPDATE instances SET cgroup_id = ?, phase = ? WHERE name = ?", -1,
 			       &s, NULL) != SQLITE_OK)
-		return db_err(st, err, "update");
+		return vni_db_err(st, err, "update");
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)r->cgroup_id);
 	sqlite3_bind_text(s, 2, vni_phase_name(r->phase), -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, r->name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : db_err(st, err, "update");
+	return rc == SQLITE_DONE ? 0 : vni_db_err(st, err, "update");
 }
 
 int vni_state_rehome(struct vni_state *st, const struct vni_record *r, char *err)
@@ -453,14 +451,14 @@ int vni_state_rehome(struct vni_state *st, const struct vni_record *r, char *err
 			       "UPDATE instances SET cgroup = ?, cgroup_id = ?, netns_cookie = ?"
 			       " WHERE name = ?",
 			       -1, &s, NULL) != SQLITE_OK)
-		return db_err(st, err, "update");
+		return vni_db_err(st, err, "update");
 	sqlite3_bind_text(s, 1, r->cgroup, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)r->cgroup_id);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)r->netns_cookie);
 	sqlite3_bind_text(s, 4, r->name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : db_err(st, err, "update");
+	return rc == SQLITE_DONE ? 0 : vni_db_err(st, err, "update");
 }
 
 int vni_state_delete(struct vni_state *st, const char *name, char *err)
@@ -470,11 +468,11 @@ int vni_state_delete(struct vni_state *st, const char *name, char *err)
 
 	if (sqlite3_prepare_v2(st->db, "DELETE FROM instances WHERE name = ?", -1, &s, NULL) !=
 	    SQLITE_OK)
-		return db_err(st, err, "delete");
+		return vni_db_err(st, err, "delete");
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : db_err(st, err, "delete");
+	return rc == SQLITE_DONE ? 0 : vni_db_err(st, err, "delete");
 }
 
 int vni_state_meta_get(struct vni_state *st, const char *key, char *value, size_t n, char *err)
@@ -484,14 +482,14 @@ int vni_state_meta_get(struct vni_state *st, const char *key, char *value, size_
 
 	if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?", -1, &s, NULL) !=
 	    SQLITE_OK)
-		return db_err(st, err, "query");
+		return vni_db_err(st, err, "query");
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		col_text(s, 0, value, n);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(st, err, "query");
+		return vni_db_err(st, err, "query");
 	return rc == SQLITE_ROW;
 }
 
@@ -504,13 +502,13 @@ int vni_state_meta_set(struct vni_state *st, const char *key, const char *value,
 			       value ? "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)" :
 				       "DELETE FROM meta WHERE key = ?",
 			       -1, &s, NULL) != SQLITE_OK)
-		return db_err(st, err, "update");
+		return vni_db_err(st, err, "update");
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	if (value)
 		sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : db_err(st, err, "update");
+	return rc == SQLITE_DONE ? 0 : vni_db_err(st, err, "update");
 }
 
 static int each_where(struct vni_state *st, const char *sql,
@@ -521,13 +519,13 @@ static int each_where(struct vni_state *st, const char *sql,
 	int rc, ret = 0;
 
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
-		return db_err(st, err, "query");
+		return vni_db_err(st, err, "query");
 	while (!ret && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		read_row(s, &r);
 		ret = fn(&r, arg);
 	}
 	if (!ret && rc != SQLITE_DONE)
-		ret = db_err(st, err, "query");
+		ret = vni_db_err(st, err, "query");
 	sqlite3_finalize(s);
 	return ret;
 }

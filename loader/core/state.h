@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/pool.h"
 #include "core/validate.h"
 
 /* Where an instance is in its life. attach and detach record their intent
@@ -80,6 +81,19 @@ int vni_state_set_checkpointed(struct vni_state *st, const char *name, bool on, 
  * get: 1 found (value copied), 0 not found, <0 error. set with value NULL deletes. */
 int vni_state_meta_get(struct vni_state *st, const char *key, char *value, size_t n, char *err);
 int vni_state_meta_set(struct vni_state *st, const char *key, const char *value, char *err);
+
+/* The local registry's VIP pools (state_pools.c). del: -ENOENT when no
+ * such range is in the pool. */
+int vni_state_pool_add(struct vni_state *st, const char *pool, const struct vni_range *r,
+		       char *err);
+int vni_state_pool_del(struct vni_state *st, const char *pool, const struct vni_range *r,
+		       char *err);
+int vni_state_pool_each(struct vni_state *st,
+			int (*fn)(const char *pool, const struct vni_range *r, void *arg), void *arg,
+			char *err);
+/* 1 (and the instance's name) when an instance has the address as a VIP. */
+int vni_state_vip_user(struct vni_state *st, const struct vni_addr *a, char *name, size_t n,
+		       char *err);
 
 /* Calls fn for each record, ordered by name; stops on a non-zero return. */
 int vni_state_each(struct vni_state *st, int (*fn)(const struct vni_record *r, void *arg),

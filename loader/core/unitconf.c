@@ -76,16 +76,28 @@ static int set_cmd(struct parse *p, const char *v)
 
 static int set_vip(struct parse *p, const char *v)
 {
-	char why[VNI_ERRLEN];
+	char why[VNI_ERRLEN], pool[VNI_POOL_NAME_MAX + 1];
 	struct vni_addr a, *slot;
+	int ret, family;
 
-	if (vni_parse_vip(v, &a, why))
+	/* auto[/POOL], auto6[/POOL]: from a pool, as attach --vip takes it */
+	ret = vni_parse_auto(v, &family, pool, sizeof(pool), why);
+	if (ret < 0)
 		return fail(p, "vip: %s", why);
+	if (ret) {
+		memset(&a, 0, sizeof(a));
+		a.family = family;
+	} else if (vni_parse_vip(v, &a, why)) {
+		return fail(p, "vip: %s", why);
+	}
 	slot = a.family == AF_INET ? &p->c->vip4 : &p->c->vip6;
-	if (slot->family)
+	if (slot->family || (a.family == AF_INET ? p->c->pool4 : p->c->pool6)[0])
 		return fail(p, "vip: more than one %s VIP%s", a.family == AF_INET ? "IPv4" : "IPv6",
 			    "");
-	*slot = a;
+	if (ret)
+		snprintf(a.family == AF_INET ? p->c->pool4 : p->c->pool6, sizeof(pool), "%s", pool);
+	else
+		*slot = a;
 	return 1;
 }
 
@@ -126,7 +138,7 @@ static int handler(void *user, const char *section, const char *key, const char 
 static int finish(struct parse *p, int line, char *err)
 {
 	if (line == 0) {
-		if (!p->c->vip4.family && !p->c->vip6.family)
+		if (!p->c->vip4.family && !p->c->vip6.family && !p->c->pool4[0] && !p->c->pool6[0])
 			p->ret = vni_err(err, -EINVAL, "%s: no vip (at least one is needed)", p->name);
 		else if (!p->c->has_cmd)
 			p->ret = vni_err(err, -EINVAL, "%s: no exec (the command to run)", p->name);

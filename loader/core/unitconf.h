@@ -12,12 +12,14 @@
 #include <stdint.h>
 #include <wordexp.h>
 
+#include "core/pool.h"
 #include "core/validate.h"
 
 #define VNI_CONF_DIR "/etc/vni"
 
 struct vni_unit_conf {
-	struct vni_addr vip4, vip6; /* at least one */
+	struct vni_addr vip4, vip6; /* at least one, or a pool: */
+	char pool4[VNI_POOL_NAME_MAX + 1], pool6[VNI_POOL_NAME_MAX + 1]; /* vip = auto[6][/POOL] */
 	char hostname[VNI_HOSTNAME_MAX + 1]; /* "" when not given */
 	uint32_t aid;                        /* 0 when not given */
 	char dev[16];                        /* "" when not given: lo */

@@ -19,7 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[size] = '\0';
 	if (vni_unit_conf_parse("fuzz.conf", text, &c, err) == 0) {
 		/* what it accepts is whole */
-		if ((!c.vip4.family && !c.vip6.family) || !c.has_cmd || !c.cmd.we_wordc)
+		if ((!c.vip4.family && !c.vip6.family && !c.pool4[0] && !c.pool6[0]) || !c.has_cmd ||
+		    !c.cmd.we_wordc)
 			abort();
 		vni_unit_conf_free(&c);
 	}

@@ -70,6 +70,21 @@ static void defaults(void **state)
 	vni_unit_conf_free(&c);
 }
 
+static void vip_from_a_pool(void **state)
+{
+	struct vni_unit_conf c;
+	char err[VNI_ERRLEN];
+
+	(void)state;
+	assert_int_equal(vni_unit_conf_parse("a.conf", "vip = auto\nvip = auto6/v6\nexec = x\n", &c, err), 0);
+	assert_string_equal(c.pool4, "default");
+	assert_string_equal(c.pool6, "v6");
+	assert_int_equal(c.vip4.family, 0);
+	vni_unit_conf_free(&c);
+	assert_int_equal(vni_unit_conf_parse("a.conf", "vip = auto\nvip = 10.0.0.1\nexec = x\n", &c, err), -EINVAL);
+	assert_string_equal(err, "a.conf:2: vip: more than one IPv4 VIP");
+}
+
 static void errors(void **state)
 {
 	static const struct {
@@ -114,6 +129,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(every_key),
 		cmocka_unit_test(defaults),
+		cmocka_unit_test(vip_from_a_pool),
 		cmocka_unit_test(errors),
 	};
 

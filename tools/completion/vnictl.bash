@@ -30,7 +30,7 @@ _vnictl() {
 		return ;;
 	esac
 	case $cmd in
-	"") COMPREPLY=($(compgen -W "init attach run detach list show stats monitor check sync checkpoint restore start stop down help --cgroup-root --bpffs --state-dir --hosts-file --version" -- "$cur")) ;;
+	"") COMPREPLY=($(compgen -W "init attach run detach list show stats monitor check sync checkpoint restore start stop pool down help --cgroup-root --bpffs --state-dir --hosts-file --version" -- "$cur")) ;;
 	attach) COMPREPLY=($(compgen -W "--cgroup --vip --hostname --aid --dev --allow-raw --pid" -- "$cur")) ;;
 	run) COMPREPLY=($(compgen -W "--cgroup --user --keep-net-caps --" -- "$cur")) ;;
 	detach) COMPREPLY=($(compgen -W "--cgroup --force" -- "$cur")) ;;
@@ -38,6 +38,7 @@ _vnictl() {
 	sync) COMPREPLY=($(compgen -W "--json --boot" -- "$cur")) ;;
 	start) COMPREPLY=($(compgen -W "--cgroup --conf --in-unit" -- "$cur")) ;;
 	stop) COMPREPLY=($(compgen -W "--cgroup --in-unit" -- "$cur")) ;;
+	pool) COMPREPLY=($(compgen -W "add del list --pool --json" -- "$cur")) ;;
 	show | stats | monitor) COMPREPLY=($(compgen -W "--cgroup --json" -- "$cur")) ;;
 	checkpoint) COMPREPLY=($(compgen -W "--cgroup --dir --leave-running --tcp-established" -- "$cur")) ;;
 	restore) COMPREPLY=($(compgen -W "--dir --cgroup" -- "$cur")) ;;

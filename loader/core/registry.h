@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The registry: who holds which identity (instance name, AID, VIPs,
+ * hostname) and the VIP pools addresses are handed out from. One interface,
+ * one backend per kind, chosen by the node's --registry URL; callers never
+ * ask which:
+ *   local  (reg_local.c)  the node's SQLite state is the whole registry
+ * (the farm's backend on etcd comes with issue 13's second part).
+ */
+#ifndef VNI_REGISTRY_H
+#define VNI_REGISTRY_H
+
+#include <stdint.h>
+
+#include "core/node.h"
+#include "core/pool.h"
+#include "core/state.h"
+
+/* An attach's identity: r comes in with the name, cgroup, flags and the VIPs,
+ * hostname ("" derives one from the VIP) and AID (0: the next free) asked
+ * for; pool[0] / pool[1]: pick the IPv4 / IPv6 VIP from that pool (NULL:
+ * given, or none). On success r is whole and the identity is the caller's. */
+struct vni_claim {
+	struct vni_record *r;
+	const char *pool[2];
+};
+
+/* A range of a pool and how much of it is handed out. */
+struct vni_pool_usage {
+	const char *pool;
+	struct vni_range range;
+	uint64_t size, used;
+};
+
+struct vni_registry;
+
+struct vni_registry_ops {
+	const char *kind;
+	/* All or nothing: names the first clash (-EEXIST), or a full pool. */
+	int (*claim)(struct vni_registry *g, struct vni_claim *c, char *err);
+	/* The instance's identity is free again. */
+	int (*release)(struct vni_registry *g, const struct vni_record *r, char *err);
+	/* Refused (-EEXIST) when the range overlaps one of any pool. */
+	int (*pool_add)(struct vni_registry *g, const char *pool, const struct vni_range *r,
+			char *err);
+	/* Refused (-EBUSY) while an address of the range is in use. */
+	int (*pool_del)(struct vni_registry *g, const char *pool, const struct vni_range *r,
+			char *err);
+	int (*pool_each)(struct vni_registry *g,
+			 int (*fn)(const struct vni_pool_usage *u, void *arg), void *arg, char *err);
+	void (*close)(struct vni_registry *g);
+};
+
+struct vni_registry {
+	const struct vni_registry_ops *ops;
+	const struct vni_node *n;
+	struct vni_state *st; /* the node's state, under its lock */
+};
+
+/* The node's registry (n->registry), for a caller holding the node lock. */
+int vni_registry_open(const struct vni_node *n, struct vni_state *st, struct vni_registry **g,
+		      char *err);
+void vni_registry_close(struct vni_registry *g);
+
+extern const struct vni_registry_ops vni_registry_local;
+
+#endif
