@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* etcd v3 over its JSON gateway (see etcd.h). */
+#include <curl/curl.h>
+#include <errno.h>
+#include <resolv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sys/etcd.h"
+#include "sys/util.h"
+
+#define MAX_ENDPOINTS 8
+#define CONNECT_TIMEOUT_MS 1000L
+#define REQUEST_TIMEOUT_MS 3000L
+#define MAX_REPLY (4u << 20)
+
+struct etcd {
+	CURL *curl;
+	char endpoint[MAX_ENDPOINTS][128];
+	int n;
+	int current; /* the one that answered last */
+	char list[512];
+};
+
+struct reply {
+	char *buf;
+	size_t len;
+};
+
+static size_t gather(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct reply *r = arg;
+	size_t n = size * nmemb;
+	char *p;
+
+	if (r->len + n > MAX_REPLY || !(p = realloc(r->buf, r->len + n + 1)))
+		return 0;
+	memcpy(p + r->len, data, n);
+	r->buf = p;
+	r->len += n;
+	r->buf[r->len] = '\0';
+	return n;
+}
+
+int etcd_open(const char *endpoints, struct etcd **out, char *err)
+{
+	static int global_done;
+	struct etcd *e;
+	const char *p = endpoints;
+
+	if (!global_done && curl_global_init(CURL_GLOBAL_DEFAULT) == 0)
+		global_done = 1;
+	e = calloc(1, sizeof(*e));
+	if (!e || !(e->curl = curl_easy_init())) {
+		free(e);
+		return vni_err(err, -ENOMEM, "cannot start an HTTP client (libcurl)");
+	}
+	snprintf(e->list, sizeof(e->list), "%s", endpoints);
+	while (*p) {
+		size_t len = strcspn(p, ",");
+
+		if (!len || len >= sizeof(e->endpoint[0]) || e->n == MAX_ENDPOINTS || !memchr(p, ':', len)) {
+			etcd_close(e);
+			return vni_err(err, -EINVAL, "invalid etcd endpoint list '%s': give HOST:PORT[,HOST:PORT...] (at most %d)",
+				       endpoints, MAX_ENDPOINTS);
+		}
+		memcpy(e->endpoint[e->n++], p, len);
+		p += len + (p[len] == ',');
+	}
+	if (!e->n) {
+		etcd_close(e);
+		return vni_err(err, -EINVAL, "no etcd endpoint given");
+	}
+	*out = e;
+	return 0;
+}
+
+void etcd_close(struct etcd *e)
+{
+	if (!e)
+		return;
+	if (e->curl)
+		curl_easy_cleanup(e->curl);
+	free(e);
+}
+
+/* One POST to one endpoint: 0 with the HTTP status and body, or a curl
+ * error (cannot connect, timed out). */
+static CURLcode post(struct etcd *e, int i, const char *path, const char *body, long *status,
+		     struct reply *r)
+{
+	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+	char url[256];
+	CURLcode rc;
+
+	snprintf(url, sizeof(url), "http://%s/v3/%s", e->endpoint[i], path);
+	curl_easy_reset(e->curl);
+	curl_easy_setopt(e->curl, CURLOPT_URL, url);
+	curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(e->curl, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
+	curl_easy_setopt(e->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e->curl, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, gather);
+	curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, r);
+	rc = curl_easy_perform(e->curl);
+	curl_slist_free_all(hdr);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, status);
+	return rc;
+}
+
+int etcd_call(struct etcd *e, const char *path, json_object *body, json_object **resp,
+	      char *err)
+{
+	const char *text = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN);
+	struct reply r = { NULL, 0 };
+	CURLcode rc = CURLE_OK;
+	long status = 0;
+	int k, i = 0, ret;
+
+	*resp = NULL;
+	/* the endpoint that answered last first, then the others */
+	for (k = 0; k < e->n; k++) {
+		i = (e->current + k) % e->n;
+		free(r.buf);
+		r.buf = NULL;
+		r.len = 0;
+		rc = post(e, i, path, text, &status, &r);
+		/* no leader (503): another member may have one */
+		if (rc == CURLE_OK && status != 503)
+			break;
+	}
+	json_object_put(body);
+	if (k == e->n) {
+		ret = vni_err(err, -EHOSTUNREACH, "etcd registry %s unreachable: %s", e->list,
+			      rc != CURLE_OK ? curl_easy_strerror(rc) : "no leader (HTTP 503)");
+		goto out;
+	}
+	e->current = i;
+	*resp = r.buf ? json_tokener_parse(r.buf) : NULL;
+	if (!*resp) {
+		ret = vni_err(err, -EIO, "etcd %s: HTTP %ld with no JSON reply", e->endpoint[i], status);
+	} else if (status != 200) {
+		json_object *m;
+
+		ret = vni_err(err, -EIO, "etcd %s: HTTP %ld: %s", e->endpoint[i], status,
+			      json_object_object_get_ex(*resp, "message", &m) ?
+				      json_object_get_string(m) : r.buf);
+		json_object_put(*resp);
+		*resp = NULL;
+	} else {
+		ret = 0;
+	}
+out:
+	free(r.buf);
+	return ret;
+}
+
+json_object *etcd_b64(const char *s, int len)
+{
+	size_t n = len < 0 ? strlen(s) : (size_t)len;
+	char *buf = malloc(n / 3 * 4 + 8);
+	json_object *o;
+
+	if (!buf)
+		return NULL;
+	if (b64_ntop((const unsigned char *)s, n, buf, n / 3 * 4 + 8) < 0)
+		buf[0] = '\0';
+	o = json_object_new_string(buf);
+	free(buf);
+	return o;
+}
+
+int etcd_unb64(json_object *o, const char *field, char *buf, size_t n)
+{
+	json_object *v;
+	int len;
+
+	if (n)
+		buf[0] = '\0';
+	if (!json_object_object_get_ex(o, field, &v))
+		return -1;
+	len = b64_pton(json_object_get_string(v), (unsigned char *)buf, n ? n - 1 : 0);
+	if (len < 0)
+		return -1;
+	buf[len] = '\0';
+	return len;
+}
+
+int64_t etcd_int(json_object *o, const char *field)
+{
+	json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, field, &v))
+		return 0;
+	errno = 0;
+	return json_object_get_int64(v);
+}

@@ -1,0 +1,150 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# The etcd registry: a real etcd (Debian's etcd-server) in the test's peer
+# namespace, two vni nodes ("a", the test's own, and "b": other roots, the
+# same network namespace) sharing it. Needs etcd (skipped without).
+
+ETCD_PORT=2379
+
+# Starts etcd in the peer namespace on PEER_IP:ETCD_PORT and waits until it
+# answers; its data dir is in the test's dir (removed with it), the process
+# goes with the namespace's (t_cleanup).
+start_etcd() {
+	command -v etcd >/dev/null && command -v etcdctl >/dev/null ||
+		{ echo "etcd and etcdctl not installed (apt-get install etcd-server etcd-client)"; exit 77; }
+	# (nsenter execs etcd: $! is etcd itself)
+	nsenter --net="/run/netns/$PEER" etcd --name t --data-dir "$T_DIR/etcd" \
+		--listen-client-urls "http://$PEER_IP:$ETCD_PORT" --advertise-client-urls "http://$PEER_IP:$ETCD_PORT" \
+		--listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
+		--initial-cluster t=http://127.0.0.1:2380 >"$T_DIR/etcd.log" 2>&1 &
+	ETCD_PID=$!
+	wait_etcd
+}
+wait_etcd() {
+	local i
+	for i in $(seq 100); do
+		ETCDCTL_API=3 on_node etcdctl --endpoints "$PEER_IP:$ETCD_PORT" --dial-timeout 1s endpoint health \
+			>/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	fail "etcd did not start: $(tail -n 3 "$T_DIR/etcd.log")"
+}
+etcd_keys() { ETCDCTL_API=3 on_node etcdctl --endpoints "$PEER_IP:$ETCD_PORT" get --prefix /vni/ --keys-only | grep -v '^$'; }
+
+use_etcd() {
+	export VNI_REGISTRY=etcd://$PEER_IP:$ETCD_PORT VNI_NODE=a
+	trap 'vnictl_b down --force >/dev/null 2>&1; t_cleanup' EXIT
+}
+# node b: its own roots, named after T_ID so t_cleanup finds what is left
+vnictl_b() {
+	VNI_NODE=b VNI_CGROUP_ROOT=$CG2/vni-test-$T_ID-b VNI_BPFFS=/sys/fs/bpf/vni-test-$T_ID-b \
+		VNI_STATE_DIR=$T_DIR/state-b VNI_HOSTS_FILE=$T_DIR/hosts-b on_node "$VNICTL" "$@"
+}
+
+# 16 attaches at once from two nodes for 13 free addresses: exactly 13
+# succeed, no VIP or AID twice in the farm, the refused leave nothing.
+test_two_nodes_never_get_the_same_identity() {
+	local i n node ok=0 full=0 out vips aids
+	start_etcd
+	use_etcd
+	vnictl pool add 10.10.0.1-10.10.0.13 >/dev/null || fail "pool add"
+	expect_match "node b sees the pool" "*10.10.0.1-10.10.0.13*13*0*13*" "$(vnictl_b pool list | tr -s ' ')"
+	local pids=()
+	for i in $(seq 16); do
+		if [ $((i % 2)) = 0 ]; then node=vnictl; else node=vnictl_b; fi
+		( $node attach --cgroup "i$i" --vip auto >"$T_DIR/out.$i" 2>&1; echo $? >"$T_DIR/rc.$i" ) &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	for i in $(seq 16); do
+		case $(cat "$T_DIR/rc.$i") in
+		0) ok=$((ok + 1)) ;;
+		1) full=$((full + 1)); expect_eq "refusal $i" "vnictl: pool default: no free IPv4 address" "$(cat "$T_DIR/out.$i")" ;;
+		*) fail "attach i$i: $(cat "$T_DIR/out.$i")" ;;
+		esac
+	done
+	expect_eq "succeeded, refused" "13 3" "$ok $full"
+	vips=$(for n in vnictl vnictl_b; do $n list --json | json_get '"\n".join(i["vip4"] for i in d)'; done)
+	expect_eq "13 distinct VIPs in the farm" 13 "$(sort -u <<<"$vips" | wc -l)"
+	aids=$(for n in vnictl vnictl_b; do $n list --json | json_get '"\n".join(str(i["aid"]) for i in d)'; done)
+	expect_eq "13 distinct AIDs in the farm" 13 "$(sort -u <<<"$aids" | wc -l)"
+	expect_eq "the registry holds 13 instances" 13 "$(etcd_keys | grep -c '^/vni/inst/')"
+	expect_eq "cgroups on both nodes: the 13 only" 13 \
+		"$(find "$VNI_CGROUP_ROOT" "$CG2/vni-test-$T_ID-b" -mindepth 1 -maxdepth 1 -type d | wc -l)"
+	out=$(vnictl check 2>&1) || fail "check on a: $out"
+	out=$(vnictl_b check 2>&1) || fail "check on b: $out"
+	# names and AIDs of one node are refused on the other
+	local name_a aid_a
+	name_a=$(vnictl list --json | json_get 'd[0]["name"]')
+	aid_a=$(vnictl list --json | json_get 'str(d[0]["aid"])')
+	out=$(vnictl_b attach --cgroup "$name_a" --vip 10.10.0.99 2>&1)
+	expect_eq "a's name on b" "1 vnictl: an instance named $name_a exists in the farm" "$? $out"
+	out=$(vnictl_b attach --cgroup other --vip 10.10.0.99 --aid "$aid_a" 2>&1)
+	expect_eq "a's AID on b" "1 vnictl: AID $aid_a is taken by instance $name_a" "$? $out"
+	# a freed address goes to the next attach, on either node
+	local freed
+	freed=$(vnictl show --cgroup "$name_a" --json | json_get 'd["vip4"]')
+	vnictl detach --cgroup "$name_a" >/dev/null || fail "detach $name_a"
+	expect_match "freed address reused on b" "attached again: aid *, vip $freed,*" "$(vnictl_b attach --cgroup again --vip auto)"
+}
+
+test_registry_unreachable_fails_fast_and_changes_nothing() {
+	local before out t0 t1
+	start_etcd
+	use_etcd
+	vnictl pool add 10.10.0.0/28 >/dev/null || fail "pool add"
+	vnictl attach --cgroup web --vip auto >/dev/null || fail "attach web"
+	kill "$ETCD_PID"; wait "$ETCD_PID" 2>/dev/null
+	before=$(snapshot)
+	t0=$(date +%s)
+	out=$(vnictl attach --cgroup api --vip auto 2>&1)
+	expect_eq "attach: exit" 1 $?
+	t1=$(date +%s)
+	expect_match "one line naming the registry" "vnictl: etcd registry $PEER_IP:$ETCD_PORT unreachable: *" "$out"
+	expect_eq "one line" 1 "$(wc -l <<<"$out")"
+	# bounded: a few seconds, not minutes (the client's limits are 1 s to connect, 3 s a request)
+	[ $((t1 - t0)) -le 15 ] || fail "attach took $((t1 - t0)) s to fail"
+	echo "note: attach with etcd down failed after $((t1 - t0)) s"
+	out=$(vnictl detach --cgroup web 2>&1)
+	expect_match "detach refused too" "vnictl: etcd registry * unreachable: *" "$out"
+	out=$(vnictl attach --cgroup api --vip 10.10.0.50 2>&1)
+	expect_match "an explicit VIP needs the registry too" "vnictl: etcd registry * unreachable: *" "$out"
+	expect_eq "nothing changed" "$before" "$(snapshot)"
+	# what reads the node's own state keeps working
+	vnictl list >/dev/null || fail "list"
+	vnictl show --cgroup web >/dev/null || fail "show"
+	out=$(vnictl check 2>&1) || fail "check: $out"
+	expect_match "enforced" "BOUND 10.10.0.1:*" "$(probe_inst web bind 0.0.0.0 0)"
+	# etcd there but cut off (its link down: nothing answers): as bounded
+	start_etcd
+	on_peer ip link set vp0 down
+	t0=$(date +%s)
+	out=$(vnictl attach --cgroup api --vip auto 2>&1)
+	expect_eq "attach while cut off: exit" 1 $?
+	t1=$(date +%s)
+	expect_match "cut off: names the registry" "vnictl: etcd registry $PEER_IP:$ETCD_PORT unreachable: *" "$out"
+	[ $((t1 - t0)) -le 15 ] || fail "attach took $((t1 - t0)) s to fail while cut off"
+	echo "note: attach with etcd cut off failed after $((t1 - t0)) s"
+	expect_eq "nothing changed while cut off" "$before" "$(snapshot)"
+	on_peer ip link set vp0 up
+	# etcd back: everything works again
+	wait_etcd
+	vnictl attach --cgroup api --vip auto >/dev/null || fail "attach after etcd is back"
+	vnictl detach --cgroup web >/dev/null || fail "detach after etcd is back"
+}
+
+test_endpoints_fail_over_and_bad_urls_are_refused() {
+	local out
+	start_etcd
+	# the first endpoint refuses connections: the second answers
+	export VNI_REGISTRY=etcd://127.0.0.1:1,$PEER_IP:$ETCD_PORT/farm1 VNI_NODE=a
+	vnictl pool add 10.10.0.1/32 >/dev/null || fail "pool add through the second endpoint"
+	expect_match "under its prefix" "*/farm1/pool/default/4/10.10.0.1*" "$(ETCDCTL_API=3 on_node etcdctl --endpoints "$PEER_IP:$ETCD_PORT" get --prefix /farm1/ --keys-only)"
+	vnictl attach --cgroup web --vip auto >/dev/null || fail "attach"
+	vnictl detach --cgroup web >/dev/null || fail "detach"
+	out=$(VNI_REGISTRY=consul://x vnictl list 2>&1)
+	expect_eq "unknown kind" "1 vnictl: invalid registry 'consul://x': give local or etcd://HOST:PORT[,HOST:PORT...][/PREFIX]" "$? $out"
+	out=$(VNI_REGISTRY=etcd://nohostport vnictl pool list 2>&1)
+	expect_match "bad endpoint" "1 vnictl: invalid etcd endpoint list 'nohostport'*" "$? $out"
+	out=$(vnictl --node 'bad name' list 2>&1)
+	expect_match "bad node name" "1 vnictl: invalid node name 'bad name'*" "$? $out"
+}
