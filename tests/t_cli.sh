@@ -42,7 +42,7 @@ test_malformed_input_on_a_fresh_node() {
 	refused 2 "no command given*"
 	refused 2 "unknown or incomplete option '-x'*" attach -xy
 	refused 2 "invalid instance name 'a?b'*" attach --cgroup "$(printf 'a\nb')" --vip 10.10.0.1
-	refused 2 "--bpffs: path too long*" --bpffs="/$(printf 'a%.0s' {1..5000})" list
+	refused 2 "--bpffs: too long*" --bpffs="/$(printf 'a%.0s' {1..5000})" list
 	refused 2 "unknown or incomplete option '--force'*" sync --force
 	refused 2 "unexpected argument 'web'*" check web
 	refused 1 "no instance named 'nope'" run --cgroup nope -- true

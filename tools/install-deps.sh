@@ -4,14 +4,14 @@
 # Fast when everything is already there (no apt-get call at all).
 set -e
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev
-libsqlite3-dev libjson-c-dev libinih-dev libcmocka-dev libcap-dev iproute2 util-linux procps
+libsqlite3-dev libjson-c-dev libinih-dev libcurl4-openssl-dev libcmocka-dev libcap-dev iproute2 util-linux procps
 python3 curl tmux dnsmasq-base sqlite3
 criu iptables qemu-system-x86 busybox-static kmod cpio
 gnuplot-nox libclang-rt-14-dev
 debhelper dpkg-dev fakeroot lintian"
 # Test-only: the stock servers tests/t_apps.sh starts in instances (node and
 # java come from Debian only where there are none yet)
-TEST_PKGS="nginx-light redis-server openssh-server haproxy memcached postgresql strace"
+TEST_PKGS="nginx-light redis-server openssh-server haproxy memcached postgresql strace etcd-server etcd-client"
 command -v node >/dev/null 2>&1 || TEST_PKGS="$TEST_PKGS nodejs"
 command -v java >/dev/null 2>&1 || TEST_PKGS="$TEST_PKGS default-jdk-headless"
 

@@ -85,13 +85,15 @@ static void help(void)
 	       "  --bpffs DIR        (VNI_BPFFS)        default " VNI_DEFAULT_BPFFS "\n"
 	       "  --state-dir DIR    (VNI_STATE_DIR)    default " VNI_DEFAULT_STATE_DIR "\n"
 	       "  --hosts-file FILE  (VNI_HOSTS_FILE)   default " VNI_DEFAULT_HOSTS_FILE "\n"
+	       "  --registry URL     (VNI_REGISTRY)     local (default) or etcd://HOST:PORT[,HOST:PORT...][/PREFIX]\n"
+	       "  --node NAME        (VNI_NODE)         this node in the farm; default the hostname\n"
 	       "  --version\n");
 }
 
 static int set_path(char *field, size_t n, const char *value, const char *what)
 {
 	if (strlen(value) >= n)
-		return cli_usage_error("%s: path too long", what);
+		return cli_usage_error("%s: too long", what);
 	strcpy(field, value);
 	return 0;
 }
@@ -105,29 +107,34 @@ static int parse_globals(struct vni_node *n, int argc, char **argv)
 		{ "bpffs", required_argument, NULL, 1 },
 		{ "state-dir", required_argument, NULL, 2 },
 		{ "hosts-file", required_argument, NULL, 3 },
+		{ "registry", required_argument, NULL, 4 },
+		{ "node", required_argument, NULL, 5 },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	static const char *const envs[] = { "VNI_CGROUP_ROOT", "VNI_BPFFS", "VNI_STATE_DIR",
-					    "VNI_HOSTS_FILE" };
-	char *fields[] = { n->cgroup_root, n->bpffs, n->state_dir, n->hosts_file };
+					    "VNI_HOSTS_FILE", "VNI_REGISTRY", "VNI_NODE" };
+	char *fields[] = { n->cgroup_root, n->bpffs, n->state_dir, n->hosts_file, n->registry,
+			   n->node_name };
+	const size_t sizes[] = { PATH_MAX, PATH_MAX, PATH_MAX, PATH_MAX, sizeof(n->registry),
+				 sizeof(n->node_name) };
 	size_t i;
 	int c;
 
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 6; i++) {
 		const char *v = getenv(envs[i]);
 
-		if (v && *v && set_path(fields[i], PATH_MAX, v, envs[i]))
+		if (v && *v && set_path(fields[i], sizes[i], v, envs[i]))
 			return -EXIT_USAGE;
 	}
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		if (c >= 0 && c < 4) {
+		if (c >= 0 && c < 6) {
 			char what[32];
 
 			snprintf(what, sizeof(what), "--%s", opts[c].name);
-			if (set_path(fields[c], PATH_MAX, optarg, what))
+			if (set_path(fields[c], sizes[c], optarg, what))
 				return -EXIT_USAGE;
 		} else if (c == 'V') {
 			printf("vnictl %s\n", VNI_VERSION);

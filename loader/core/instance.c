@@ -179,23 +179,44 @@ static int fill_record(const struct vni_node *n, struct vni_state *st,
 	if (ret)
 		return ret;
 	r->aid = req->aid;
-	/* the registry: pool addresses, AID, hostname; no clash with another */
+	/* nested instances would run both program sets on one socket */
+	if ((ret = vni_state_nesting(st, r->cgroup, other, sizeof(other), err)) == 1)
+		ret = vni_err(err, -EEXIST, "cgroup %s would nest with instance %s", r->cgroup,
+			      other);
+	if (!ret)
+		ret = vni_netns_cookie(&r->netns_cookie, err);
+	r->created = (int64_t)time(NULL);
+	if (ret)
+		return ret;
+	/* the registry's pool addresses, AID, hostname; no clash with another
+	 * instance (of the farm); from here on the claim is held */
 	ret = vni_registry_open(n, st, &g, err);
 	if (ret)
 		return ret;
 	ret = g->ops->claim(g, &claim, err);
-	vni_registry_close(g);
-	/* nested instances would run both program sets on one socket */
-	if (!ret && (ret = vni_state_nesting(st, r->cgroup, other, sizeof(other), err)) == 1)
-		ret = vni_err(err, -EEXIST, "cgroup %s would nest with instance %s", r->cgroup,
-			      other);
-	if (!ret)
+	if (!ret) {
 		ret = check_vip_free(&r->vip4, err);
-	if (!ret)
-		ret = check_vip_free(&r->vip6, err);
-	if (!ret)
-		ret = vni_netns_cookie(&r->netns_cookie, err);
-	r->created = (int64_t)time(NULL);
+		if (!ret)
+			ret = check_vip_free(&r->vip6, err);
+		if (ret)
+			g->ops->release(g, r, NULL);
+	}
+	vni_registry_close(g);
+	return ret;
+}
+
+/* Gives the instance's identity back to the registry; a failure is logged
+ * (sync reconciles the registry with the node). */
+static int release_claim(const struct vni_node *n, struct vni_state *st,
+			 const struct vni_record *r, char *err)
+{
+	struct vni_registry *g;
+	int ret = vni_registry_open(n, st, &g, err);
+
+	if (!ret) {
+		ret = g->ops->release(g, r, err);
+		vni_registry_close(g);
+	}
 	return ret;
 }
 
@@ -534,14 +555,17 @@ int vni_attach_locked(const struct vni_node *n, struct vni_state *st,
 	int ret;
 
 	ret = fill_record(n, st, req, &r, err);
-	if (!ret)
-		ret = vni_bpf_init(n, err);
 	if (ret)
 		return ret;
-	r.phase = VNI_ATTACHING;
-	ret = vni_state_insert(st, &r, err);
-	if (ret)
+	ret = vni_bpf_init(n, err);
+	if (!ret) {
+		r.phase = VNI_ATTACHING;
+		ret = vni_state_insert(st, &r, err);
+	}
+	if (ret) {
+		release_claim(n, st, &r, NULL);
 		return ret;
+	}
 	u.recorded = true;
 	vni_crashpoint("attach: intent recorded");
 	ret = make_cgroup(n, st, &r, &u, err);
@@ -564,6 +588,7 @@ int vni_attach_locked(const struct vni_node *n, struct vni_state *st,
 	}
 	if (ret) {
 		undo_attach(n, st, &r, &u);
+		release_claim(n, st, &r, NULL);
 		return ret;
 	}
 	if (req->npids)
@@ -594,6 +619,9 @@ int vni_detach_locked(const struct vni_node *n, struct vni_state *st,
 		return vni_err(err, -EBUSY,
 			       "instance %s still has %d process(es); stop them or use --force",
 			       r->name, procs);
+	/* the registry first: when it cannot be reached nothing changes */
+	if ((ret = release_claim(n, st, r, err)))
+		return ret;
 	/* on record first: a detach cut short is finished by the next vnictl */
 	d.phase = VNI_DETACHING;
 	ret = vni_state_update(st, &d, err);

@@ -2,9 +2,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sys/cgroup.h"
 #include "core/node.h"
+#include "core/validate.h"
 #include "sys/util.h"
 
 static int set_default(char *field, size_t n, const char *value)
@@ -36,8 +38,17 @@ int vni_node_resolve(struct vni_node *n, char *err)
 	    set_default(n->cgroup_root, sizeof(n->cgroup_root), root) ||
 	    set_default(n->bpffs, sizeof(n->bpffs), VNI_DEFAULT_BPFFS) ||
 	    set_default(n->state_dir, sizeof(n->state_dir), VNI_DEFAULT_STATE_DIR) ||
-	    set_default(n->hosts_file, sizeof(n->hosts_file), VNI_DEFAULT_HOSTS_FILE))
+	    set_default(n->hosts_file, sizeof(n->hosts_file), VNI_DEFAULT_HOSTS_FILE) ||
+	    set_default(n->registry, sizeof(n->registry), "local"))
 		return vni_err(err, -ENAMETOOLONG, "path too long");
+	if (!n->node_name[0] && gethostname(n->node_name, sizeof(n->node_name) - 1))
+		return vni_err(err, -errno, "cannot read the hostname: %s", strerror(errno));
+	if (vni_check_name(n->node_name, NULL))
+		return vni_err(err, -EINVAL, "invalid node name '%s': 1-64 of A-Z a-z 0-9 _ . - (--node)",
+			       n->node_name);
+	if (strcmp(n->registry, "local") && strncmp(n->registry, "etcd://", 7))
+		return vni_err(err, -EINVAL, "invalid registry '%s': give local or etcd://HOST:PORT[,HOST:PORT...][/PREFIX]",
+			       n->registry);
 	ret = check_absolute("cgroup root", n->cgroup_root, err);
 	if (!ret)
 		ret = check_absolute("bpffs dir", n->bpffs, err);

@@ -17,6 +17,8 @@ struct vni_node {
 	char bpffs[PATH_MAX];
 	char state_dir[PATH_MAX];
 	char hosts_file[PATH_MAX];
+	char registry[512];  /* "local" or "etcd://HOST:PORT[,...][/PREFIX]" */
+	char node_name[65];  /* this node in the farm (default: the hostname) */
 };
 
 /* Fills the cgroup2 mount and defaults for every path left empty. */

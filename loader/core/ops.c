@@ -140,11 +140,8 @@ static int pool_call(const struct vni_node *n, const struct pool_call *c, char *
 	struct vni_state *st;
 	int ret;
 
-	if (c->op == POOL_EACH && access(n->state_dir, F_OK))
-		return 0; /* a fresh node: no pools */
-	ret = vni_node_open(n, c->op == POOL_ADD, &st, err);
-	if (ret == -ENOENT)
-		return vni_err(err, ret, "pool %s has no range (no pools on this node)", c->pool);
+	/* (a fresh node's state dir goes again when nothing was recorded) */
+	ret = vni_node_open(n, true, &st, err);
 	if (ret)
 		return ret;
 	ret = vni_registry_open(n, st, &g, err);

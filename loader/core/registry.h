@@ -4,8 +4,9 @@
  * hostname) and the VIP pools addresses are handed out from. One interface,
  * one backend per kind, chosen by the node's --registry URL; callers never
  * ask which:
- *   local  (reg_local.c)  the node's SQLite state is the whole registry
- * (the farm's backend on etcd comes with issue 13's second part).
+ *   local             (reg_local.c)  the node's SQLite state is the whole registry
+ *   etcd://HOST:PORT  (reg_etcd.c)   the farm's, shared by its nodes; the node's
+ *                                    state stays its working copy
  */
 #ifndef VNI_REGISTRY_H
 #define VNI_REGISTRY_H
@@ -62,6 +63,9 @@ int vni_registry_open(const struct vni_node *n, struct vni_state *st, struct vni
 		      char *err);
 void vni_registry_close(struct vni_registry *g);
 
-extern const struct vni_registry_ops vni_registry_local;
+extern const struct vni_registry_ops vni_registry_local, vni_registry_etcd;
+/* The etcd backend for url "etcd://..." (reg_etcd.c). */
+int vni_registry_etcd_open(const struct vni_node *n, const char *url, struct vni_registry **out,
+			   char *err);
 
 #endif

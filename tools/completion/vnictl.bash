@@ -10,7 +10,7 @@ _vnictl() {
 	prev=${COMP_WORDS[COMP_CWORD - 1]}
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
-		--cgroup-root | --bpffs | --state-dir | --hosts-file) ((i++)) ;;
+		--cgroup-root | --bpffs | --state-dir | --hosts-file | --registry | --node) ((i++)) ;;
 		-*) ;;
 		*) cmd=${COMP_WORDS[i]}; break ;;
 		esac
@@ -30,7 +30,7 @@ _vnictl() {
 		return ;;
 	esac
 	case $cmd in
-	"") COMPREPLY=($(compgen -W "init attach run detach list show stats monitor check sync checkpoint restore start stop pool down help --cgroup-root --bpffs --state-dir --hosts-file --version" -- "$cur")) ;;
+	"") COMPREPLY=($(compgen -W "init attach run detach list show stats monitor check sync checkpoint restore start stop pool down help --cgroup-root --bpffs --state-dir --hosts-file --registry --node --version" -- "$cur")) ;;
 	attach) COMPREPLY=($(compgen -W "--cgroup --vip --hostname --aid --dev --allow-raw --pid" -- "$cur")) ;;
 	run) COMPREPLY=($(compgen -W "--cgroup --user --keep-net-caps --" -- "$cur")) ;;
 	detach) COMPREPLY=($(compgen -W "--cgroup --force" -- "$cur")) ;;
