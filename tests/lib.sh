@@ -181,3 +181,27 @@ snapshot() {
 		vnictl list --json
 	} 2>&1
 }
+
+# race_auto_attaches N CMD...: N 'attach --cgroup iK --vip auto' at once, the
+# K-th through CMD number K mod (how many CMDs) (vnictl, or another node's);
+# prints "SUCCEEDED REFUSED". Any outcome but success or a full default
+# pool is printed instead, so the caller's comparison fails on it.
+race_auto_attaches() {
+	local n=$1 i ok=0 full=0 pids=()
+	shift
+	local cmds=("$@")
+	for i in $(seq "$n"); do
+		( ${cmds[i % ${#cmds[@]}]} attach --cgroup "i$i" --vip auto >"$T_DIR/out.$i" 2>&1
+		  echo $? >"$T_DIR/rc.$i" ) &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	for i in $(seq "$n"); do
+		case $(cat "$T_DIR/rc.$i"):$(cat "$T_DIR/out.$i") in
+		0:*) ok=$((ok + 1)) ;;
+		"1:vnictl: pool default: no free IPv4 address") full=$((full + 1)) ;;
+		*) echo "attach i$i: $(cat "$T_DIR/out.$i")"; return 1 ;;
+		esac
+	done
+	echo "$ok $full"
+}
