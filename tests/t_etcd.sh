@@ -134,3 +134,39 @@ test_endpoints_fail_over_and_bad_urls_are_refused() {
 	out=$(vnictl --node 'bad name' list 2>&1)
 	expect_match "bad node name" "1 vnictl: invalid node name 'bad name'*" "$? $out"
 }
+
+# vnictl killed between the registry's claim and the local attach: the
+# registry holds the instance for this node, which does not have it; sync
+# gives it back (no address leaks). The other way round, an instance the
+# registry lost is claimed again by sync.
+test_sync_reconciles_the_registry_and_the_node() {
+	local out
+	start_etcd
+	use_etcd
+	vnictl pool add 10.10.0.1/32 >/dev/null || fail "pool add"
+	out=$(VNI_DEBUG_CRASH_AFTER=1 vnictl attach --cgroup web --vip auto 2>&1)
+	expect_match "killed after the claim" "*killed after step 1: attach: identity claimed*" "$out"
+	expect_eq "held in the registry" "/vni/inst/web" "$(etcd_keys | grep /inst/)"
+	expect_json "not on the node" "[]" "$(vnictl list --json)" d
+	out=$(vnictl attach --cgroup web --vip 10.10.0.9 2>&1)
+	expect_eq "the name is held" "vnictl: an instance named web exists in the farm" "$out"
+	out=$(vnictl check 2>&1)
+	expect_eq "check: exit" 1 $?
+	expect_match "check says so" "*registry_orphan: the registry holds instance web (AID 1) for this node, which has no such instance*" "$out"
+	out=$(vnictl sync 2>&1) || fail "sync: $out"
+	expect_eq "given back" "" "$(etcd_keys | grep -v -e /pool/ -e /hint/)"
+	expect_match "no address leaked" "attached web: aid *, vip 10.10.0.1,*" "$(vnictl attach --cgroup web --vip auto)"
+	# the registry loses the instance (its keys deleted by hand)
+	ETCDCTL_API=3 on_node etcdctl --endpoints "$PEER_IP:$ETCD_PORT" del --prefix /vni/inst/ >/dev/null &&
+		ETCDCTL_API=3 on_node etcdctl --endpoints "$PEER_IP:$ETCD_PORT" del --prefix /vni/vip/ >/dev/null &&
+		ETCDCTL_API=3 on_node etcdctl --endpoints "$PEER_IP:$ETCD_PORT" del --prefix /vni/aid/ >/dev/null &&
+		ETCDCTL_API=3 on_node etcdctl --endpoints "$PEER_IP:$ETCD_PORT" del --prefix /vni/host/ >/dev/null ||
+		fail "etcdctl del"
+	out=$(vnictl check 2>&1)
+	expect_match "check: missing" "*registry_missing: instance web is not in the registry*" "$out"
+	out=$(vnictl sync 2>&1) || fail "sync: $out"
+	expect_match "claimed again" "*/vni/inst/web*/vni/vip/10.10.0.1*" "$(etcd_keys | tr '\n' ' ')"
+	out=$(vnictl check 2>&1) || fail "check after sync: $out"
+	out=$(vnictl_b attach --cgroup other --vip 10.10.0.1 2>&1)
+	expect_eq "its VIP is held again" "vnictl: VIP 10.10.0.1 is taken by instance web" "$out"
+}

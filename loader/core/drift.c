@@ -12,8 +12,10 @@
 #include "sys/cgroup.h"
 #include "core/drift.h"
 #include "core/instance.h"
+#include "sys/log.h"
 #include "sys/nladdr.h"
 #include "core/recover.h"
+#include "core/registry.h"
 #include "core/revive.h"
 
 /* What the state says exists in the kernel. */
@@ -489,6 +491,80 @@ static void stale_hosts(struct scan *s)
 	free(want);
 }
 
+/* ---- the registry against the node's state (sync: both directions) ---- */
+
+struct held {
+	struct scan *s;
+	struct vni_registry *g;
+	char **names; /* held by this node in the registry */
+	size_t n;
+};
+
+static int note_held(const struct vni_record *r, void *arg)
+{
+	struct held *h = arg;
+	struct vni_drift d = { .kind = "registry_orphan", .instance = r->name };
+	struct vni_record local;
+	char why[VNI_ERRLEN] = "", **v;
+
+	if (vni_state_get(h->s->st, r->name, &local, NULL) == 0) {
+		vni_err(d.detail, 0, "the registry holds instance %s (AID %u) for this node, which has no such instance",
+			r->name, r->aid);
+		finding(h->s, &d, h->s->repair ? h->g->ops->release(h->g, r, why) : 0, why);
+		return 0;
+	}
+	if (!(v = grow(h->names, h->n, sizeof(*v))))
+		return -ENOMEM;
+	h->names = v;
+	return (h->names[h->n++] = strdup(r->name)) ? 0 : -ENOMEM;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int note_unheld(const struct vni_record *r, void *arg)
+{
+	struct held *h = arg;
+	struct vni_drift d = { .kind = "registry_missing", .instance = r->name };
+	struct vni_record copy = *r;
+	struct vni_claim c = { .r = &copy, .again = true };
+	char why[VNI_ERRLEN] = "";
+	const char *name = r->name;
+
+	if (r->phase != VNI_READY || r->checkpointed ||
+	    (h->n && bsearch(&name, h->names, h->n, sizeof(*h->names), cmp_name)))
+		return 0;
+	vni_err(d.detail, 0, "instance %s is not in the registry", r->name);
+	/* exactly its identity again, or the clash is what is left */
+	finding(h->s, &d, h->s->repair ? h->g->ops->claim(h->g, &c, why) : 0, why);
+	return 0;
+}
+
+static void registry_pass(struct scan *s)
+{
+	struct held h = { .s = s };
+	char err[VNI_ERRLEN];
+	size_t i;
+
+	if (vni_registry_open(s->n, s->st, &h.g, err)) {
+		vni_log(VNI_LOG_WARN, "the registry was not compared: %s", err);
+		return;
+	}
+	if (h.g->ops->each_held(h.g, note_held, &h, err)) {
+		vni_log(VNI_LOG_WARN, "the registry was not compared: %s", err);
+	} else {
+		if (h.n)
+			qsort(h.names, h.n, sizeof(*h.names), cmp_name);
+		vni_state_each(s->st, note_unheld, &h, NULL);
+	}
+	for (i = 0; i < h.n; i++)
+		free(h.names[i]);
+	free(h.names);
+	vni_registry_close(h.g);
+}
+
 static void free_known(struct scan *s)
 {
 	size_t i;
@@ -539,6 +615,7 @@ int vni_drift_scan(const struct vni_node *n, struct vni_state *st, enum vni_drif
 		orphan_lookups(&s);
 		orphan_cgroups(&s);
 		stale_hosts(&s);
+		registry_pass(&s);
 	}
 	free_known(&s);
 	free(s.addrs);

@@ -195,6 +195,7 @@ static int fill_record(const struct vni_node *n, struct vni_state *st,
 		return ret;
 	ret = g->ops->claim(g, &claim, err);
 	if (!ret) {
+		vni_crashpoint("attach: identity claimed");
 		ret = check_vip_free(&r->vip4, err);
 		if (!ret)
 			ret = check_vip_free(&r->vip6, err);

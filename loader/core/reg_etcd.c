@@ -385,7 +385,7 @@ static int etcd_claim(struct vni_registry *g, struct vni_claim *c, char *err)
 			break;
 		if (ret == 1) {
 			/* the node's own state agrees (a checkpointed instance here) */
-			ret = vni_state_conflict(g->st, rec, err);
+			ret = c->again ? 0 : vni_state_conflict(g->st, rec, err);
 			if (ret)
 				etcd_release(g, rec, NULL);
 			goto done;
@@ -489,6 +489,55 @@ static int etcd_release(struct vni_registry *g, const struct vni_record *rec, ch
 	if (!json_object_object_get_ex(resp, "succeeded", &c) || !json_object_get_boolean(c))
 		ret = vni_err(err, -EAGAIN, "instance %s changed in the registry meanwhile; try again",
 			      rec->name);
+	json_object_put(resp);
+	return ret;
+}
+
+/* A record of the registry (inst/NAME's value) as the node's kind of record. */
+static int parse_held(const char *value, struct vni_record *r, char *node, size_t n)
+{
+	json_object *o = json_tokener_parse(value), *v;
+
+	memset(r, 0, sizeof(*r));
+	if (!o)
+		return -1;
+	if (json_object_object_get_ex(o, "name", &v))
+		snprintf(r->name, sizeof(r->name), "%s", json_object_get_string(v));
+	if (json_object_object_get_ex(o, "aid", &v))
+		r->aid = (uint32_t)json_object_get_int64(v);
+	if (json_object_object_get_ex(o, "hostname", &v))
+		snprintf(r->hostname, sizeof(r->hostname), "%s", json_object_get_string(v));
+	if (json_object_object_get_ex(o, "vip4", &v) && json_object_get_string(v))
+		vni_parse_vip(json_object_get_string(v), &r->vip4, NULL);
+	if (json_object_object_get_ex(o, "vip6", &v) && json_object_get_string(v))
+		vni_parse_vip(json_object_get_string(v), &r->vip6, NULL);
+	snprintf(node, n, "%s",
+		 json_object_object_get_ex(o, "node", &v) ? json_object_get_string(v) : "");
+	json_object_put(o);
+	return r->name[0] ? 0 : -1;
+}
+
+/* One scan of inst/ (sync only: an attach never lists the registry). */
+static int etcd_each_held(struct vni_registry *g,
+			  int (*fn)(const struct vni_record *r, void *arg), void *arg, char *err)
+{
+	struct etcd_registry *er = of(g);
+	char k[512], *value, node[128];
+	json_object *resp, *kvs;
+	struct vni_record r;
+	size_t i;
+	int ret;
+
+	key(er, k, "inst/");
+	ret = range(er, k, true, &resp, &kvs, err);
+	if (ret)
+		return ret;
+	value = malloc(8192);
+	for (i = 0; !ret && value && kvs && i < json_object_array_length(kvs); i++)
+		if (etcd_unb64(json_object_array_get_idx(kvs, i), "value", value, 8192) > 0 &&
+		    !parse_held(value, &r, node, sizeof(node)) && !strcmp(node, g->n->node_name))
+			ret = fn(&r, arg);
+	free(value);
 	json_object_put(resp);
 	return ret;
 }
@@ -668,6 +717,7 @@ const struct vni_registry_ops vni_registry_etcd = {
 	.kind = "etcd",
 	.claim = etcd_claim,
 	.release = etcd_release,
+	.each_held = etcd_each_held,
 	.pool_add = etcd_pool_add,
 	.pool_del = etcd_pool_del,
 	.pool_each = etcd_pool_each,

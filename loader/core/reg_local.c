@@ -107,6 +107,8 @@ static int local_claim(struct vni_registry *g, struct vni_claim *c, char *err)
 	struct vni_record *r = c->r;
 	int ret = 0;
 
+	if (c->again) /* its row is its claim */
+		return 0;
 	if (c->pool[0])
 		ret = pick_vip(g->st, c->pool[0], AF_INET, &r->vip4, err);
 	if (!ret && c->pool[1])
@@ -123,6 +125,13 @@ static int local_release(struct vni_registry *g, const struct vni_record *r, cha
 {
 	(void)g, (void)r, (void)err;
 	return 0;
+}
+
+/* The state's rows are what the registry holds: the same by definition. */
+static int local_each_held(struct vni_registry *g,
+			   int (*fn)(const struct vni_record *r, void *arg), void *arg, char *err)
+{
+	return vni_state_each(g->st, fn, arg, err);
 }
 
 struct usage {
@@ -219,6 +228,7 @@ const struct vni_registry_ops vni_registry_local = {
 	.kind = "local",
 	.claim = local_claim,
 	.release = local_release,
+	.each_held = local_each_held,
 	.pool_add = local_pool_add,
 	.pool_del = local_pool_del,
 	.pool_each = local_pool_each,

@@ -11,6 +11,7 @@
 #ifndef VNI_REGISTRY_H
 #define VNI_REGISTRY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/node.h"
@@ -24,6 +25,7 @@
 struct vni_claim {
 	struct vni_record *r;
 	const char *pool[2];
+	bool again; /* sync: the node has this instance; the registry lost it */
 };
 
 /* A range of a pool and how much of it is handed out. */
@@ -41,6 +43,10 @@ struct vni_registry_ops {
 	int (*claim)(struct vni_registry *g, struct vni_claim *c, char *err);
 	/* The instance's identity is free again. */
 	int (*release)(struct vni_registry *g, const struct vni_record *r, char *err);
+	/* Every instance the registry says this node holds (name, AID, VIPs,
+	 * hostname filled), for sync to compare with the node's state. */
+	int (*each_held)(struct vni_registry *g, int (*fn)(const struct vni_record *r, void *arg),
+			 void *arg, char *err);
 	/* Refused (-EEXIST) when the range overlaps one of any pool. */
 	int (*pool_add)(struct vni_registry *g, const char *pool, const struct vni_range *r,
 			char *err);
