@@ -244,8 +244,10 @@ static int release_instance(const struct vni_node *n, struct vni_state *st,
 		ret = cg_remove(r->cgroup, err);
 	if (!ret)
 		ret = vni_state_set_checkpointed(st, r->name, true, err);
-	if (!ret)
+	if (!ret) {
+		vni_hand_back(n, st, r);
 		ret = vni_publish_hosts(n, st, err);
+	}
 	return ret;
 }
 
@@ -354,6 +356,7 @@ int vni_restore(const struct vni_node *n, const char *dir_arg, const char *name,
 	req.aid = m.rec.aid;
 	req.dev = m.rec.dev;
 	req.flags = m.rec.flags & VNI_F_ALLOW_RAW;
+	req.restore = true;
 	ret = vni_node_open(n, true, &st, err);
 	if (ret)
 		return ret;

@@ -153,7 +153,8 @@ static int want_vips(const struct vni_attach_req *req, struct vni_record *r, cha
 static int fill_record(const struct vni_node *n, struct vni_state *st,
 		       const struct vni_attach_req *req, struct vni_record *r, char *err)
 {
-	struct vni_claim claim = { .r = r, .pool = { req->pool4, req->pool6 } };
+	struct vni_claim claim = { .r = r, .pool = { req->pool4, req->pool6 },
+				   .restore = req->restore };
 	char other[VNI_NAME_MAX + 1];
 	struct vni_registry *g;
 	int ret;
@@ -204,6 +205,20 @@ static int fill_record(const struct vni_node *n, struct vni_state *st,
 	}
 	vni_registry_close(g);
 	return ret;
+}
+
+void vni_hand_back(const struct vni_node *n, struct vni_state *st, const struct vni_record *r)
+{
+	char err[VNI_ERRLEN];
+	struct vni_registry *g;
+	int ret = vni_registry_open(n, st, &g, err);
+
+	if (!ret) {
+		ret = g->ops->hand_back(g, r, err);
+		vni_registry_close(g);
+	}
+	if (ret)
+		vni_log(VNI_LOG_WARN, "the registry still has %s on this node: %s", r->name, err);
 }
 
 /* Gives the instance's identity back to the registry; a failure is logged

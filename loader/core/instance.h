@@ -22,6 +22,7 @@ struct vni_attach_req {
 	uint32_t aid;         /* 0: smallest free */
 	const char *dev;      /* NULL: "lo" */
 	uint32_t flags;       /* VNI_F_ALLOW_RAW */
+	bool restore;         /* the identity of a checkpointed instance (restore) */
 	const int *pids;      /* running processes to move into the instance */
 	int npids;
 };
@@ -40,6 +41,9 @@ int vni_attach_locked(const struct vni_node *n, struct vni_state *st,
 		      const struct vni_attach_req *req, struct vni_record *out, char *err);
 int vni_detach_locked(const struct vni_node *n, struct vni_state *st,
 		      const struct vni_record *r, bool force, char *err);
+/* checkpoint: the instance's identity goes back to the farm (the registry);
+ * a failure is logged, sync hands it back later. */
+void vni_hand_back(const struct vni_node *n, struct vni_state *st, const struct vni_record *r);
 /* Rewrites the hosts file from the state (running instances only). */
 int vni_publish_hosts(const struct vni_node *n, struct vni_state *st, char *err);
 /* What that file should hold (malloc'd). */

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "core/registry.h"
@@ -34,6 +35,19 @@ struct etcd_registry {
 	struct etcd *e;
 	char prefix[128];
 };
+
+/* inst/NAME as read: the identity, node, state, generation, mod_revision. */
+struct held_rec {
+	struct vni_record r;
+	char node[128];
+	char state[32];
+	int64_t generation, rev;
+};
+
+static int parse_inst(const char *value, struct held_rec *h);
+static int get_inst(struct etcd_registry *er, const char *name, struct held_rec *h, char *err);
+static int cas_inst(struct etcd_registry *er, const struct held_rec *h, const char *node,
+		    const char *state, char *err);
 
 static struct etcd_registry *of(struct vni_registry *g)
 {
@@ -95,7 +109,7 @@ static int range(struct etcd_registry *r, const char *k, bool prefix, json_objec
 
 struct claim_keys {
 	char k[5][512]; /* inst, aid, vip4, vip6, host; "" when not held */
-	char v[5][512];
+	char v[5][1024];
 	int n;
 };
 
@@ -105,10 +119,33 @@ static void lower(char *s)
 		*s = (char)tolower((unsigned char)*s);
 }
 
+/* inst/NAME's value: the identity, where it runs, its state, its generation
+ * (one more at every change of hands). */
+static void inst_json(const struct vni_record *rec, const char *node, const char *state,
+		      int64_t generation, char *out, size_t n)
+{
+	char a4[INET6_ADDRSTRLEN] = "", a6[INET6_ADDRSTRLEN] = "";
+	json_object *o = json_object_new_object();
+
+	if (rec->vip4.family)
+		vni_addr_str(&rec->vip4, a4, sizeof(a4));
+	if (rec->vip6.family)
+		vni_addr_str(&rec->vip6, a6, sizeof(a6));
+	json_object_object_add(o, "name", json_object_new_string(rec->name));
+	json_object_object_add(o, "aid", json_object_new_int64(rec->aid));
+	json_object_object_add(o, "vip4", a4[0] ? json_object_new_string(a4) : NULL);
+	json_object_object_add(o, "vip6", a6[0] ? json_object_new_string(a6) : NULL);
+	json_object_object_add(o, "hostname", json_object_new_string(rec->hostname));
+	json_object_object_add(o, "node", json_object_new_string(node));
+	json_object_object_add(o, "state", json_object_new_string(state));
+	json_object_object_add(o, "generation", json_object_new_int64(generation));
+	snprintf(out, n, "%s", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+}
+
 static void fill_keys(struct etcd_registry *er, const struct vni_record *rec, struct claim_keys *ck)
 {
 	char a4[INET6_ADDRSTRLEN] = "", a6[INET6_ADDRSTRLEN] = "", host[VNI_HOSTNAME_MAX + 1];
-	json_object *o = json_object_new_object();
 
 	memset(ck, 0, sizeof(*ck));
 	if (rec->vip4.family)
@@ -117,17 +154,8 @@ static void fill_keys(struct etcd_registry *er, const struct vni_record *rec, st
 		vni_addr_str(&rec->vip6, a6, sizeof(a6));
 	snprintf(host, sizeof(host), "%s", rec->hostname);
 	lower(host);
-	json_object_object_add(o, "name", json_object_new_string(rec->name));
-	json_object_object_add(o, "aid", json_object_new_int64(rec->aid));
-	json_object_object_add(o, "vip4", a4[0] ? json_object_new_string(a4) : NULL);
-	json_object_object_add(o, "vip6", a6[0] ? json_object_new_string(a6) : NULL);
-	json_object_object_add(o, "hostname", json_object_new_string(rec->hostname));
-	json_object_object_add(o, "node", json_object_new_string(er->g.n->node_name));
-	json_object_object_add(o, "state", json_object_new_string("running"));
-	json_object_object_add(o, "generation", json_object_new_int64(1));
 	key(er, ck->k[0], "inst/%.255s", rec->name);
-	snprintf(ck->v[0], sizeof(ck->v[0]), "%s", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	json_object_put(o);
+	inst_json(rec, er->g.n->node_name, "running", 1, ck->v[0], sizeof(ck->v[0]));
 	key(er, ck->k[1], "aid/%010u", rec->aid);
 	if (a4[0])
 		key(er, ck->k[2], "vip/%s", a4);
@@ -306,6 +334,42 @@ static int aid_hint(struct etcd_registry *er, uint32_t *aid, char *err)
 
 static int etcd_release(struct vni_registry *g, const struct vni_record *rec, char *err);
 
+static bool same_identity(const struct vni_record *a, const struct vni_record *b)
+{
+	return a->aid == b->aid && !memcmp(&a->vip4, &b->vip4, sizeof(a->vip4)) &&
+	       !memcmp(&a->vip6, &b->vip6, sizeof(a->vip6)) && !strcasecmp(a->hostname, b->hostname);
+}
+
+/* restore: the farm's checkpointed instance becomes this node's, by a
+ * compare-and-swap on its record. 1 taken, 0 not in the farm, <0 refused. */
+static int take(struct etcd_registry *er, const struct vni_record *rec, char *err)
+{
+	const char *me = er->g.n->node_name;
+	struct held_rec h;
+	int ret = get_inst(er, rec->name, &h, err);
+
+	if (ret <= 0)
+		return ret;
+	if (!same_identity(&h.r, rec))
+		return vni_err(err, -EEXIST,
+			       "the farm's instance %s has another identity (AID %u) than the image's (AID %u)",
+			       rec->name, h.r.aid, rec->aid);
+	if (!strcmp(h.state, "running"))
+		return vni_err(err, -EBUSY, "instance %s is running on node %s", rec->name,
+			       h.node[0] ? h.node : "?");
+	ret = cas_inst(er, &h, me, "running", err);
+	if (ret < 0)
+		return ret;
+	if (ret == 1)
+		return 1;
+	/* another node took it meanwhile: say which */
+	if (get_inst(er, rec->name, &h, err) == 1)
+		return vni_err(err, -EBUSY, "instance %s was restored on node %s meanwhile",
+			       rec->name, h.node);
+	return vni_err(err, -EAGAIN, "instance %s changed in the registry meanwhile; try again",
+		       rec->name);
+}
+
 static const char *const what[] = { "an instance named", "AID", "VIP", "VIP", "hostname" };
 
 static int clash(const struct vni_record *rec, int i, const char *holder, char *err)
@@ -341,6 +405,8 @@ static int etcd_claim(struct vni_registry *g, struct vni_claim *c, char *err)
 
 	if (strlen(rec->name) > 255)
 		return vni_err(err, -ENAMETOOLONG, "instance name too long for the registry");
+	if (c->restore && (ret = take(er, rec, err)) != 0)
+		return ret < 0 ? ret : 0; /* taken (1), or refused; 0: not in the farm, claim it */
 	for (i = 0; i < 2 && !ret; i++) {
 		if (!c->pool[i])
 			continue;
@@ -445,10 +511,15 @@ static int etcd_release(struct vni_registry *g, const struct vni_record *rec, ch
 	etcd_unb64(kv, "value", value, sizeof(value));
 	json_object_put(resp);
 	held = json_tokener_parse(value);
+	/* this node's, or the farm's (checkpointed: no node) */
 	if (held && json_object_object_get_ex(held, "node", &node) &&
+	    json_object_get_string(node)[0] &&
 	    strcmp(json_object_get_string(node), g->n->node_name)) {
-		ret = vni_err(err, -EPERM, "instance %s belongs to node %s in the registry",
-			      rec->name, json_object_get_string(node));
+		/* a checkpointed copy here of what another node restored: only
+		 * the node forgets it */
+		ret = rec->checkpointed ? 0 :
+					  vni_err(err, -EPERM, "instance %s belongs to node %s in the registry",
+						  rec->name, json_object_get_string(node));
 		json_object_put(held);
 		return ret;
 	}
@@ -496,9 +567,20 @@ static int etcd_release(struct vni_registry *g, const struct vni_record *rec, ch
 /* A record of the registry (inst/NAME's value) as the node's kind of record. */
 static int parse_held(const char *value, struct vni_record *r, char *node, size_t n)
 {
-	json_object *o = json_tokener_parse(value), *v;
+	struct held_rec h;
+	int ret = parse_inst(value, &h);
 
-	memset(r, 0, sizeof(*r));
+	*r = h.r;
+	snprintf(node, n, "%s", h.node);
+	return ret;
+}
+
+static int parse_inst(const char *value, struct held_rec *h)
+{
+	json_object *o = json_tokener_parse(value), *v;
+	struct vni_record *r = &h->r;
+
+	memset(h, 0, sizeof(*h));
 	if (!o)
 		return -1;
 	if (json_object_object_get_ex(o, "name", &v))
@@ -511,10 +593,63 @@ static int parse_held(const char *value, struct vni_record *r, char *node, size_
 		vni_parse_vip(json_object_get_string(v), &r->vip4, NULL);
 	if (json_object_object_get_ex(o, "vip6", &v) && json_object_get_string(v))
 		vni_parse_vip(json_object_get_string(v), &r->vip6, NULL);
-	snprintf(node, n, "%s",
-		 json_object_object_get_ex(o, "node", &v) ? json_object_get_string(v) : "");
+	if (json_object_object_get_ex(o, "node", &v))
+		snprintf(h->node, sizeof(h->node), "%s", json_object_get_string(v));
+	if (json_object_object_get_ex(o, "state", &v))
+		snprintf(h->state, sizeof(h->state), "%s", json_object_get_string(v));
+	if (json_object_object_get_ex(o, "generation", &v))
+		h->generation = json_object_get_int64(v);
 	json_object_put(o);
 	return r->name[0] ? 0 : -1;
+}
+
+static int get_inst(struct etcd_registry *er, const char *name, struct held_rec *h, char *err)
+{
+	char k[512], value[2048];
+	json_object *resp, *kvs, *kv;
+	int ret;
+
+	key(er, k, "inst/%.255s", name);
+	ret = range(er, k, false, &resp, &kvs, err);
+	if (ret)
+		return ret;
+	ret = 0;
+	if (kvs && json_object_array_length(kvs)) {
+		kv = json_object_array_get_idx(kvs, 0);
+		etcd_unb64(kv, "value", value, sizeof(value));
+		ret = parse_inst(value, h) ? vni_err(err, -EIO, "the registry's record of %s is not vni's", name) : 1;
+		h->rev = etcd_int(kv, "mod_revision");
+	}
+	json_object_put(resp);
+	return ret;
+}
+
+/* inst/NAME now runs on node in state, if nobody changed it since h was read:
+ * 1 done, 0 changed meanwhile. */
+static int cas_inst(struct etcd_registry *er, const struct held_rec *h, const char *node,
+		    const char *state, char *err)
+{
+	json_object *txn = json_object_new_object(), *cmp = json_object_new_array(),
+		    *ok = json_object_new_array(), *c = json_object_new_object(), *resp, *done;
+	char k[512], value[1024];
+	int ret;
+
+	key(er, k, "inst/%.255s", h->r.name);
+	inst_json(&h->r, node, state, h->generation + 1, value, sizeof(value));
+	json_object_object_add(c, "key", etcd_b64(k, -1));
+	json_object_object_add(c, "target", json_object_new_string("MOD"));
+	json_object_object_add(c, "result", json_object_new_string("EQUAL"));
+	json_object_object_add(c, "mod_revision", json_object_new_int64(h->rev));
+	json_object_array_add(cmp, c);
+	json_object_array_add(ok, request("request_put", k, value));
+	json_object_object_add(txn, "compare", cmp);
+	json_object_object_add(txn, "success", ok);
+	ret = etcd_call(er->e, "kv/txn", txn, &resp, err);
+	if (ret)
+		return ret;
+	ret = json_object_object_get_ex(resp, "succeeded", &done) && json_object_get_boolean(done);
+	json_object_put(resp);
+	return ret;
 }
 
 /* One scan of inst/ (sync only: an attach never lists the registry). */
@@ -540,6 +675,24 @@ static int etcd_each_held(struct vni_registry *g,
 	free(value);
 	json_object_put(resp);
 	return ret;
+}
+
+static int etcd_hand_back(struct vni_registry *g, const struct vni_record *rec, char *err)
+{
+	struct etcd_registry *er = of(g);
+	struct held_rec h;
+	int ret = get_inst(er, rec->name, &h, err);
+
+	if (ret <= 0)
+		return ret;
+	if (strcmp(h.node, g->n->node_name))
+		return vni_err(err, -EPERM, "instance %s belongs to node %s in the registry",
+			       rec->name, h.node);
+	ret = cas_inst(er, &h, "", "checkpointed", err);
+	if (ret == 0)
+		return vni_err(err, -EAGAIN, "instance %s changed in the registry meanwhile",
+			       rec->name);
+	return ret < 0 ? ret : 0;
 }
 
 /* ---- pools ---- */
@@ -717,6 +870,7 @@ const struct vni_registry_ops vni_registry_etcd = {
 	.kind = "etcd",
 	.claim = etcd_claim,
 	.release = etcd_release,
+	.hand_back = etcd_hand_back,
 	.each_held = etcd_each_held,
 	.pool_add = etcd_pool_add,
 	.pool_del = etcd_pool_del,

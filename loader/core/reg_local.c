@@ -127,6 +127,13 @@ static int local_release(struct vni_registry *g, const struct vni_record *r, cha
 	return 0;
 }
 
+/* The row, marked checkpointed, keeps the identity. */
+static int local_hand_back(struct vni_registry *g, const struct vni_record *r, char *err)
+{
+	(void)g, (void)r, (void)err;
+	return 0;
+}
+
 /* The state's rows are what the registry holds: the same by definition. */
 static int local_each_held(struct vni_registry *g,
 			   int (*fn)(const struct vni_record *r, void *arg), void *arg, char *err)
@@ -228,6 +235,7 @@ const struct vni_registry_ops vni_registry_local = {
 	.kind = "local",
 	.claim = local_claim,
 	.release = local_release,
+	.hand_back = local_hand_back,
 	.each_held = local_each_held,
 	.pool_add = local_pool_add,
 	.pool_del = local_pool_del,

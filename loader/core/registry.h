@@ -25,7 +25,9 @@
 struct vni_claim {
 	struct vni_record *r;
 	const char *pool[2];
-	bool again; /* sync: the node has this instance; the registry lost it */
+	bool again;   /* sync: the node has this instance; the registry lost it */
+	bool restore; /* restore: take the instance the farm holds checkpointed
+			 (compare-and-swap: of two nodes, one wins) */
 };
 
 /* A range of a pool and how much of it is handed out. */
@@ -43,6 +45,9 @@ struct vni_registry_ops {
 	int (*claim)(struct vni_registry *g, struct vni_claim *c, char *err);
 	/* The instance's identity is free again. */
 	int (*release)(struct vni_registry *g, const struct vni_record *r, char *err);
+	/* checkpoint: the instance leaves the node; the farm keeps its identity
+	 * for whichever node restores it. */
+	int (*hand_back)(struct vni_registry *g, const struct vni_record *r, char *err);
 	/* Every instance the registry says this node holds (name, AID, VIPs,
 	 * hostname filled), for sync to compare with the node's state. */
 	int (*each_held)(struct vni_registry *g, int (*fn)(const struct vni_record *r, void *arg),

@@ -146,3 +146,54 @@ test_restore_refused_when_the_vip_is_taken() {
 		"$(vnictl restore --dir "$img" 2>&1)"
 	expect_eq "node unchanged" "$before" "$(snapshot)"
 }
+
+# The same move with the farm's registry on etcd (in the client's
+# namespace): the record goes with the instance (checkpointed, no node; then
+# running on B), of two nodes restoring the same image only one wins, and a
+# second restore is refused without changing anything.
+test_migration_through_the_etcd_registry() {
+	local img=$T_DIR/img line out before i rc_a rc_b
+	# (etcd runs in C's namespace: lan_cleanup kills it with the namespace)
+	command -v etcd >/dev/null || { echo "etcd not installed"; exit 77; }
+	trap lan_cleanup EXIT
+	setup_lan
+	on_ns c etcd --name t --data-dir "$T_DIR/etcd" --listen-client-urls http://192.0.2.13:2379 \
+		--advertise-client-urls http://192.0.2.13:2379 --listen-peer-urls http://127.0.0.1:2380 \
+		--initial-advertise-peer-urls http://127.0.0.1:2380 --initial-cluster t=http://127.0.0.1:2380 \
+		>"$T_DIR/etcd.log" 2>&1 &
+	for i in $(seq 200); do
+		ETCDCTL_API=3 on_c etcdctl --endpoints 192.0.2.13:2379 --dial-timeout 1s endpoint health >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	record() { ETCDCTL_API=3 on_c etcdctl --endpoints 192.0.2.13:2379 get --print-value-only /vni/inst/web; }
+	export VNI_REGISTRY=etcd://192.0.2.13:2379
+	VNI_NODE=a vnictl_a attach --cgroup web --vip 192.0.2.100 --dev eth0 --hostname web-1 >/dev/null || fail "attach on A"
+	expect_json "the record: running on A" '["a","running",1]' "$(record)" '[d["node"], d["state"], d["generation"]]'
+	VNI_NODE=a run_echo_server vnictl_a web 7000
+	wait_reachable on_c 192.0.2.100 7000
+	line=$(VNI_NODE=a vnictl_a checkpoint --cgroup web --dir "$img" 2>&1) ||
+		grep -E "Error|Warn" "$img/dump.log" | tail -n 5
+	expect_eq "checkpoint on A" "checkpointed web into $img" "$line"
+	expect_json "handed back to the farm" '["","checkpointed",2]' "$(record)" '[d["node"], d["state"], d["generation"]]'
+	expect_match "B may not take its name" "vnictl: an instance named web exists in the farm" \
+		"$(VNI_NODE=b vnictl_b attach --cgroup web --vip 192.0.2.101 --dev eth0 2>&1)"
+	# A and B restore the same image at once: one wins
+	( VNI_NODE=a vnictl_a restore --dir "$img" >"$T_DIR/ra" 2>&1; echo $? >"$T_DIR/rca" ) &
+	i=$!
+	( VNI_NODE=b vnictl_b restore --dir "$img" >"$T_DIR/rb" 2>&1; echo $? >"$T_DIR/rcb" ) &
+	wait "$i" $!
+	rc_a=$(cat "$T_DIR/rca") rc_b=$(cat "$T_DIR/rcb")
+	expect_eq "exactly one restore won" "1" "$(( (rc_a == 0) + (rc_b == 0) ))"
+	local won=a lost=b
+	[ "$rc_b" = 0 ] && won=b lost=a
+	expect_match "the winner" "restored web: aid 1, vip 192.0.2.100, hostname web-1, *" "$(cat "$T_DIR/r$won")"
+	expect_match "the loser says who has it" "vnictl: instance web * on node $won*" "$(cat "$T_DIR/r$lost")"
+	expect_json "the record: running on the winner" "[\"$won\",\"running\",3]" "$(record)" '[d["node"], d["state"], d["generation"]]'
+	expect_match "it answers" "OK 1 web-1 *" "$(ask on_c 192.0.2.100 7000)"
+	# a second restore, on either node, changes nothing
+	before=$(VNI_NODE=$lost vnictl_on "$lost" list --json)
+	out=$(VNI_NODE=$lost vnictl_on "$lost" restore --dir "$img" 2>&1)
+	expect_eq "second restore refused" "1 vnictl: instance web is running on node $won" "$? $out"
+	expect_eq "nothing changed there" "$before" "$(VNI_NODE=$lost vnictl_on "$lost" list --json)"
+	expect_json "the record unchanged" "[\"$won\",\"running\",3]" "$(record)" '[d["node"], d["state"], d["generation"]]'
+}
