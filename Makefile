@@ -12,7 +12,7 @@ BPFTOOL ?= bpftool
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iloader -I$(BUILD)
 BPF_CFLAGS := -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Iinclude -Ibpf -Wall -Werror
-LDLIBS := -lbpf -lelf -lz -lmnl -lsqlite3 -ljson-c -lcap -linih -lcurl -lresolv
+LDLIBS := -lbpf -lelf -lz -lmnl -lsqlite3 -ljson-c -lcap -linih -lcurl -lresolv -pthread
 
 # One object (one skeleton) per attach domain: instance cgroups, the cgroup2
 # root (guard), network namespaces (sk_lookup), LSM; maps shared by pinning.
@@ -155,7 +155,7 @@ demo: deps
 LIBDIR ?= /lib/$(shell $(CC) -print-multiarch)
 SBINDIR ?= $(PREFIX)/sbin
 UNITDIR ?= $(PREFIX)/lib/systemd/system
-UNITS := vni.service vni@.service
+UNITS := vni.service vni@.service vni-agent.service
 install: $(BUILD)/vnictl $(BUILD)/libnss_vni.so.2
 	install -D -m 0755 $(BUILD)/vnictl $(DESTDIR)$(SBINDIR)/vnictl
 	install -D -m 0644 $(BUILD)/libnss_vni.so.2 $(DESTDIR)$(LIBDIR)/libnss_vni.so.2

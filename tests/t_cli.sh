@@ -184,14 +184,15 @@ test_install_layout() {
 	local f
 	for f in usr/local/sbin/vnictl usr/local/share/man/man8/vnictl.8 \
 		usr/local/share/man/man5/vni.conf.5 usr/local/share/bash-completion/completions/vnictl \
-		usr/local/lib/systemd/system/vni.service usr/local/lib/systemd/system/vni@.service; do
+		usr/local/lib/systemd/system/vni.service usr/local/lib/systemd/system/vni@.service \
+		usr/local/lib/systemd/system/vni-agent.service; do
 		[ -f "$T_DIR/inst/$f" ] || fail "$f not installed"
 	done
 	expect_eq "the units run the installed vnictl" "ExecStart=/usr/local/sbin/vnictl init" \
 		"$(grep -m 1 '^ExecStart=' "$T_DIR/inst/usr/local/lib/systemd/system/vni.service")"
 	if command -v systemd-analyze >/dev/null; then
 		# (vnictl is not at /usr/local/sbin here: only that is reported)
-		out=$(cd "$T_DIR/inst/usr/local/lib/systemd/system" && systemd-analyze verify --man=no ./vni.service ./vni@web.service 2>&1 |
+		out=$(cd "$T_DIR/inst/usr/local/lib/systemd/system" && systemd-analyze verify --man=no ./vni.service ./vni@web.service ./vni-agent.service 2>&1 |
 			grep -v 'is not executable\|No such file or directory\|Failed to prepare filename\|Cannot add dependency job')
 		expect_eq "systemd-analyze verify" "" "$out"
 	fi

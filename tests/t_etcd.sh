@@ -170,3 +170,98 @@ test_sync_reconciles_the_registry_and_the_node() {
 	out=$(vnictl_b attach --cgroup other --vip 10.10.0.1 2>&1)
 	expect_eq "its VIP is held again" "vnictl: VIP 10.10.0.1 is taken by instance web" "$out"
 }
+
+# agent NODE [TTL]: the node's agent in the background (its own pid in
+# AGENT_PID: env and vnictl are exec'd by nsenter), logging to agent-NODE.log.
+start_agent() {
+	local node=$1 ttl=${2:-2}
+	if [ "$node" = a ]; then
+		nsenter --net="/run/netns/$NODE" env VNI_NODE=a "$VNICTL" agent --ttl "$ttl" \
+			2>"$T_DIR/agent-a.log" &
+	else
+		nsenter --net="/run/netns/$NODE" env VNI_NODE=b VNI_CGROUP_ROOT="$CG2/vni-test-$T_ID-b" \
+			VNI_BPFFS="/sys/fs/bpf/vni-test-$T_ID-b" VNI_STATE_DIR="$T_DIR/state-b" \
+			VNI_HOSTS_FILE="$T_DIR/hosts-b" "$VNICTL" agent --ttl "$ttl" 2>"$T_DIR/agent-$node.log" &
+	fi
+	AGENT_PID=$!
+	until_true 5 "agent $node in the farm" grep -q "is in the farm" "$T_DIR/agent-$node.log"
+}
+farm_has() { vnictl farm --json | grep -q "$1"; }
+# until_true SECONDS WHAT CMD...: CMD succeeds within SECONDS, or the test fails.
+until_true() {
+	local end=$(($(date +%s%N) + $1 * 1000000000)) what=$2
+	shift 2
+	until "$@"; do
+		[ "$(date +%s%N)" -lt "$end" ] || fail "$what: not within the time"
+		sleep 0.05
+	done
+}
+
+test_agent_spreads_names_across_the_farm() {
+	local t0 t1 out
+	start_etcd
+	use_etcd
+	start_agent a
+	vnictl attach --cgroup web --vip 10.10.0.1 >/dev/null || fail "attach web on a"
+	t0=$(date +%s%N)
+	vnictl_b attach --cgroup api --vip 10.10.0.2 --hostname api.example >/dev/null || fail "attach api on b"
+	# a name attached on b resolves on a within a second (a's hosts file, which the NSS module reads)
+	until_true 1 "b's name in a's hosts file" grep -q '^10.10.0.2 api.example$' "$VNI_HOSTS_FILE"
+	t1=$(date +%s%N)
+	echo "note: b's attach reached a's hosts file in $(( (t1 - t0) / 1000000 )) ms"
+	grep -q '^10.10.0.1 ' "$VNI_HOSTS_FILE" || fail "a's own instance left the hosts file"
+	out=$(vnictl check 2>&1) || fail "check on a: $out"
+	vnictl_b detach --cgroup api >/dev/null || fail "detach api on b"
+	until_true 1 "b's name gone from a's hosts file" sh -c "! grep -q api.example '$VNI_HOSTS_FILE'"
+	expect_match "the farm" "*a*yes*web*1*10.10.0.1*a*running*" "$(vnictl farm | tr -s ' \n' '  ')"
+	kill -TERM "$AGENT_PID"
+	wait "$AGENT_PID"
+	expect_eq "agent: exit on SIGTERM" 0 $?
+	expect_match "its last line" "*node a leaves the farm*" "$(tail -n 1 "$T_DIR/agent-a.log")"
+	out=$(VNI_REGISTRY=local vnictl agent 2>&1)
+	expect_eq "no agent on the local registry" "1 vnictl: the local registry is one node's: the agent needs a farm's (--registry etcd://HOST:PORT)" "$? $out"
+}
+
+test_a_killed_agents_node_is_dead_and_its_instances_lost() {
+	local out b_pid
+	start_etcd
+	use_etcd
+	start_agent a
+	start_agent b
+	b_pid=$AGENT_PID
+	vnictl_b attach --cgroup api --vip 10.10.0.2 >/dev/null || fail "attach api on b"
+	until_true 2 "a sees b" farm_has '"state":"running"'
+	kill -KILL "$b_pid"
+	# its lease (2 s) lapses; a's agent marks b's instance lost
+	until_true 8 "b's instance lost" farm_has '"state":"lost"'
+	out=$(vnictl farm --json)
+	expect_json "b dead" "false" "$out" '[n["alive"] for n in d["nodes"] if n["name"] == "b"][0]'
+	expect_json "api lost, still b's" '["b","lost"]' "$out" '[[i["node"], i["state"]] for i in d["instances"] if i["name"] == "api"][0]'
+	expect_match "a's agent said so" "*node b is gone: 1 instance(s) lost*" "$(cat "$T_DIR/agent-a.log")"
+	# b's agent back: its instance, still there, runs again in the farm's eyes
+	start_agent b
+	until_true 3 "api running again" farm_has '"state":"running"'
+	expect_match "b's agent said so" "*api was marked lost: running here again*" "$(cat "$T_DIR/agent-b.log")"
+}
+
+# Node a cut off while its instance was restored on node b: when a's agent
+# sees the registry give the instance to b, it stops its own copy (processes,
+# VIP, links) and leaves the record alone.
+test_fencing_stops_an_instance_another_node_runs() {
+	local rec app
+	start_etcd
+	use_etcd
+	vnictl attach --cgroup web --vip 10.10.0.1 >/dev/null || fail "attach web on a"
+	start_bg app vnictl run --cgroup web -- sh -c 'echo ready; exec sleep 60'
+	expect_eq "running" "ready" "$(read_line "$app")"
+	start_agent a
+	# what a restore on b writes (the record now says node b)
+	rec=$(ETCDCTL_API=3 on_node etcdctl --endpoints "$PEER_IP:$ETCD_PORT" get --print-value-only /vni/inst/web |
+		sed 's/"node":"a"/"node":"b"/; s/"generation":1/"generation":3/')
+	ETCDCTL_API=3 on_node etcdctl --endpoints "$PEER_IP:$ETCD_PORT" put /vni/inst/web "$rec" >/dev/null || fail "put"
+	until_true 2 "fenced" sh -c "! '$VNICTL' list --json | grep -q '\"web\"'"
+	expect_eq "its VIP gone from a" "" "$(on_node ip -o addr show to 10.10.0.1)"
+	expect_eq "its processes gone" "" "$(find "$VNI_CGROUP_ROOT" -mindepth 1 -type d)"
+	expect_eq "the record left alone" "$rec" "$(ETCDCTL_API=3 on_node etcdctl --endpoints "$PEER_IP:$ETCD_PORT" get --print-value-only /vni/inst/web)"
+	expect_match "the agent said so" "*fencing web: node b runs it now*" "$(cat "$T_DIR/agent-a.log")"
+}

@@ -471,6 +471,23 @@ static int hosts_line(const struct vni_record *r, void *arg)
 	return 0;
 }
 
+/* The other nodes' instances, as the agent last saw the farm (farm-hosts
+ * in the state dir; none without an agent). */
+static int append_farm_hosts(struct vni_state *st, FILE *out, char *err)
+{
+	char path[PATH_MAX], line[512];
+	FILE *f;
+
+	if (vni_path(path, sizeof(path), "%s/" VNI_FARM_HOSTS, vni_state_dir(st)))
+		return vni_err(err, -ENAMETOOLONG, "state dir path too long");
+	if (!(f = fopen(path, "re")))
+		return errno == ENOENT ? 0 : vni_err(err, -errno, "cannot read %s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		fputs(line, out);
+	fclose(f);
+	return 0;
+}
+
 int vni_hosts_text(struct vni_state *st, char **text, char *err)
 {
 	size_t len = 0;
@@ -482,6 +499,8 @@ int vni_hosts_text(struct vni_state *st, char **text, char *err)
 		return vni_err(err, -ENOMEM, "out of memory");
 	fputs("# virtual hostnames of vni instances; written by vnictl\n", f);
 	ret = vni_state_each(st, hosts_line, f, err);
+	if (!ret)
+		ret = append_farm_hosts(st, f, err);
 	if (fclose(f) && !ret)
 		ret = vni_err(err, -ENOMEM, "out of memory");
 	if (ret) {
@@ -619,8 +638,23 @@ int vni_attach_locked(const struct vni_node *n, struct vni_state *st,
 	return 0;
 }
 
+static int detach(const struct vni_node *n, struct vni_state *st, const struct vni_record *r,
+		  bool force, bool release, char *err);
+
 int vni_detach_locked(const struct vni_node *n, struct vni_state *st,
-			 const struct vni_record *r, bool force, char *err)
+		      const struct vni_record *r, bool force, char *err)
+{
+	return detach(n, st, r, force, true, err);
+}
+
+int vni_fence_locked(const struct vni_node *n, struct vni_state *st,
+		     const struct vni_record *r, char *err)
+{
+	return detach(n, st, r, true, false, err);
+}
+
+static int detach(const struct vni_node *n, struct vni_state *st, const struct vni_record *r,
+		  bool force, bool release, char *err)
 {
 	bool exists = access(r->cgroup, F_OK) == 0;
 	struct vni_record d = *r;
@@ -636,7 +670,7 @@ int vni_detach_locked(const struct vni_node *n, struct vni_state *st,
 			       "instance %s still has %d process(es); stop them or use --force",
 			       r->name, procs);
 	/* the registry first: when it cannot be reached nothing changes */
-	if ((ret = release_claim(n, st, r, err)))
+	if (release && (ret = release_claim(n, st, r, err)))
 		return ret;
 	/* on record first: a detach cut short is finished by the next vnictl */
 	d.phase = VNI_DETACHING;

@@ -41,6 +41,14 @@ int vni_attach_locked(const struct vni_node *n, struct vni_state *st,
 		      const struct vni_attach_req *req, struct vni_record *out, char *err);
 int vni_detach_locked(const struct vni_node *n, struct vni_state *st,
 		      const struct vni_record *r, bool force, char *err);
+/* Fencing: the instance goes from this node (processes killed, parts
+ * removed) and its record in the registry is left as it is: another node
+ * has it. */
+int vni_fence_locked(const struct vni_node *n, struct vni_state *st,
+		     const struct vni_record *r, char *err);
+
+/* In the state dir: hosts lines of the farm's other instances (the agent). */
+#define VNI_FARM_HOSTS "farm-hosts"
 /* checkpoint: the instance's identity goes back to the farm (the registry);
  * a failure is logged, sync hands it back later. */
 void vni_hand_back(const struct vni_node *n, struct vni_state *st, const struct vni_record *r);

@@ -124,16 +124,19 @@ int vni_init(const struct vni_node *n, char *err)
 	return ret;
 }
 
-enum pool_op { POOL_ADD, POOL_DEL, POOL_EACH };
+enum pool_op { POOL_ADD, POOL_DEL, POOL_EACH, FARM_EACH };
 
 struct pool_call {
 	enum pool_op op;
 	const char *pool;
 	const struct vni_range *r;
 	int (*fn)(const struct vni_pool_usage *u, void *arg);
+	int (*node)(const struct vni_farm_node *m, void *arg);
+	int (*inst)(const struct vni_farm_instance *i, void *arg);
 	void *arg;
 };
 
+/* One registry call under the node lock (pools, the farm). */
 static int pool_call(const struct vni_node *n, const struct pool_call *c, char *err)
 {
 	struct vni_registry *g;
@@ -150,8 +153,10 @@ static int pool_call(const struct vni_node *n, const struct pool_call *c, char *
 			ret = g->ops->pool_add(g, c->pool, c->r, err);
 		else if (c->op == POOL_DEL)
 			ret = g->ops->pool_del(g, c->pool, c->r, err);
-		else
+		else if (c->op == POOL_EACH)
 			ret = g->ops->pool_each(g, c->fn, c->arg, err);
+		else if (!(ret = g->ops->each_node(g, c->node, c->arg, err)))
+			ret = g->ops->each_instance(g, c->inst, c->arg, err);
 		vni_registry_close(g);
 	}
 	vni_state_close_tidy(st);
@@ -178,6 +183,14 @@ int vni_pool_each(const struct vni_node *n, int (*fn)(const struct vni_pool_usag
 		  void *arg, char *err)
 {
 	struct pool_call c = { .op = POOL_EACH, .fn = fn, .arg = arg };
+
+	return pool_call(n, &c, err);
+}
+
+int vni_farm_each(const struct vni_node *n, int (*node)(const struct vni_farm_node *m, void *arg),
+		  int (*inst)(const struct vni_farm_instance *i, void *arg), void *arg, char *err)
+{
+	struct pool_call c = { .op = FARM_EACH, .node = node, .inst = inst, .arg = arg };
 
 	return pool_call(n, &c, err);
 }

@@ -28,4 +28,8 @@ int vni_pool_del(const struct vni_node *n, const char *pool, const struct vni_ra
 int vni_pool_each(const struct vni_node *n, int (*fn)(const struct vni_pool_usage *u, void *arg),
 		  void *arg, char *err);
 
+/* The farm as the registry has it: every node, then every instance. */
+int vni_farm_each(const struct vni_node *n, int (*node)(const struct vni_farm_node *m, void *arg),
+		  int (*inst)(const struct vni_farm_instance *i, void *arg), void *arg, char *err);
+
 #endif

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "core/registry.h"
 #include "sys/etcd.h"
@@ -34,13 +35,14 @@ struct etcd_registry {
 	struct vni_registry g;
 	struct etcd *e;
 	char prefix[128];
+	int64_t lease; /* the agent's, while it is in the farm */
 };
 
 /* inst/NAME as read: the identity, node, state, generation, mod_revision. */
 struct held_rec {
 	struct vni_record r;
-	char node[128];
-	char state[32];
+	char node[65];
+	char state[16];
 	int64_t generation, rev;
 };
 
@@ -860,6 +862,182 @@ static int etcd_pool_each(struct vni_registry *g,
 	return ret;
 }
 
+/* ---- the farm: instances, nodes, the agent's lease, lost, watch ---- */
+
+static int etcd_each_instance(struct vni_registry *g,
+			      int (*fn)(const struct vni_farm_instance *i, void *arg), void *arg,
+			      char *err)
+{
+	struct etcd_registry *er = of(g);
+	char k[512], *value = malloc(8192);
+	json_object *resp, *kvs;
+	struct held_rec h;
+	size_t i;
+	int ret;
+
+	if (!value)
+		return vni_err(err, -ENOMEM, "out of memory");
+	key(er, k, "inst/");
+	ret = range(er, k, true, &resp, &kvs, err);
+	for (i = 0; !ret && kvs && i < json_object_array_length(kvs); i++) {
+		struct vni_farm_instance fi = { .generation = 0 };
+
+		if (etcd_unb64(json_object_array_get_idx(kvs, i), "value", value, 8192) <= 0 ||
+		    parse_inst(value, &h))
+			continue;
+		fi.r = h.r;
+		snprintf(fi.node, sizeof(fi.node), "%s", h.node);
+		snprintf(fi.state, sizeof(fi.state), "%s", h.state);
+		fi.generation = h.generation;
+		ret = fn(&fi, arg);
+	}
+	json_object_put(resp); /* (NULL after an error) */
+	free(value);
+	return ret;
+}
+
+/* node/NAME {"node","since"}, on the agent's lease: there while it lives. */
+static int etcd_each_node(struct vni_registry *g,
+			  int (*fn)(const struct vni_farm_node *m, void *arg), void *arg, char *err)
+{
+	struct etcd_registry *er = of(g);
+	char k[512], value[512];
+	json_object *resp, *kvs, *o, *v;
+	size_t i;
+	int ret;
+
+	key(er, k, "node/");
+	ret = range(er, k, true, &resp, &kvs, err);
+	if (ret)
+		return ret;
+	for (i = 0; !ret && kvs && i < json_object_array_length(kvs); i++) {
+		struct vni_farm_node m = { .alive = true };
+
+		if (etcd_unb64(json_object_array_get_idx(kvs, i), "value", value, sizeof(value)) <= 0 ||
+		    !(o = json_tokener_parse(value)))
+			continue;
+		if (json_object_object_get_ex(o, "node", &v))
+			snprintf(m.name, sizeof(m.name), "%s", json_object_get_string(v));
+		if (json_object_object_get_ex(o, "since", &v))
+			m.since = json_object_get_int64(v);
+		json_object_put(o);
+		if (m.name[0])
+			ret = fn(&m, arg);
+	}
+	json_object_put(resp);
+	return ret;
+}
+
+static int etcd_join(struct vni_registry *g, int ttl, char *err)
+{
+	struct etcd_registry *er = of(g);
+	json_object *o = json_object_new_object(), *resp, *put, *node = json_object_new_object();
+	char k[512];
+	int ret;
+
+	json_object_object_add(o, "TTL", json_object_new_int64(ttl));
+	ret = etcd_call(er->e, "lease/grant", o, &resp, err);
+	if (ret)
+		return ret;
+	er->lease = etcd_int(resp, "ID");
+	json_object_put(resp);
+	if (!er->lease)
+		return vni_err(err, -EIO, "etcd granted no lease");
+	json_object_object_add(node, "node", json_object_new_string(g->n->node_name));
+	json_object_object_add(node, "since", json_object_new_int64((int64_t)time(NULL)));
+	key(er, k, "node/%s", g->n->node_name);
+	put = kv_get(k, false);
+	json_object_object_add(put, "value",
+			       etcd_b64(json_object_to_json_string_ext(node, JSON_C_TO_STRING_PLAIN), -1));
+	json_object_object_add(put, "lease", json_object_new_int64(er->lease));
+	json_object_put(node);
+	ret = etcd_call(er->e, "kv/put", put, &resp, err);
+	if (!ret)
+		json_object_put(resp);
+	return ret;
+}
+
+static int etcd_keepalive(struct vni_registry *g, char *err)
+{
+	struct etcd_registry *er = of(g);
+	json_object *o = json_object_new_object(), *resp, *result;
+	int ret;
+
+	json_object_object_add(o, "ID", json_object_new_int64(er->lease));
+	ret = etcd_call(er->e, "lease/keepalive", o, &resp, err);
+	if (ret)
+		return ret;
+	/* a lapsed lease comes back without a TTL (not as an error) */
+	ret = json_object_object_get_ex(resp, "result", &result) && etcd_int(result, "TTL") > 0 ?
+		      0 :
+		      vni_err(err, -ENOENT, "the node's lease lapsed");
+	json_object_put(resp);
+	return ret;
+}
+
+static void etcd_leave(struct vni_registry *g)
+{
+	struct etcd_registry *er = of(g);
+	json_object *o = json_object_new_object(), *resp;
+
+	json_object_object_add(o, "ID", json_object_new_int64(er->lease));
+	if (er->lease && !etcd_call(er->e, "lease/revoke", o, &resp, NULL))
+		json_object_put(resp);
+	er->lease = 0;
+}
+
+struct lost_ctx {
+	struct etcd_registry *er;
+	const char *node;
+	int n;
+	char *err;
+};
+
+static int mark_one(const struct vni_farm_instance *i, void *arg)
+{
+	struct lost_ctx *c = arg;
+	struct held_rec h;
+
+	if (strcmp(i->node, c->node) || strcmp(i->state, "running"))
+		return 0;
+	/* read again with its revision: a node may have taken it meanwhile */
+	if (get_inst(c->er, i->r.name, &h, c->err) == 1 && !strcmp(h.node, c->node) &&
+	    !strcmp(h.state, "running") && cas_inst(c->er, &h, c->node, "lost", c->err) == 1)
+		c->n++;
+	return 0;
+}
+
+static int etcd_mark_lost(struct vni_registry *g, const char *node, char *err)
+{
+	struct lost_ctx c = { of(g), node, 0, err };
+	int ret = etcd_each_instance(g, mark_one, &c, err);
+
+	return ret ? ret : c.n;
+}
+
+struct watch_ctx {
+	int (*changed)(void *arg);
+	void *arg;
+};
+
+static int on_events(json_object *result, void *arg)
+{
+	struct watch_ctx *w = arg;
+
+	(void)result;
+	return w->changed(w->arg);
+}
+
+static int etcd_reg_watch(struct vni_registry *g, int (*changed)(void *arg), void *arg, char *err)
+{
+	struct etcd_registry *er = of(g);
+	struct watch_ctx w = { changed, arg };
+	char k[512];
+
+	key(er, k, "%s", "");
+	return etcd_watch(er->e, etcd_b64(k, -1), range_end(k), 0, on_events, &w, err);
+}
+
 static void etcd_reg_close(struct vni_registry *g)
 {
 	etcd_close(of(g)->e);
@@ -875,6 +1053,13 @@ const struct vni_registry_ops vni_registry_etcd = {
 	.pool_add = etcd_pool_add,
 	.pool_del = etcd_pool_del,
 	.pool_each = etcd_pool_each,
+	.each_instance = etcd_each_instance,
+	.each_node = etcd_each_node,
+	.join = etcd_join,
+	.keepalive = etcd_keepalive,
+	.leave = etcd_leave,
+	.mark_lost = etcd_mark_lost,
+	.watch = etcd_reg_watch,
 	.close = etcd_reg_close,
 };
 

@@ -226,6 +226,77 @@ static int local_pool_each(struct vni_registry *g,
 	return ret;
 }
 
+struct local_each {
+	int (*fn)(const struct vni_farm_instance *i, void *arg);
+	void *arg;
+	const char *node;
+};
+
+static int local_instance(const struct vni_record *r, void *arg)
+{
+	struct local_each *e = arg;
+	struct vni_farm_instance i = { .r = *r, .generation = 1 };
+
+	snprintf(i.node, sizeof(i.node), "%s", r->checkpointed ? "" : e->node);
+	snprintf(i.state, sizeof(i.state), "%s", r->checkpointed ? "checkpointed" : "running");
+	return e->fn(&i, e->arg);
+}
+
+static int local_each_instance(struct vni_registry *g,
+			       int (*fn)(const struct vni_farm_instance *i, void *arg), void *arg,
+			       char *err)
+{
+	struct local_each e = { fn, arg, g->n->node_name };
+
+	return vni_state_each(g->st, local_instance, &e, err);
+}
+
+/* A farm of one: this node, always there. */
+static int local_each_node(struct vni_registry *g,
+			   int (*fn)(const struct vni_farm_node *m, void *arg), void *arg, char *err)
+{
+	struct vni_farm_node m = { .alive = true };
+
+	(void)err;
+	snprintf(m.name, sizeof(m.name), "%s", g->n->node_name);
+	return fn(&m, arg);
+}
+
+static int no_farm(char *err)
+{
+	return vni_err(err, -ENOTSUP,
+		       "the local registry is one node's: the agent needs a farm's (--registry etcd://HOST:PORT)");
+}
+
+static int local_join(struct vni_registry *g, int ttl, char *err)
+{
+	(void)g, (void)ttl;
+	return no_farm(err);
+}
+
+static int local_keepalive(struct vni_registry *g, char *err)
+{
+	(void)g;
+	return no_farm(err);
+}
+
+static void local_leave(struct vni_registry *g)
+{
+	(void)g;
+}
+
+static int local_mark_lost(struct vni_registry *g, const char *node, char *err)
+{
+	(void)g, (void)node;
+	return no_farm(err);
+}
+
+static int local_watch(struct vni_registry *g, int (*changed)(void *arg), void *arg, char *err)
+{
+	(void)g, (void)changed, (void)arg;
+	return no_farm(err);
+}
+
 static void local_close(struct vni_registry *g)
 {
 	free(g);
@@ -240,5 +311,12 @@ const struct vni_registry_ops vni_registry_local = {
 	.pool_add = local_pool_add,
 	.pool_del = local_pool_del,
 	.pool_each = local_pool_each,
+	.each_instance = local_each_instance,
+	.each_node = local_each_node,
+	.join = local_join,
+	.keepalive = local_keepalive,
+	.leave = local_leave,
+	.mark_lost = local_mark_lost,
+	.watch = local_watch,
 	.close = local_close,
 };

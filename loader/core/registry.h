@@ -37,6 +37,19 @@ struct vni_pool_usage {
 	uint64_t size, used;
 };
 
+/* An instance as the farm sees it, and a node of the farm. */
+struct vni_farm_instance {
+	struct vni_record r; /* name, AID, VIPs, hostname */
+	char node[65];       /* "" when checkpointed */
+	char state[16];      /* running, checkpointed, lost */
+	int64_t generation;
+};
+struct vni_farm_node {
+	char name[65];
+	int64_t since; /* unix time it joined; 0 when not alive */
+	bool alive;    /* its agent's lease is live */
+};
+
 struct vni_registry;
 
 struct vni_registry_ops {
@@ -60,6 +73,24 @@ struct vni_registry_ops {
 			char *err);
 	int (*pool_each)(struct vni_registry *g,
 			 int (*fn)(const struct vni_pool_usage *u, void *arg), void *arg, char *err);
+	/* The farm (vnictl farm, the agent). The local registry is a farm of
+	 * one node without an agent: the agent's calls say so (-ENOTSUP). */
+	int (*each_instance)(struct vni_registry *g,
+			     int (*fn)(const struct vni_farm_instance *i, void *arg), void *arg,
+			     char *err);
+	int (*each_node)(struct vni_registry *g, int (*fn)(const struct vni_farm_node *m, void *arg),
+			 void *arg, char *err);
+	/* This node is alive for ttl seconds, renewed by keepalive (-ENOENT
+	 * once it lapsed: join again); leave ends it at once. */
+	int (*join)(struct vni_registry *g, int ttl, char *err);
+	int (*keepalive)(struct vni_registry *g, char *err);
+	void (*leave)(struct vni_registry *g);
+	/* The running instances of a node whose agent is gone become lost
+	 * (restorable elsewhere from their last checkpoint); how many. */
+	int (*mark_lost)(struct vni_registry *g, const char *node, char *err);
+	/* Blocks, calling changed(arg) after every change of instances or
+	 * nodes, until the watch fails (or changed returns non-zero). */
+	int (*watch)(struct vni_registry *g, int (*changed)(void *arg), void *arg, char *err);
 	void (*close)(struct vni_registry *g);
 };
 

@@ -61,6 +61,11 @@ static enum vni_phase phase_of(const char *name)
 	return VNI_ATTACHING; /* unknown: treat as unfinished, recovery undoes it */
 }
 
+const char *vni_state_dir(const struct vni_state *st)
+{
+	return st->dir;
+}
+
 int vni_db_err(struct vni_state *st, char *err, const char *what)
 {
 	return vni_err(err, -EIO, "state database: cannot %s: %s", what, sqlite3_errmsg(st->db));

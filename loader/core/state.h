@@ -51,6 +51,9 @@ void vni_state_close(struct vni_state *st);
  * no trace. */
 void vni_state_close_tidy(struct vni_state *st);
 
+/* The state dir (beside the database: the farm's hosts, core/agent.c). */
+const char *vni_state_dir(const struct vni_state *st);
+
 /* 1 found, 0 not found, <0 error. */
 int vni_state_get(struct vni_state *st, const char *name, struct vni_record *r, char *err);
 

@@ -199,3 +199,83 @@ int64_t etcd_int(json_object *o, const char *field)
 	errno = 0;
 	return json_object_get_int64(v);
 }
+
+struct stream {
+	char *buf;
+	size_t len;
+	int (*on_events)(json_object *result, void *arg);
+	void *arg;
+	int stop;
+};
+
+/* NDJSON: one reply per line; lines may arrive in pieces. */
+static size_t stream_data(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct stream *s = arg;
+	size_t n = size * nmemb;
+	char *p, *nl;
+
+	if (s->len + n > MAX_REPLY || !(p = realloc(s->buf, s->len + n + 1)))
+		return 0;
+	memcpy(p + s->len, data, n);
+	s->buf = p;
+	s->len += n;
+	s->buf[s->len] = '\0';
+	while ((nl = memchr(s->buf, '\n', s->len))) {
+		json_object *o, *result, *events;
+
+		*nl = '\0';
+		o = json_tokener_parse(s->buf);
+		if (o && json_object_object_get_ex(o, "result", &result) &&
+		    json_object_object_get_ex(result, "events", &events) && !s->stop)
+			s->stop = s->on_events(result, s->arg);
+		json_object_put(o);
+		s->len -= (size_t)(nl + 1 - s->buf);
+		memmove(s->buf, nl + 1, s->len + 1);
+	}
+	return s->stop ? 0 : n;
+}
+
+int etcd_watch(struct etcd *e, json_object *key, json_object *range_end, int64_t start,
+	       int (*on_events)(json_object *result, void *arg), void *arg, char *err)
+{
+	json_object *body = json_object_new_object(), *req = json_object_new_object();
+	struct stream s = { .on_events = on_events, .arg = arg };
+	struct curl_slist *hdr;
+	CURL *c = curl_easy_init();
+	char url[256];
+	CURLcode rc;
+
+	json_object_object_add(req, "key", key);
+	json_object_object_add(req, "range_end", range_end);
+	if (start)
+		json_object_object_add(req, "start_revision", json_object_new_int64(start));
+	json_object_object_add(body, "create_request", req);
+	if (!c) {
+		json_object_put(body);
+		return vni_err(err, -ENOMEM, "cannot start an HTTP client (libcurl)");
+	}
+	/* a watch on a member without a leader goes silent unless asked to fail */
+	hdr = curl_slist_append(NULL, "Content-Type: application/json");
+	hdr = curl_slist_append(hdr, "Grpc-Metadata-hasleader: true");
+	snprintf(url, sizeof(url), "http://%s/v3/watch", e->endpoint[e->current]);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN));
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, stream_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+	rc = curl_easy_perform(c);
+	curl_slist_free_all(hdr);
+	curl_easy_cleanup(c);
+	json_object_put(body);
+	free(s.buf);
+	if (s.stop)
+		return 0;
+	/* the next call starts at the next endpoint */
+	e->current = (e->current + 1) % e->n;
+	return vni_err(err, -EIO, "etcd watch ended: %s", curl_easy_strerror(rc));
+}

@@ -26,6 +26,14 @@ void etcd_close(struct etcd *e);
 int etcd_call(struct etcd *e, const char *path, json_object *body, json_object **resp,
 	      char *err);
 
+/* Watches keys from key up to range_end (base64 JSON strings, consumed) from
+ * revision start (0: now), on a connection of its own (a thread may run it
+ * while others use e): calls on_events(result, arg) for every reply with
+ * events; returns when the stream ends or fails (-EIO), or when on_events
+ * returns non-zero. No overall time limit: a watch waits. */
+int etcd_watch(struct etcd *e, json_object *key, json_object *range_end, int64_t start,
+	       int (*on_events)(json_object *result, void *arg), void *arg, char *err);
+
 /* A JSON string of the base64 of s (len bytes; -1: strlen). */
 json_object *etcd_b64(const char *s, int len);
 /* The decoded value of a base64 JSON field into buf (NUL-terminated);

@@ -20,6 +20,7 @@ test_package_installs_and_runs() {
 	for f in /usr/share/man/man8/vnictl.8.gz /usr/share/man/man5/vni.conf.5.gz \
 		/usr/share/bash-completion/completions/vnictl \
 		/lib/systemd/system/vni.service /lib/systemd/system/vni@.service \
+		/lib/systemd/system/vni-agent.service \
 		/usr/share/doc/vni/examples/web.conf \
 		"/usr/lib/$(gcc -print-multiarch)/libnss_vni.so.2" /usr/share/doc/vni/copyright; do
 		[ -f "$f" ] || fail "$f not installed"

@@ -30,7 +30,7 @@ _vnictl() {
 		return ;;
 	esac
 	case $cmd in
-	"") COMPREPLY=($(compgen -W "init attach run detach list show stats monitor check sync checkpoint restore start stop pool down help --cgroup-root --bpffs --state-dir --hosts-file --registry --node --version" -- "$cur")) ;;
+	"") COMPREPLY=($(compgen -W "init attach run detach list show stats monitor check sync checkpoint restore start stop pool agent farm down help --cgroup-root --bpffs --state-dir --hosts-file --registry --node --version" -- "$cur")) ;;
 	attach) COMPREPLY=($(compgen -W "--cgroup --vip --hostname --aid --dev --allow-raw --pid" -- "$cur")) ;;
 	run) COMPREPLY=($(compgen -W "--cgroup --user --keep-net-caps --" -- "$cur")) ;;
 	detach) COMPREPLY=($(compgen -W "--cgroup --force" -- "$cur")) ;;
@@ -39,6 +39,8 @@ _vnictl() {
 	start) COMPREPLY=($(compgen -W "--cgroup --conf --in-unit" -- "$cur")) ;;
 	stop) COMPREPLY=($(compgen -W "--cgroup --in-unit" -- "$cur")) ;;
 	pool) COMPREPLY=($(compgen -W "add del list --pool --json" -- "$cur")) ;;
+	agent) COMPREPLY=($(compgen -W "--ttl" -- "$cur")) ;;
+	farm) COMPREPLY=($(compgen -W "--json" -- "$cur")) ;;
 	show | stats | monitor) COMPREPLY=($(compgen -W "--cgroup --json" -- "$cur")) ;;
 	checkpoint) COMPREPLY=($(compgen -W "--cgroup --dir --leave-running --tcp-established" -- "$cur")) ;;
 	restore) COMPREPLY=($(compgen -W "--dir --cgroup" -- "$cur")) ;;
