@@ -265,3 +265,51 @@ test_fencing_stops_an_instance_another_node_runs() {
 	expect_eq "the record left alone" "$rec" "$(ETCDCTL_API=3 on_node etcdctl --endpoints "$PEER_IP:$ETCD_PORT" get --print-value-only /vni/inst/web)"
 	expect_match "the agent said so" "*fencing web: node b runs it now*" "$(cat "$T_DIR/agent-a.log")"
 }
+
+# A 3-member cluster (in the peer namespace), its leader killed during a run
+# of attaches from two nodes: every attach succeeds once or fails with one
+# line; afterwards the registry and both nodes agree (check clean on each).
+test_a_member_killed_during_attaches() {
+	local m node pids=() i leader out ok=0 failed=0 n_reg n_local
+	command -v etcd >/dev/null || { echo "etcd not installed"; exit 77; }
+	local cluster=m1=http://127.0.0.1:2180,m2=http://127.0.0.1:2280,m3=http://127.0.0.1:2380
+	for m in 1 2 3; do
+		nsenter --net="/run/netns/$PEER" etcd --name "m$m" --data-dir "$T_DIR/etcd-$m" \
+			--listen-client-urls "http://$PEER_IP:2${m}79" --advertise-client-urls "http://$PEER_IP:2${m}79" \
+			--listen-peer-urls "http://127.0.0.1:2${m}80" --initial-advertise-peer-urls "http://127.0.0.1:2${m}80" \
+			--initial-cluster "$cluster" --initial-cluster-state new \
+			--election-timeout 500 --heartbeat-interval 50 >"$T_DIR/etcd-$m.log" 2>&1 &
+		pids[m]=$!
+	done
+	local eps=$PEER_IP:2179,$PEER_IP:2279,$PEER_IP:2379
+	until_true 20 "the cluster is up" etcd_healthy "$eps"
+	export VNI_REGISTRY=etcd://$eps VNI_NODE=a
+	trap 'vnictl_b down --force >/dev/null 2>&1; t_cleanup' EXIT
+	vnictl pool add 10.10.0.0/26 >/dev/null || fail "pool add"
+	leader=$(ETCDCTL_API=3 on_node etcdctl --endpoints "$eps" endpoint status -w json |
+		json_get '[i for i, e in enumerate(d) if e["Status"]["leader"] == e["Status"]["header"]["member_id"]][0] + 1')
+	for i in $(seq 30); do
+		if [ $((i % 2)) = 0 ]; then node=vnictl; else node=vnictl_b; fi
+		$node attach --cgroup "i$i" --vip auto >"$T_DIR/out.$i" 2>&1
+		echo $? >"$T_DIR/rc.$i"
+		# the leader goes after the tenth
+		[ "$i" = 10 ] && kill -KILL "${pids[leader]}"
+	done
+	for i in $(seq 30); do
+		case $(cat "$T_DIR/rc.$i") in
+		0) ok=$((ok + 1)) ;;
+		1) failed=$((failed + 1))
+		   expect_eq "one line ($i)" 1 "$(wc -l <"$T_DIR/out.$i")" ;;
+		*) fail "attach i$i: $(cat "$T_DIR/out.$i")" ;;
+		esac
+	done
+	echo "note: leader m$leader killed after 10 of 30 attaches: $ok succeeded, $failed failed cleanly"
+	[ "$ok" -ge 20 ] || fail "only $ok attaches succeeded after a new leader"
+	out=$(vnictl check 2>&1) || fail "check on a: $out"
+	out=$(vnictl_b check 2>&1) || fail "check on b: $out"
+	n_reg=$(ETCDCTL_API=3 on_node etcdctl --endpoints "$eps" get --prefix /vni/inst/ --keys-only | grep -c inst/)
+	n_local=$(( $(vnictl list --json | json_get 'len(d)') + $(vnictl_b list --json | json_get 'len(d)') ))
+	expect_eq "registry and nodes agree" "$n_local" "$n_reg"
+	expect_eq "as many as succeeded" "$ok" "$n_local"
+}
+etcd_healthy() { ETCDCTL_API=3 on_node etcdctl --endpoints "$1" --dial-timeout 1s endpoint health >/dev/null 2>&1; }

@@ -449,8 +449,12 @@ static int etcd_claim(struct vni_registry *g, struct vni_claim *c, char *err)
 		}
 		fill_keys(er, rec, &ck);
 		ret = claim_txn(er, &ck, hints, nh, taken, holder, err);
-		if (ret < 0)
+		if (ret < 0) {
+			/* a request that timed out may have been committed: read
+			 * back, and give back what is held (sync does, if not now) */
+			etcd_release(g, rec, NULL);
 			break;
+		}
 		if (ret == 1) {
 			/* the node's own state agrees (a checkpointed instance here) */
 			ret = c->again ? 0 : vni_state_conflict(g->st, rec, err);
