@@ -92,6 +92,7 @@ BENCH_BINS := $(BUILD)/loadgen $(BUILD)/preload_shim.so $(BUILD)/attach_bench
 bench: deps
 	$(MAKE) all $(BENCH_BINS)
 	QUICK=$(QUICK) bench/run.sh
+	QUICK=$(QUICK) bench/registry.sh
 
 # libFuzzer targets for every parser of outside input (tests/fuzz/); each
 # runs FUZZ_SECONDS; inputs that crashed once are kept in its corpus.

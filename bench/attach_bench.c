@@ -2,8 +2,8 @@
 /*
  * Attach cost at scale: attaches N instances through the loader library (the
  * work 'vnictl attach' does, without process start-up) and prints the time
- * per attach and the kernel memory it took. Node paths come from the VNI_*
- * environment variables, as for vnictl.
+ * per attach and the kernel memory it took. Node paths, the registry and the
+ * node's name come from the VNI_* environment variables, as for vnictl.
  *   attach_bench N [FIRST]   instances bench-FIRST.. with VIPs 10.200.x.y
  * Output: one line, KEY=VALUE pairs.
  */
@@ -69,6 +69,10 @@ int main(int argc, char **argv)
 		snprintf(node.state_dir, sizeof(node.state_dir), "%s", getenv("VNI_STATE_DIR"));
 	if (getenv("VNI_HOSTS_FILE"))
 		snprintf(node.hosts_file, sizeof(node.hosts_file), "%s", getenv("VNI_HOSTS_FILE"));
+	if (getenv("VNI_REGISTRY"))
+		snprintf(node.registry, sizeof(node.registry), "%s", getenv("VNI_REGISTRY"));
+	if (getenv("VNI_NODE"))
+		snprintf(node.node_name, sizeof(node.node_name), "%s", getenv("VNI_NODE"));
 	if (vni_node_resolve(&node, err) || vni_init(&node, err)) {
 		fprintf(stderr, "attach_bench: %s\n", err);
 		return 1;

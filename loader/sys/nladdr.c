@@ -275,9 +275,15 @@ int nl_addr_each(int family, nl_addr_fn fn, void *arg, char *err, size_t errlen)
 {
 	struct each_ctx ctx = { .fn = fn, .arg = arg };
 	char buf[NL_BUFSZ];
-	int ret;
+	int ret, tries = 0;
 
-	ret = nl_talk(put_hdr(buf, RTM_GETADDR, NLM_F_DUMP, family, 0), buf, each_cb, &ctx);
+	/* a dump the kernel marks interrupted (NLM_F_DUMP_INTR: the addresses
+	 * changed meanwhile, libmnl says EINTR) is asked for again; fn may see
+	 * an address twice */
+	do {
+		ctx.stop = 0;
+		ret = nl_talk(put_hdr(buf, RTM_GETADDR, NLM_F_DUMP, family, 0), buf, each_cb, &ctx);
+	} while (ret == -EINTR && !ctx.stop && ++tries < 10);
 	if (ret) {
 		set_err(err, errlen, "cannot list the addresses: %s", strerror(-ret));
 		return ret;
