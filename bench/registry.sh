@@ -64,17 +64,23 @@ for i in $(seq 100); do
 	sleep 0.1
 done
 
+# one_run LABEL FILE: N attaches on node a with REG, "LABEL p50 p99" into FILE
+one_run() {
+	local out
+	out=$(on a "$B/attach_bench" "$N" 1) || die "attach_bench ($1, $REG)"
+	echo "$1 $(echo "$out" | value p50_us) $(echo "$out" | value p99_us)" >>"$2"
+	reset
+}
+# col FILE LABEL COLUMN: the median of that column over the runs of LABEL
+col() { awk -v k="$2" -v c="$3" '$1 == k { print $c }' "$1" | median; }
+
 echo "== attach: local and etcd registry" >&2
 : >"$OUT/registry.raw"
 for r in $(seq "$ROUNDS"); do
-	for REG in local "etcd://$ETCD"; do
-		out=$(on a "$B/attach_bench" "$N" 1) || die "attach_bench ($REG)"
-		echo "${REG%%:*} $(echo "$out" | value p50_us) $(echo "$out" | value p99_us)" >>"$OUT/registry.raw"
-		reset
-	done
+	for REG in local "etcd://$ETCD"; do one_run "${REG%%:*}" "$OUT/registry.raw"; done
 done
-col() { awk -v k="$1" -v c="$2" '$1 == k { print $c }' "$OUT/registry.raw" | median; }
-lp50=$(col local 2) lp99=$(col local 3) ep50=$(col etcd 2) ep99=$(col etcd 3)
+lp50=$(col "$OUT/registry.raw" local 2) lp99=$(col "$OUT/registry.raw" local 3)
+ep50=$(col "$OUT/registry.raw" etcd 2) ep99=$(col "$OUT/registry.raw" etcd 3)
 
 echo "== throughput: 2 nodes x 4 callers" >&2
 rate() { # registry -> attaches per second, 8 callers, N/4 attaches each
@@ -100,14 +106,9 @@ have=0
 for size in $SIZES; do
 	[ "$size" -gt "$have" ] && { ns N python3 "$TOP/bench/prefill.py" "$ETCD" $((have + 1)) $((size - have)) || die "prefill"; }
 	have=$size
-	p50s=() p99s=()
-	for r in $(seq "$ROUNDS"); do
-		out=$(on a "$B/attach_bench" "$N" 1) || die "attach_bench at $size"
-		echo "$size $(echo "$out" | value p50_us) $(echo "$out" | value p99_us)" >>"$OUT/registry.size"
-		reset
-	done
+	for r in $(seq "$ROUNDS"); do one_run "$size" "$OUT/registry.size"; done
 done
-sz() { awk -v k="$1" -v c="$2" '$1 == k { print $c }' "$OUT/registry.size" | median; }
+sz() { col "$OUT/registry.size" "$1" "$2"; }
 base=$(sz 0 2)
 
 {
