@@ -313,3 +313,19 @@ test_a_member_killed_during_attaches() {
 	expect_eq "as many as succeeded" "$ok" "$n_local"
 }
 etcd_healthy() { ETCDCTL_API=3 on_node etcdctl --endpoints "$1" --dial-timeout 1s endpoint health >/dev/null 2>&1; }
+
+# Explicit AIDs in a row longer than one probe: the next automatic AID is
+# found above them; a pool range is removed only by its exact ends.
+test_automatic_aids_skip_taken_runs_and_ranges_match_exactly() {
+	local i out
+	start_etcd
+	use_etcd
+	vnictl pool add 10.10.0.0/24 >/dev/null || fail "pool add"
+	for i in $(seq 70); do
+		vnictl attach --cgroup "x$i" --vip "10.10.1.$i" --aid "$i" >/dev/null || fail "attach x$i"
+	done
+	expect_match "the next automatic AID" "attached y: aid 71,*" "$(vnictl_b attach --cgroup y --vip auto)"
+	out=$(vnictl pool del 10.10.0.1-10.10.0.1 2>&1)
+	expect_eq "part of a range" "vnictl: pool default has no range 10.10.0.1-10.10.0.1" "$out"
+	expect_match "the range is still there" "*10.10.0.1-10.10.0.254*" "$(vnictl pool list)"
+}

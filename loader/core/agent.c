@@ -34,6 +34,7 @@ struct agent {
 	int wake[2]; /* the watcher writes a byte for every change */
 	char (*seen)[65]; /* nodes seen alive: only those are lost when gone */
 	size_t nseen;
+	bool again; /* the last look could not finish (node lock busy): soon again */
 	char hosts[1 << 20]; /* the farm's hosts lines last written */
 };
 
@@ -51,20 +52,24 @@ static int notify(void *arg)
 static void *watcher(void *arg)
 {
 	struct agent *a = arg;
-	char err[VNI_ERRLEN];
+	char err[VNI_ERRLEN] = "";
 	struct vni_registry *w;
 
+	/* one handle: a broken watch goes to the next endpoint */
+	if (vni_registry_open(a->n, NULL, &w, err)) {
+		vni_log(VNI_LOG_WARN, "agent: watch: %s", err);
+		return NULL;
+	}
 	while (!stop) {
-		if (vni_registry_open(a->n, NULL, &w, err) == 0) {
-			w->ops->watch(w, notify, a, err);
-			vni_registry_close(w);
-		}
+		err[0] = '\0';
+		w->ops->watch(w, notify, a, err);
 		if (stop)
 			break;
-		vni_log(VNI_LOG_WARN, "agent: watch: %s; again in 1 s", err);
+		/* (the new watch's first reply makes the loop look again) */
+		vni_log(VNI_LOG_WARN, "agent: watch: %s; again in 1 s", err[0] ? err : "ended");
 		sleep(1);
-		notify(a);
 	}
+	vni_registry_close(w);
 	return NULL;
 }
 
@@ -221,11 +226,18 @@ static int note_fence(const struct vni_record *r, void *arg)
 		const struct vni_farm_instance *fi = &c->f->inst[i];
 		char (*p)[256];
 
+		struct vni_farm_instance now;
+		char err[VNI_ERRLEN];
+
 		if (strcmp(fi->r.name, r->name))
 			continue;
 		if (!strcmp(fi->node, c->a->n->node_name) && !strcmp(fi->state, "lost"))
 			relive(c->a, fi, r);
 		if (!strcmp(fi->node, c->a->n->node_name) || strcmp(fi->state, "running"))
+			continue;
+		/* read again under the node lock: the look may be old by now */
+		if (c->a->g->ops->get_instance(c->a->g, r->name, &now, err) != 1 ||
+		    !strcmp(now.node, c->a->n->node_name) || strcmp(now.state, "running"))
 			continue;
 		if (!(p = realloc(c->names, (c->n + 1) * sizeof(*p))))
 			return -ENOMEM;
@@ -236,14 +248,17 @@ static int note_fence(const struct vni_record *r, void *arg)
 	return 0;
 }
 
-/* Under the node lock: fencing, then the hosts file with the farm's part. */
-static int apply(struct agent *a, const struct farm *f, bool hosts_changed, char *err)
+/* Under the node lock (not waited for: -EWOULDBLOCK while a command holds
+ * it, say a checkpoint): fencing, then the hosts file with the farm's part
+ * (text). */
+static int apply(struct agent *a, const struct farm *f, const char *text, char *err)
 {
 	struct fence_ctx c = { .a = a, .f = f };
+	bool hosts_changed = strcmp(text, a->hosts) != 0;
 	struct vni_record r;
 	char path[PATH_MAX];
 	size_t i;
-	int ret = vni_node_open(a->n, true, &c.st, err);
+	int ret = vni_node_try_open(a->n, &c.st, err);
 
 	if (ret)
 		return ret;
@@ -256,9 +271,11 @@ static int apply(struct agent *a, const struct farm *f, bool hosts_changed, char
 	if (!ret && (hosts_changed || c.n)) {
 		ret = vni_path(path, sizeof(path), "%s/" VNI_FARM_HOSTS, vni_state_dir(c.st));
 		if (!ret)
-			ret = vni_replace_file(path, a->hosts, err);
+			ret = vni_replace_file(path, text, err);
 		if (!ret)
 			ret = vni_publish_hosts(a->n, c.st, err);
+		if (!ret) /* what the file has now */
+			snprintf(a->hosts, sizeof(a->hosts), "%s", text);
 	}
 	vni_state_close_tidy(c.st);
 	return ret;
@@ -284,13 +301,13 @@ static void look(struct agent *a)
 	remember_alive(a, &f);
 	others = farm_hosts(a, &f, text, sizeof(text));
 	changed = strcmp(text, a->hosts) != 0;
-	if (changed) {
-		snprintf(a->hosts, sizeof(a->hosts), "%s", text);
+	ret = apply(a, &f, text, err);
+	a->again = ret == -EWOULDBLOCK;
+	if (ret && !a->again)
+		vni_log(VNI_LOG_WARN, "agent: %s", err);
+	else if (!ret && changed)
 		vni_log(VNI_LOG_INFO, "agent: hosts file: %zu running instance(s) of other nodes",
 			others);
-	}
-	if (apply(a, &f, changed, err))
-		vni_log(VNI_LOG_WARN, "agent: %s", err);
 out:
 	free(f.inst);
 	free(f.alive);
@@ -316,9 +333,12 @@ int vni_agent(const struct vni_node *n, const struct vni_agent_opts *o, char *er
 	vni_log(VNI_LOG_INFO, "agent: node %s is in the farm (a lease of %d s)", n->node_name, o->ttl);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	if (pipe2(a->wake, O_CLOEXEC | O_NONBLOCK) ||
-	    pthread_create(&w, NULL, watcher, a)) {
+	if (pipe2(a->wake, O_CLOEXEC | O_NONBLOCK)) {
 		ret = vni_err(err, -errno, "cannot start the watch: %s", strerror(errno));
+		goto leave;
+	}
+	if ((ret = pthread_create(&w, NULL, watcher, a))) {
+		ret = vni_err(err, -ret, "cannot start the watch: %s", strerror(ret));
 		goto leave;
 	}
 	pthread_detach(w);
@@ -327,11 +347,14 @@ int vni_agent(const struct vni_node *n, const struct vni_agent_opts *o, char *er
 	while (!stop) {
 		struct pollfd p = { .fd = a->wake[0], .events = POLLIN };
 
-		if (poll(&p, 1, period) > 0) {
+		/* a look the node lock held up is tried again in 0.2 s */
+		int woke = poll(&p, 1, a->again ? 200 : period);
+
+		if (woke > 0)
 			while (read(a->wake[0], buf, sizeof(buf)) > 0)
 				;
+		if (woke > 0 || a->again)
 			look(a);
-		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (stop || (now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000 < period)
 			continue;

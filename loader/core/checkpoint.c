@@ -377,7 +377,9 @@ int vni_restore(const struct vni_node *n, const char *dir_arg, const char *name,
 		if (status > 0)
 			vni_err(err, -EIO, "criu restore failed (exit %d); see %s/restore.log", status,
 				dir);
-		vni_detach_locked(n, st, &r, true, NULL);
+		/* the instance goes from here; its record back to the farm */
+		vni_fence_locked(n, st, &r, NULL);
+		vni_hand_back(n, st, &r);
 		ret = status < 0 ? status : -EIO;
 		goto fail;
 	}

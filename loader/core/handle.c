@@ -55,3 +55,12 @@ int vni_node_open(const struct vni_node *n, bool create, struct vni_state **st, 
 		recover_all(n, *st);
 	return ret;
 }
+
+int vni_node_try_open(const struct vni_node *n, struct vni_state **st, char *err)
+{
+	int ret = vni_state_try_open(n->state_dir, st, err);
+
+	if (!ret)
+		recover_all(n, *st);
+	return ret;
+}

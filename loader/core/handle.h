@@ -20,4 +20,8 @@
  * (with a warning) for 'vnictl sync'. */
 int vni_node_open(const struct vni_node *n, bool create, struct vni_state **st, char *err);
 
+/* The same, but -EWOULDBLOCK at once when a command holds the node lock
+ * (the agent, which must not stall its lease behind a long checkpoint). */
+int vni_node_try_open(const struct vni_node *n, struct vni_state **st, char *err);
+
 #endif

@@ -200,11 +200,28 @@ static int fill_record(const struct vni_node *n, struct vni_state *st,
 		ret = check_vip_free(&r->vip4, err);
 		if (!ret)
 			ret = check_vip_free(&r->vip6, err);
-		if (ret)
+		/* a restore's record goes back to the farm, an attach's goes */
+		if (ret && req->restore)
+			g->ops->hand_back(g, r, NULL);
+		else if (ret)
 			g->ops->release(g, r, NULL);
 	}
 	vni_registry_close(g);
 	return ret;
+}
+
+static int release_claim(const struct vni_node *n, struct vni_state *st,
+			 const struct vni_record *r, char *err);
+
+/* An attach that failed after its claim: a restore's record goes back to
+ * the farm (the image can be restored again), an attach's identity goes. */
+static void undo_claim(const struct vni_node *n, struct vni_state *st,
+		       const struct vni_attach_req *req, const struct vni_record *r)
+{
+	if (req->restore)
+		vni_hand_back(n, st, r);
+	else
+		release_claim(n, st, r, NULL);
 }
 
 void vni_hand_back(const struct vni_node *n, struct vni_state *st, const struct vni_record *r)
@@ -598,7 +615,7 @@ int vni_attach_locked(const struct vni_node *n, struct vni_state *st,
 		ret = vni_state_insert(st, &r, err);
 	}
 	if (ret) {
-		release_claim(n, st, &r, NULL);
+		undo_claim(n, st, req, &r);
 		return ret;
 	}
 	u.recorded = true;
@@ -623,7 +640,7 @@ int vni_attach_locked(const struct vni_node *n, struct vni_state *st,
 	}
 	if (ret) {
 		undo_attach(n, st, &r, &u);
-		release_claim(n, st, &r, NULL);
+		undo_claim(n, st, req, &r);
 		return ret;
 	}
 	if (req->npids)

@@ -316,6 +316,37 @@ static int pick(struct picker *p, const char *pool, int family, struct vni_addr 
 	return ret < 0 ? ret : 0;
 }
 
+/* After AID from was found taken: the first free one above it among the
+ * next 64 (one range read of aid/ keys), or from + 65 to go on from. */
+static uint32_t next_free_aid(struct etcd_registry *er, uint32_t from)
+{
+	char k[512], end[512], kk[512];
+	json_object *o, *resp, *kvs;
+	uint32_t want = from + 1;
+	size_t i, plen;
+
+	key(er, k, "aid/%010u", want);
+	key(er, end, "aid0");
+	key(er, kk, "aid/");
+	plen = strlen(kk);
+	o = json_object_new_object();
+	json_object_object_add(o, "key", etcd_b64(k, -1));
+	json_object_object_add(o, "range_end", etcd_b64(end, -1));
+	json_object_object_add(o, "limit", json_object_new_int(64));
+	json_object_object_add(o, "keys_only", json_object_new_boolean(1));
+	if (etcd_call(er->e, "kv/range", o, &resp, NULL))
+		return want;
+	kvs = kvs_of(resp);
+	for (i = 0; kvs && i < json_object_array_length(kvs); i++) {
+		if (etcd_unb64(json_object_array_get_idx(kvs, i), "key", kk, sizeof(kk)) < 0 ||
+		    strtoul(kk + plen, NULL, 10) != want)
+			break;
+		want++;
+	}
+	json_object_put(resp);
+	return want;
+}
+
 static int aid_hint(struct etcd_registry *er, uint32_t *aid, char *err)
 {
 	char k[512], text[32];
@@ -476,10 +507,13 @@ static int etcd_claim(struct vni_registry *g, struct vni_claim *c, char *err)
 		if (ret)
 			break;
 		if (taken[1])
-			aid = rec->aid;
+			aid = next_free_aid(er, rec->aid) - 1;
 		for (i = 0; i < 2; i++)
-			if (taken[2 + i] && pk[i])
+			if (taken[2 + i] && pk[i]) {
 				pk[i]->hint = i ? rec->vip6 : rec->vip4;
+				base[0] = '\0'; /* a derived hostname follows the new VIP */
+				suffix = 1;
+			}
 		if (taken[4])
 			suffix++;
 	}
@@ -517,7 +551,14 @@ static int etcd_release(struct vni_registry *g, const struct vni_record *rec, ch
 	etcd_unb64(kv, "value", value, sizeof(value));
 	json_object_put(resp);
 	held = json_tokener_parse(value);
-	/* this node's, or the farm's (checkpointed: no node) */
+	/* the farm's (checkpointed, no node): only a node forgetting its
+	 * checkpointed copy gives it back, not an attach reading back */
+	if (held && json_object_object_get_ex(held, "node", &node) &&
+	    !json_object_get_string(node)[0] && !rec->checkpointed) {
+		json_object_put(held);
+		return 0;
+	}
+	/* this node's */
 	if (held && json_object_object_get_ex(held, "node", &node) &&
 	    json_object_get_string(node)[0] &&
 	    strcmp(json_object_get_string(node), g->n->node_name)) {
@@ -824,7 +865,11 @@ static int etcd_pool_del(struct vni_registry *g, const char *pool, const struct 
 	ret = range(er, k, false, &resp, &kvs, err);
 	if (ret)
 		return ret;
-	found = kvs && json_object_array_length(kvs);
+	/* the range as stored, both ends */
+	found = kvs && json_object_array_length(kvs) &&
+		etcd_unb64(json_object_array_get_idx(kvs, 0), "value", holder, sizeof(holder)) > 0 &&
+		!strcmp(holder, vni_range_str(r, text, sizeof(text)));
+	holder[0] = '\0';
 	json_object_put(resp);
 	if (!found)
 		return vni_err(err, -ENOENT, "pool %s has no range %s", pool,
@@ -900,6 +945,22 @@ static int etcd_each_instance(struct vni_registry *g,
 	return ret;
 }
 
+static int etcd_get_instance(struct vni_registry *g, const char *name,
+			     struct vni_farm_instance *out, char *err)
+{
+	struct held_rec h;
+	int ret = get_inst(of(g), name, &h, err);
+
+	if (ret == 1) {
+		memset(out, 0, sizeof(*out));
+		out->r = h.r;
+		snprintf(out->node, sizeof(out->node), "%s", h.node);
+		snprintf(out->state, sizeof(out->state), "%s", h.state);
+		out->generation = h.generation;
+	}
+	return ret;
+}
+
 /* node/NAME {"node","since"}, on the agent's lease: there while it lives. */
 static int etcd_each_node(struct vni_registry *g,
 			  int (*fn)(const struct vni_farm_node *m, void *arg), void *arg, char *err)
@@ -941,12 +1002,16 @@ static int etcd_join(struct vni_registry *g, int ttl, char *err)
 
 	json_object_object_add(o, "TTL", json_object_new_int64(ttl));
 	ret = etcd_call(er->e, "lease/grant", o, &resp, err);
-	if (ret)
+	if (ret) {
+		json_object_put(node);
 		return ret;
+	}
 	er->lease = etcd_int(resp, "ID");
 	json_object_put(resp);
-	if (!er->lease)
+	if (!er->lease) {
+		json_object_put(node);
 		return vni_err(err, -EIO, "etcd granted no lease");
+	}
 	json_object_object_add(node, "node", json_object_new_string(g->n->node_name));
 	json_object_object_add(node, "since", json_object_new_int64((int64_t)time(NULL)));
 	key(er, k, "node/%s", g->n->node_name);
@@ -982,10 +1047,13 @@ static int etcd_keepalive(struct vni_registry *g, char *err)
 static void etcd_leave(struct vni_registry *g)
 {
 	struct etcd_registry *er = of(g);
-	json_object *o = json_object_new_object(), *resp;
+	json_object *o, *resp;
 
+	if (!er->lease)
+		return;
+	o = json_object_new_object();
 	json_object_object_add(o, "ID", json_object_new_int64(er->lease));
-	if (er->lease && !etcd_call(er->e, "lease/revoke", o, &resp, NULL))
+	if (!etcd_call(er->e, "lease/revoke", o, &resp, NULL))
 		json_object_put(resp);
 	er->lease = 0;
 }
@@ -1059,6 +1127,7 @@ const struct vni_registry_ops vni_registry_etcd = {
 	.pool_each = etcd_pool_each,
 	.each_instance = etcd_each_instance,
 	.each_node = etcd_each_node,
+	.get_instance = etcd_get_instance,
 	.join = etcd_join,
 	.keepalive = etcd_keepalive,
 	.leave = etcd_leave,

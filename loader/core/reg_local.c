@@ -251,6 +251,22 @@ static int local_each_instance(struct vni_registry *g,
 	return vni_state_each(g->st, local_instance, &e, err);
 }
 
+static int local_get_instance(struct vni_registry *g, const char *name,
+			      struct vni_farm_instance *out, char *err)
+{
+	struct vni_record r;
+	int ret = vni_state_get(g->st, name, &r, err);
+
+	if (ret == 1) {
+		memset(out, 0, sizeof(*out));
+		out->r = r;
+		out->generation = 1;
+		snprintf(out->node, sizeof(out->node), "%s", r.checkpointed ? "" : g->n->node_name);
+		snprintf(out->state, sizeof(out->state), "%s", r.checkpointed ? "checkpointed" : "running");
+	}
+	return ret;
+}
+
 /* A farm of one: this node, always there. */
 static int local_each_node(struct vni_registry *g,
 			   int (*fn)(const struct vni_farm_node *m, void *arg), void *arg, char *err)
@@ -313,6 +329,7 @@ const struct vni_registry_ops vni_registry_local = {
 	.pool_each = local_pool_each,
 	.each_instance = local_each_instance,
 	.each_node = local_each_node,
+	.get_instance = local_get_instance,
 	.join = local_join,
 	.keepalive = local_keepalive,
 	.leave = local_leave,

@@ -80,6 +80,9 @@ struct vni_registry_ops {
 			     char *err);
 	int (*each_node)(struct vni_registry *g, int (*fn)(const struct vni_farm_node *m, void *arg),
 			 void *arg, char *err);
+	/* One instance as the registry has it now: 1, 0 when it has none, <0. */
+	int (*get_instance)(struct vni_registry *g, const char *name, struct vni_farm_instance *out,
+			    char *err);
 	/* This node is alive for ttl seconds, renewed by keepalive (-ENOENT
 	 * once it lapsed: join again); leave ends it at once. */
 	int (*join)(struct vni_registry *g, int ttl, char *err);

@@ -108,7 +108,7 @@ static int migrate(struct vni_state *st, char *err)
  * (vni_state_close_tidy), so after the lock is ours the file must still be
  * the one at the path; if not, the dir is made again and locked anew.
  */
-static int lock_node(struct vni_state *st, const char *path, bool create, char *err)
+static int lock_node(struct vni_state *st, const char *path, bool create, int how, char *err)
 {
 	struct stat held, now;
 	int ret;
@@ -123,8 +123,9 @@ static int lock_node(struct vni_state *st, const char *path, bool create, char *
 			return vni_err(err, ret, "cannot create state dir %s: %s", st->dir,
 				       strerror(-ret));
 		st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		if (st->lock_fd < 0 || flock(st->lock_fd, LOCK_EX))
-			return vni_err(err, -errno, "cannot lock %s: %s", path, strerror(errno));
+		if (st->lock_fd < 0 || flock(st->lock_fd, how))
+			return errno == EWOULDBLOCK ? -EWOULDBLOCK :
+						      vni_err(err, -errno, "cannot lock %s: %s", path, strerror(errno));
 		if (!fstat(st->lock_fd, &held) && !stat(path, &now) && held.st_ino == now.st_ino &&
 		    held.st_dev == now.st_dev) {
 			st->created = !existed;
@@ -135,7 +136,19 @@ static int lock_node(struct vni_state *st, const char *path, bool create, char *
 	}
 }
 
+static int open_state(const char *dir, bool create, int how, struct vni_state **out, char *err);
+
 int vni_state_open(const char *dir, bool create, struct vni_state **out, char *err)
+{
+	return open_state(dir, create, LOCK_EX, out, err);
+}
+
+int vni_state_try_open(const char *dir, struct vni_state **out, char *err)
+{
+	return open_state(dir, true, LOCK_EX | LOCK_NB, out, err);
+}
+
+static int open_state(const char *dir, bool create, int how, struct vni_state **out, char *err)
 {
 	char path[PATH_MAX];
 	struct vni_state *st;
@@ -151,7 +164,7 @@ int vni_state_open(const char *dir, bool create, struct vni_state **out, char *e
 		free(st);
 		return vni_err(err, -ENAMETOOLONG, "state dir path too long");
 	}
-	ret = lock_node(st, path, create, err);
+	ret = lock_node(st, path, create, how, err);
 	if (ret)
 		goto fail;
 	vni_path(path, sizeof(path), "%s/state.db", dir);

@@ -45,6 +45,8 @@ struct vni_state;
 /* Opens (creating if needed) <dir>/state.db and takes the node lock
  * (<dir>/lock, flock): concurrent vnictl calls wait for each other. */
 int vni_state_open(const char *dir, bool create, struct vni_state **out, char *err);
+/* The same (creating), but -EWOULDBLOCK at once while another holds the lock. */
+int vni_state_try_open(const char *dir, struct vni_state **out, char *err);
 void vni_state_close(struct vni_state *st);
 /* The same, and when this open made the state dir and nothing is recorded,
  * the dir goes again: a refused attach, or init/down on a fresh node, leave

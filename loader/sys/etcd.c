@@ -2,6 +2,7 @@
 /* etcd v3 over its JSON gateway (see etcd.h). */
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <resolv.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 #define MAX_ENDPOINTS 8
 #define CONNECT_TIMEOUT_MS 1000L
 #define REQUEST_TIMEOUT_MS 3000L
-#define MAX_REPLY (4u << 20)
+#define MAX_REPLY (64u << 20)
 
 struct etcd {
 	CURL *curl;
@@ -88,8 +89,9 @@ void etcd_close(struct etcd *e)
 /* One POST to one endpoint: 0 with the HTTP status and body, or a curl
  * error (cannot connect, timed out). */
 static CURLcode post(struct etcd *e, int i, const char *path, const char *body, long *status,
-		     struct reply *r)
+		     struct reply *r, bool *sent)
 {
+	long bytes = 0;
 	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
 	char url[256];
 	CURLcode rc;
@@ -109,6 +111,8 @@ static CURLcode post(struct etcd *e, int i, const char *path, const char *body, 
 	curl_slist_free_all(hdr);
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, status);
+	curl_easy_getinfo(e->curl, CURLINFO_REQUEST_SIZE, &bytes);
+	*sent = bytes > 0;
 	return rc;
 }
 
@@ -119,6 +123,7 @@ int etcd_call(struct etcd *e, const char *path, json_object *body, json_object *
 	struct reply r = { NULL, 0 };
 	CURLcode rc = CURLE_OK;
 	long status = 0;
+	bool sent = false;
 	int k, i = 0, ret;
 
 	*resp = NULL;
@@ -128,13 +133,18 @@ int etcd_call(struct etcd *e, const char *path, json_object *body, json_object *
 		free(r.buf);
 		r.buf = NULL;
 		r.len = 0;
-		rc = post(e, i, path, text, &status, &r);
+		rc = post(e, i, path, text, &status, &r, &sent);
 		/* no leader (503): another member may have one */
 		if (rc == CURLE_OK && status != 503)
 			break;
+		/* a request that was sent and timed out may have been applied:
+		 * not sent again (the caller reads back); only one that never
+		 * reached the member goes to the next */
+		if (rc != CURLE_OK && sent)
+			break;
 	}
 	json_object_put(body);
-	if (k == e->n) {
+	if (k == e->n || rc != CURLE_OK) {
 		ret = vni_err(err, -EHOSTUNREACH, "etcd registry %s unreachable: %s", e->list,
 			      rc != CURLE_OK ? curl_easy_strerror(rc) : "no leader (HTTP 503)");
 		goto out;
@@ -226,8 +236,11 @@ static size_t stream_data(char *data, size_t size, size_t nmemb, void *arg)
 
 		*nl = '\0';
 		o = json_tokener_parse(s->buf);
-		if (o && json_object_object_get_ex(o, "result", &result) &&
-		    json_object_object_get_ex(result, "events", &events) && !s->stop)
+		/* the reply saying the watch exists counts too: what changed before
+		 * it is looked at then */
+		if (o && json_object_object_get_ex(o, "result", &result) && !s->stop &&
+		    (json_object_object_get_ex(result, "events", &events) ||
+		     json_object_object_get_ex(result, "created", &events)))
 			s->stop = s->on_events(result, s->arg);
 		json_object_put(o);
 		s->len -= (size_t)(nl + 1 - s->buf);

@@ -4,7 +4,9 @@
  * etcd 3.4 serves under /v3/), with libcurl and json-c: POST a request,
  * get the response. Several endpoints: a request that cannot reach one
  * goes to the next. Every request is bounded in time (connect 1 s, whole
- * request 3 s), so an unreachable registry fails in seconds. Keys and
+ * request 3 s), so an unreachable registry fails in seconds. A request
+ * that was sent and timed out is not sent again (it may have been applied):
+ * the caller reads back. Keys and
  * values travel base64-encoded (glibc's b64_ntop/b64_pton).
  */
 #ifndef VNI_ETCD_H
@@ -30,7 +32,8 @@ int etcd_call(struct etcd *e, const char *path, json_object *body, json_object *
  * revision start (0: now), on a connection of its own (a thread may run it
  * while others use e): calls on_events(result, arg) for every reply with
  * events; returns when the stream ends or fails (-EIO), or when on_events
- * returns non-zero. No overall time limit: a watch waits. */
+ * returns non-zero; also once for the reply that says the watch exists. No
+ * overall time limit: a watch waits. */
 int etcd_watch(struct etcd *e, json_object *key, json_object *range_end, int64_t start,
 	       int (*on_events)(json_object *result, void *arg), void *arg, char *err);
 

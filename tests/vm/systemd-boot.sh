@@ -105,6 +105,19 @@ APP
 	check "the stop is clean (not failed)" sh -c '! systemctl is-failed vni@web.service'
 	check "started again, left running for the reboot" systemctl start vni@web.service
 	check "serves" serves
+	# the farm's agent as a unit, on an etcd started here (not kept)
+	if command -v etcd >/dev/null; then
+		etcd --name vm --data-dir /run/etcd-test --listen-client-urls http://127.0.0.1:2379 \
+			--advertise-client-urls http://127.0.0.1:2379 >/run/etcd-test.log 2>&1 &
+		printf 'VNI_REGISTRY=etcd://127.0.0.1:2379\nVNI_NODE=vm1\n' >/etc/default/vni
+		check "vni-agent started" systemctl start vni-agent.service
+		check "the node alive in the farm" retry 20 sh -c 'VNI_REGISTRY=etcd://127.0.0.1:2379 "$0" farm | grep -q "^vm1 *yes"' "$VNICTL"
+		check "its journal" sh -c 'journalctl -b -u vni-agent.service --no-pager | grep -q "node vm1 is in the farm"'
+		check "vni-agent stops cleanly" systemctl stop vni-agent.service
+		check "not failed" sh -c '! systemctl is-failed vni-agent.service'
+		rm -f /etc/default/vni
+		kill %1
+	fi
 	;;
 2)
 	check "vni.service active after the reboot" systemctl is-active vni.service

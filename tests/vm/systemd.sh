@@ -15,7 +15,7 @@ D=$(mktemp -d "$TOP/build/vm/systemd.XXXXXX") || exit 1
 trap 'rm -rf "$D"' EXIT
 mkdir -p "$D/state" "$D/conf" "$D/units"
 # the units as 'make install' makes them, with this checkout's vnictl
-for u in vni.service vni@.service; do
+for u in vni.service vni@.service vni-agent.service; do
 	sed "s|@SBINDIR@|$TOP/build|g" "systemd/$u.in" >"$D/units/$u" || exit 1
 done
 shares=(--rw "$D/state:/var/lib/vni" --rw "$D/conf:/etc/vni" --rw "$D/units:/etc/systemd/system")
