@@ -17,6 +17,8 @@ if [ "${1:-}" = --vm ]; then
 	timeout=${VNI_TEST_TIMEOUT:-600}
 	export VNI_CONCURRENCY_ITERATIONS=${VNI_CONCURRENCY_ITERATIONS:-20} # emulated CPU
 	export VNI_CHURN_CONNECTIONS=${VNI_CHURN_CONNECTIONS:-300} VNI_CHURN_ROUNDS=${VNI_CHURN_ROUNDS:-5}
+	# deadlines and timers of the farm's tests (leases, elections) stretched
+	export VNI_TIME_FACTOR=${VNI_TIME_FACTOR:-8}
 	# stock servers on 6.1: a sample (a V6ONLY and a v4 socket, dual-stack
 	# TCP, UDP); the whole set runs on the host
 	export VNI_APPS=${VNI_APPS-nginx node dnsmasq}
