@@ -284,6 +284,7 @@ test_a_member_killed_during_attaches() {
 			--initial-cluster "$cluster" --initial-cluster-state new \
 			--election-timeout $((500 * TF)) --heartbeat-interval $((50 * TF)) >"$T_DIR/etcd-$m.log" 2>&1 &
 		pids[m]=$!
+		disown "${pids[m]}" # (no job notice when it is killed)
 	done
 	local eps=$PEER_IP:2179,$PEER_IP:2279,$PEER_IP:2379
 	until_true 20 "the cluster is up" etcd_healthy "$eps"
@@ -303,7 +304,7 @@ test_a_member_killed_during_attaches() {
 		case $(cat "$T_DIR/rc.$i") in
 		0) ok=$((ok + 1)) ;;
 		1) failed=$((failed + 1))
-		   expect_eq "one line ($i)" 1 "$(wc -l <"$T_DIR/out.$i")" ;;
+		   expect_eq "one line ($i): $(cat "$T_DIR/out.$i")" 1 "$(wc -l <"$T_DIR/out.$i")" ;;
 		*) fail "attach i$i: $(cat "$T_DIR/out.$i")" ;;
 		esac
 	done

@@ -155,10 +155,15 @@ int etcd_call(struct etcd *e, const char *path, json_object *body, json_object *
 		ret = vni_err(err, -EIO, "etcd %s: HTTP %ld with no JSON reply", e->endpoint[i], status);
 	} else if (status != 200) {
 		json_object *m;
+		char *p;
 
 		ret = vni_err(err, -EIO, "etcd %s: HTTP %ld: %s", e->endpoint[i], status,
 			      json_object_object_get_ex(*resp, "message", &m) ?
 				      json_object_get_string(m) : r.buf);
+		/* one line: what etcd says may hold newlines */
+		for (p = err; p && *p; p++)
+			if (*p == '\n' || *p == '\r')
+				*p = ' ';
 		json_object_put(*resp);
 		*resp = NULL;
 	} else {
