@@ -497,18 +497,16 @@ int vni_connect6(struct bpf_sock_addr *ctx)
 	struct bpf_sock *sk = ctx->sk;
 	struct sockaddr_in6 sa = {};
 	union vni_ip dst, src, own;
+	enum source how;
 
 	get_user_ip6(ctx, &dst);
 	if (!in->aid || !sk)
 		goto deny;
-	switch (source6(in, &dst, &own)) {
-	case SRC_LOOPBACK:
+	how = source6(in, &dst, &own);
+	if (how == SRC_LOOPBACK)
 		return VNI_ALLOW;
-	case SRC_NONE:
+	if (how == SRC_NONE)
 		goto deny;
-	case SRC_VIP:
-		break;
-	}
 	get_src_ip6(sk, &src);
 	if (eq6(&src, &own))
 		return VNI_ALLOW;
@@ -572,18 +570,16 @@ int vni_sendmsg6(struct bpf_sock_addr *ctx)
 {
 	struct vni_inst *in = instance();
 	union vni_ip dst, src;
+	enum source how;
 
 	get_user_ip6(ctx, &dst);
 	if (!in->aid)
 		goto deny;
-	switch (source6(in, &dst, &src)) {
-	case SRC_LOOPBACK:
+	how = source6(in, &dst, &src);
+	if (how == SRC_LOOPBACK)
 		return VNI_ALLOW;
-	case SRC_NONE:
+	if (how == SRC_NONE)
 		goto deny;
-	case SRC_VIP:
-		break;
-	}
 	set_msg_src_ip6(ctx, &src);
 	count_sender(ctx, in);
 	COUNT(send_src_set);
