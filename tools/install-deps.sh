@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# Installs what vni needs to build and test on Debian 12, as root.
+# Installs what vni needs to build and test on Debian 12, as root (systemd:
+# the VM boots it as PID 1 for the unit tests, tests/vm/systemd.sh).
 # Fast when everything is already there (no apt-get call at all).
 set -e
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmnl-dev
@@ -8,7 +9,8 @@ libsqlite3-dev libjson-c-dev libinih-dev libcurl4-openssl-dev libcmocka-dev libc
 python3 curl tmux dnsmasq-base sqlite3
 criu iptables qemu-system-x86 busybox-static kmod cpio
 gnuplot-nox libclang-rt-14-dev
-debhelper dpkg-dev fakeroot lintian"
+debhelper dpkg-dev fakeroot lintian
+systemd"
 # Test-only: the stock servers tests/t_apps.sh starts in instances (node and
 # java come from Debian only where there are none yet)
 TEST_PKGS="nginx-light redis-server openssh-server haproxy memcached postgresql strace etcd-server etcd-client"
