@@ -107,6 +107,18 @@ static __always_inline void get_src_ip6(const struct bpf_sock *sk, union vni_ip 
 	a->w[3] = sk->src_ip6[3];
 }
 
+/* ... and its peer's. */
+static __always_inline void get_dst_ip6(const struct bpf_sock *sk, union vni_ip *a)
+{
+	a->w[0] = sk->dst_ip6[0];
+	barrier();
+	a->w[1] = sk->dst_ip6[1];
+	barrier();
+	a->w[2] = sk->dst_ip6[2];
+	barrier();
+	a->w[3] = sk->dst_ip6[3];
+}
+
 static __always_inline void set_user_ip6(struct bpf_sock_addr *ctx, const union vni_ip *a)
 {
 	ctx->user_ip6[0] = a->w[0];

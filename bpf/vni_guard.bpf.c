@@ -5,6 +5,10 @@
  * (or an instance's private address) may be bound or used as a source only by
  * a socket that its own instance tagged (vni_sktag, set by the instance
  * programs of vni_inst.bpf.c, which run first for the instance's sockets).
+ * The same holds for dialing an instance's private ::1 (--loopback private):
+ * the kernel gives a socket dialing an address of the node that very address
+ * as source, which vni_lookup would take for the instance's own traffic.
+ * (v4 needs no such guard: a socket dialing 127/8 gets 127.0.0.1.)
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -58,20 +62,28 @@ static __always_inline struct vni_vip_owner *refused_owner6(struct bpf_sock_addr
 }
 
 /* The event names the VIP's owner; pid and comm are the outsider's. */
-static __always_inline int guard_deny(const struct vni_vip_owner *o, bool bind, __u32 family,
+static __always_inline int guard_deny(const struct vni_vip_owner *o, __u32 op, __u32 family,
 				      const union vni_ip *a, __u32 port)
 {
 	struct vni_guard_stats *s = guard_stats();
 
 	if (s) {
-		if (bind)
+		if (op == VNI_OP_GUARD_BIND)
 			s->denied_bind++;
 		else
-			s->denied_send++;
+			s->denied_send++; /* (and connects: the map's layout is kept) */
 	}
-	report_addr(bind ? VNI_OP_GUARD_BIND : VNI_OP_GUARD_SEND, o->cgid, o->aid, family, a,
-		    port);
+	report_addr(op, o->cgid, o->aid, family, a, port);
 	return VNI_DENY;
+}
+
+/* A destination that is an instance's private loopback, not for this socket. */
+static __always_inline struct vni_vip_owner *refused_lo_dst(struct bpf_sock_addr *ctx,
+							    const union vni_ip *dst)
+{
+	struct vni_vip_owner *o = refused_owner6(ctx, dst);
+
+	return o && (o->flags & VNI_VIP_LOOPBACK) ? o : NULL;
 }
 
 SEC("cgroup/bind4")
@@ -80,7 +92,7 @@ int vni_guard_bind4(struct bpf_sock_addr *ctx)
 	union vni_ip a = { .w = { ctx->user_ip4 } };
 	struct vni_vip_owner *o = a.w[0] ? refused_owner(ctx, AF_INET, &a) : NULL;
 
-	return o ? guard_deny(o, true, AF_INET, &a, ctx->user_port) : VNI_ALLOW;
+	return o ? guard_deny(o, VNI_OP_GUARD_BIND, AF_INET, &a, ctx->user_port) : VNI_ALLOW;
 }
 
 SEC("cgroup/bind6")
@@ -91,7 +103,7 @@ int vni_guard_bind6(struct bpf_sock_addr *ctx)
 
 	get_user_ip6(ctx, &a);
 	o = refused_owner6(ctx, &a);
-	return o ? guard_deny(o, true, AF_INET6, &a, ctx->user_port) : VNI_ALLOW;
+	return o ? guard_deny(o, VNI_OP_GUARD_BIND, AF_INET6, &a, ctx->user_port) : VNI_ALLOW;
 }
 
 SEC("cgroup/sendmsg4")
@@ -100,16 +112,31 @@ int vni_guard_send4(struct bpf_sock_addr *ctx)
 	union vni_ip src = { .w = { ctx->msg_src_ip4 } };
 	struct vni_vip_owner *o = src.w[0] ? refused_owner(ctx, AF_INET, &src) : NULL;
 
-	return o ? guard_deny(o, false, AF_INET, &src, 0) : VNI_ALLOW;
+	return o ? guard_deny(o, VNI_OP_GUARD_SEND, AF_INET, &src, 0) : VNI_ALLOW;
 }
 
 SEC("cgroup/sendmsg6")
 int vni_guard_send6(struct bpf_sock_addr *ctx)
 {
 	struct vni_vip_owner *o;
-	union vni_ip src;
+	union vni_ip src, dst;
 
 	get_msg_src_ip6(ctx, &src);
+	get_user_ip6(ctx, &dst);
 	o = refused_owner6(ctx, &src);
-	return o ? guard_deny(o, false, AF_INET6, &src, 0) : VNI_ALLOW;
+	if (o)
+		return guard_deny(o, VNI_OP_GUARD_SEND, AF_INET6, &src, 0);
+	o = refused_lo_dst(ctx, &dst);
+	return o ? guard_deny(o, VNI_OP_GUARD_CONNECT, AF_INET6, &dst, ctx->user_port) : VNI_ALLOW;
+}
+
+SEC("cgroup/connect6")
+int vni_guard_connect6(struct bpf_sock_addr *ctx)
+{
+	struct vni_vip_owner *o;
+	union vni_ip dst;
+
+	get_user_ip6(ctx, &dst);
+	o = refused_lo_dst(ctx, &dst);
+	return o ? guard_deny(o, VNI_OP_GUARD_CONNECT, AF_INET6, &dst, ctx->user_port) : VNI_ALLOW;
 }

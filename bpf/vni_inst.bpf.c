@@ -28,6 +28,7 @@
 #define VNI_MAP_WILD
 #define VNI_MAP_WILDN
 #define VNI_MAP_DUAL
+#define VNI_MAP_LOSEND
 #define VNI_MAP_GSTATS
 #define VNI_MAP_EVENTS
 #include "vni_shared.h"
@@ -35,6 +36,7 @@
 #include "vni_maps.bpf.h"
 #include "vni_addr.bpf.h"
 #include "vni_events.bpf.h"
+#include "vni_loopback.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -48,10 +50,6 @@ const volatile bool vni_sockops_netns = true;
 		struct vni_stats *__s = bpf_get_local_storage(&vni_stats, 0); \
 		__s->field++;                                          \
 	} while (0)
-
-/* The VIPs as the context fields hold them. */
-#define VIP4(in) (*(const __u32 *)(in)->vip4)
-#define VIP6(in) ((const union vni_ip *)(in)->vip6)
 
 static __always_inline struct vni_inst *instance(void)
 {
@@ -107,7 +105,9 @@ static __always_inline int deny(struct bpf_sock_addr *ctx, const struct vni_inst
  * entry could not be made (map full). */
 static __always_inline int count_port(__u64 cgid, __u16 port, __u8 proto, __u32 reg, int d)
 {
-	struct vni_port_key k = { .cgid = cgid, .port = port, .proto = proto };
+	struct vni_port_key k = {
+		.cgid = cgid, .port = port, .proto = proto, .priv = !!(reg & VNI_REG_PRIV)
+	};
 	struct vni_port_val *v, init = {};
 
 	v = bpf_map_lookup_elem(&vni_ports, &k);
@@ -183,14 +183,25 @@ static __always_inline void uncount_socket(void *ctx, struct vni_sk_tag *t)
 	t->reg = 0;
 }
 
-/* What a v6 socket bound to a receives on of the instance's VIPs. */
-static __always_inline __u32 vip_reg6(const struct vni_inst *in, const union vni_ip *a)
+/* What a v4 socket bound to a receives at: a VIP or a private address. */
+static __always_inline __u32 addr_reg4(const struct vni_inst *in, __u32 a)
 {
-	if ((in->flags & VNI_F_V4) && is_mapped(a) && a->w[3] == VIP4(in))
+	if ((in->flags & VNI_F_V4) && a == VIP4(in))
 		return VNI_REG_V4;
+	return a == priv4(in->aid) ? VNI_REG_V4 | VNI_REG_PRIV : 0;
+}
+
+/* The same for a v6 socket (bound to ::ffff:a.b.c.d, it receives v4). */
+static __always_inline __u32 addr_reg6(const struct vni_inst *in, const union vni_ip *a)
+{
+	union vni_ip own;
+
+	if (is_mapped(a))
+		return addr_reg4(in, a->w[3]);
 	if ((in->flags & VNI_F_V6) && eq6(a, VIP6(in)))
 		return VNI_REG_V6;
-	return 0;
+	priv6(in->aid, &own);
+	return eq6(a, &own) ? VNI_REG_V6 | VNI_REG_PRIV : 0;
 }
 
 /* What a socket bound to its local address receives on: a VIP, or (bound to
@@ -199,15 +210,12 @@ static __always_inline __u32 socket_reg(const struct vni_inst *in, struct bpf_so
 {
 	union vni_ip a;
 
-	if (sk->family == AF_INET) {
-		if (!sk->src_ip4)
-			return VNI_REG_V4 | VNI_REG_WILD;
-		return (in->flags & VNI_F_V4) && sk->src_ip4 == VIP4(in) ? VNI_REG_V4 : 0;
-	}
+	if (sk->family == AF_INET)
+		return sk->src_ip4 ? addr_reg4(in, sk->src_ip4) : VNI_REG_V4 | VNI_REG_WILD;
 	get_src_ip6(sk, &a);
 	if (is_any6(&a))
 		return VNI_REG_V6 | VNI_REG_WILD | (v6only(sk) ? 0 : VNI_REG_V4);
-	return vip_reg6(in, &a);
+	return addr_reg6(in, &a);
 }
 
 /* ---- socket lifetime --------------------------------------------------- */
@@ -298,11 +306,11 @@ int vni_bind4(struct bpf_sock_addr *ctx)
 	if (!in->aid)
 		return bind_other(ctx, in, false, AF_INET, &a);
 	own = (in->flags & VNI_F_V4) ? VIP4(in) : priv4(in->aid);
-	if (a.w[0] == 0) {
-		ctx->user_ip4 = own;
+	if (a.w[0] == 0 || (a.w[0] == LO4 && private_lo(in))) {
+		ctx->user_ip4 = a.w[0] ? priv4(in->aid) : own;
 		return bind_vip(ctx, in, true, 0);
 	}
-	if (a.w[0] == own)
+	if (a.w[0] == own || a.w[0] == priv4(in->aid))
 		return bind_vip(ctx, in, false, 0);
 	return bind_other(ctx, in, is_lo4(a.w[0]), AF_INET, &a);
 }
@@ -339,15 +347,23 @@ int vni_bind6(struct bpf_sock_addr *ctx)
 		return bind_vip(ctx, in, true, 0);
 	}
 	if (is_mapped(&a)) {
-		if (a.w[3] == 0) {
-			ctx->user_ip6[3] = own4;
+		if (a.w[3] == 0 || (a.w[3] == LO4 && private_lo(in))) {
+			ctx->user_ip6[3] = a.w[3] ? priv4(in->aid) : own4;
 			return bind_vip(ctx, in, true, 0);
 		}
-		if (a.w[3] == own4)
+		if (a.w[3] == own4 || a.w[3] == priv4(in->aid))
 			return bind_vip(ctx, in, false, 0);
 		return bind_other(ctx, in, is_lo4(a.w[3]), AF_INET6, &a);
 	}
+	if (is_lo6(&a) && private_lo(in)) {
+		priv6(in->aid, &own6);
+		set_user_ip6(ctx, &own6);
+		return bind_vip(ctx, in, true, 0);
+	}
 	if (eq6(&a, &own6))
+		return bind_vip(ctx, in, false, 0);
+	priv6(in->aid, &dual);
+	if (eq6(&a, &dual))
 		return bind_vip(ctx, in, false, 0);
 	return bind_other(ctx, in, is_lo6(&a), AF_INET6, &a);
 }
@@ -357,11 +373,13 @@ SEC("cgroup/post_bind4")
 int vni_post_bind4(struct bpf_sock *ctx)
 {
 	struct vni_inst *in = instance();
+	__u32 reg;
 
-	if (in->aid && ctx->protocol != IPPROTO_TCP && (in->flags & VNI_F_V4) &&
-	    ctx->src_ip4 == VIP4(in))
-		count_socket(ctx, tag_socket(ctx, in, 0), ctx->src_port, ctx->protocol,
-			     VNI_REG_V4);
+	if (!in->aid || ctx->protocol == IPPROTO_TCP)
+		return VNI_ALLOW;
+	reg = addr_reg4(in, ctx->src_ip4);
+	if (reg)
+		count_socket(ctx, tag_socket(ctx, in, 0), ctx->src_port, ctx->protocol, reg);
 	return VNI_ALLOW;
 }
 
@@ -375,7 +393,7 @@ int vni_post_bind6(struct bpf_sock *ctx)
 	if (!in->aid || ctx->protocol == IPPROTO_TCP)
 		return VNI_ALLOW;
 	get_src_ip6(ctx, &a);
-	reg = vip_reg6(in, &a);
+	reg = addr_reg6(in, &a);
 	if (reg)
 		count_socket(ctx, tag_socket(ctx, in, 0), ctx->src_port, ctx->protocol, reg);
 	return VNI_ALLOW;
@@ -422,8 +440,9 @@ int vni_sockops(struct bpf_sock_ops *ctx)
 	port = (__u16)sk->src_port;
 	t = tag_socket(ctx, in, 0);
 	count_socket(ctx, t, port, IPPROTO_TCP, reg);
-	/* (a v4-only instance has no v6 connections to hand it) */
-	if (t && (t->flags & VNI_TAG_DUAL) && (in->flags & VNI_F_V6))
+	/* (a v4-only instance has no v6 connections to hand it, but for
+	 * those to its ::1 when its loopback is private) */
+	if (t && (t->flags & VNI_TAG_DUAL) && (in->flags & (VNI_F_V6 | VNI_F_PRIVATE_LO)))
 		add_dual(ctx, in->cgid, port);
 	return 1;
 }
@@ -435,7 +454,9 @@ int vni_sockops(struct bpf_sock_ops *ctx)
  * already has a port, so a socket already on the VIP (explicit bind, CRIU
  * restore, second UDP connect) passes as it is, and one that got a port
  * without an address (UDP sendto before connect) is refused: its source would
- * otherwise be picked by the route.
+ * otherwise be picked by the route. 127.0.0.1 of a private-loopback instance
+ * is its own (vni_loopback.bpf.h), with its private address as source (or
+ * its VIP, for a socket already bound there).
  */
 SEC("cgroup/connect4")
 int vni_connect4(struct bpf_sock_addr *ctx)
@@ -444,19 +465,27 @@ int vni_connect4(struct bpf_sock_addr *ctx)
 	struct bpf_sock *sk = ctx->sk;
 	union vni_ip dst = { .w = { ctx->user_ip4 } };
 	struct sockaddr_in sa = {};
+	__u32 src, alt;
 
 	if (!in->aid || !sk)
 		goto deny;
-	if (is_lo4(dst.w[0]))
+	if (dst.w[0] == LO4 && private_lo(in)) {
+		ctx->user_ip4 = lo_target4(in, ctx->user_port, ctx->protocol);
+		src = priv4(in->aid);
+		alt = (in->flags & VNI_F_V4) ? VIP4(in) : src;
+	} else if (is_lo4(dst.w[0])) {
 		return VNI_ALLOW;
-	if (!(in->flags & VNI_F_V4))
+	} else if (in->flags & VNI_F_V4) {
+		src = alt = VIP4(in);
+	} else {
 		goto deny;
-	if (sk->src_ip4 == VIP4(in))
+	}
+	if (sk->src_ip4 == src || sk->src_ip4 == alt)
 		return VNI_ALLOW;
 	if (sk->src_ip4 || sk->src_port)
 		goto deny;
 	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = VIP4(in);
+	sa.sin_addr.s_addr = src;
 	if (bpf_bind(ctx, (struct sockaddr *)&sa, sizeof(sa)))
 		goto deny;
 	COUNT(connect_src_set);
@@ -466,27 +495,46 @@ deny:
 	return deny(ctx, in, VNI_OP_CONNECT, AF_INET, &dst);
 }
 
-enum source { SRC_VIP, SRC_LOOPBACK, SRC_NONE };
+enum source { SRC_VIP, SRC_PRIVATE, SRC_LOOPBACK, SRC_NONE };
 
-/* The source a v6 socket of the instance gets for destination dst: the VIP
- * of dst's family (v4-mapped: ::ffff:VIP4) in *own; loopback is left alone;
- * SRC_NONE when the instance has no VIP of that family. */
-static __always_inline enum source source6(const struct vni_inst *in, const union vni_ip *dst,
-					   union vni_ip *own)
+/*
+ * The source a v6 socket of the instance gets for destination *dst: the VIP
+ * of dst's family (v4-mapped: ::ffff:VIP4) in *own, and in *alt another
+ * address it may already have; SRC_PRIVATE: *dst was the instance's own
+ * loopback and now says where that is, *own is the private address;
+ * loopback is otherwise left alone; SRC_NONE when the instance has no VIP of
+ * that family.
+ */
+static __always_inline enum source source6(struct bpf_sock_addr *ctx, const struct vni_inst *in,
+					   union vni_ip *dst, union vni_ip *own, union vni_ip *alt)
 {
-	if (is_lo6(dst))
-		return SRC_LOOPBACK;
+	if (is_lo6(dst)) {
+		if (!private_lo(in))
+			return SRC_LOOPBACK;
+		priv6(in->aid, own);
+		*alt = (in->flags & VNI_F_V6) ? *VIP6(in) : *own;
+		lo_target6(in, ctx->user_port, ctx->protocol, dst);
+		return SRC_PRIVATE;
+	}
 	if (is_mapped(dst)) {
+		if (dst->w[3] == LO4 && private_lo(in)) {
+			set_mapped(own, priv4(in->aid));
+			set_mapped(alt, (in->flags & VNI_F_V4) ? VIP4(in) : priv4(in->aid));
+			dst->w[3] = lo_target4(in, ctx->user_port, ctx->protocol);
+			return SRC_PRIVATE;
+		}
 		if (is_lo4(dst->w[3]))
 			return SRC_LOOPBACK;
 		if (!(in->flags & VNI_F_V4))
 			return SRC_NONE;
 		set_mapped(own, VIP4(in));
+		*alt = *own;
 		return SRC_VIP;
 	}
 	if (!(in->flags & VNI_F_V6))
 		return SRC_NONE;
 	*own = *VIP6(in);
+	*alt = *own;
 	return SRC_VIP;
 }
 
@@ -496,19 +544,24 @@ int vni_connect6(struct bpf_sock_addr *ctx)
 	struct vni_inst *in = instance();
 	struct bpf_sock *sk = ctx->sk;
 	struct sockaddr_in6 sa = {};
-	union vni_ip dst, src, own;
+	union vni_ip dst, to, src, own, alt;
 	enum source how;
 
 	get_user_ip6(ctx, &dst);
 	if (!in->aid || !sk)
 		goto deny;
-	how = source6(in, &dst, &own);
+	to = dst;
+	how = source6(ctx, in, &to, &own, &alt);
 	if (how == SRC_LOOPBACK)
 		return VNI_ALLOW;
 	if (how == SRC_NONE)
 		goto deny;
+	if (how == SRC_PRIVATE) {
+		set_user_ip6(ctx, &to);
+		tag_socket(ctx, in, 0); /* the guard lets its own sockets dial it */
+	}
 	get_src_ip6(sk, &src);
-	if (eq6(&src, &own))
+	if (eq6(&src, &own) || eq6(&src, &alt))
 		return VNI_ALLOW;
 	if (!is_any6(&src) || sk->src_port)
 		goto deny;
@@ -541,22 +594,38 @@ static __always_inline void count_sender(struct bpf_sock_addr *ctx, const struct
 
 /*
  * Unconnected sends and sends with a control message: the source is the VIP,
- * whatever IP_PKTINFO asked for. A dual-stack socket's send to ::ffff:a.b.c.d
- * reaches this v4 hook too (udpv6_sendmsg hands it to udp_sendmsg).
+ * whatever IP_PKTINFO asked for (the private address for the instance's own
+ * loopback). A dual-stack socket's send to ::ffff:a.b.c.d reaches this v4
+ * hook too (udpv6_sendmsg hands it to udp_sendmsg).
  */
 SEC("cgroup/sendmsg4")
 int vni_sendmsg4(struct bpf_sock_addr *ctx)
 {
 	struct vni_inst *in = instance();
+	struct bpf_sock *sk = ctx->sk;
 	union vni_ip dst = { .w = { ctx->user_ip4 } };
+	__u32 to, src;
 
 	if (!in->aid)
 		goto deny;
-	if (is_lo4(dst.w[0]))
+	if (dst.w[0] == LO4 && private_lo(in)) {
+		to = lo_target4(in, ctx->user_port, ctx->protocol);
+		ctx->user_ip4 = to;
+		/* a socket on the VIP answers from it (its client dialed
+		 * 127.0.0.1 and was sent to the VIP: connected, it takes
+		 * only replies from there) */
+		src = (in->flags & VNI_F_V4) && sk && sk->src_ip4 == VIP4(in) ? VIP4(in) :
+									    priv4(in->aid);
+		ctx->msg_src_ip4 = src;
+		if (to != priv4(in->aid))
+			lo_sent(ctx, ctx->user_port, AF_INET);
+	} else if (is_lo4(dst.w[0])) {
 		return VNI_ALLOW;
-	if (!(in->flags & VNI_F_V4))
+	} else if (in->flags & VNI_F_V4) {
+		ctx->msg_src_ip4 = VIP4(in);
+	} else {
 		goto deny;
-	ctx->msg_src_ip4 = VIP4(in);
+	}
 	count_sender(ctx, in);
 	COUNT(send_src_set);
 	return VNI_ALLOW;
@@ -569,17 +638,27 @@ SEC("cgroup/sendmsg6")
 int vni_sendmsg6(struct bpf_sock_addr *ctx)
 {
 	struct vni_inst *in = instance();
-	union vni_ip dst, src;
+	struct bpf_sock *sk = ctx->sk;
+	union vni_ip dst, to, src, alt, have;
 	enum source how;
 
 	get_user_ip6(ctx, &dst);
-	if (!in->aid)
+	if (!in->aid || !sk)
 		goto deny;
-	how = source6(in, &dst, &src);
+	to = dst;
+	how = source6(ctx, in, &to, &src, &alt);
 	if (how == SRC_LOOPBACK)
 		return VNI_ALLOW;
 	if (how == SRC_NONE)
 		goto deny;
+	if (how == SRC_PRIVATE) {
+		set_user_ip6(ctx, &to);
+		if (!eq6(&to, &src)) /* went to the VIP */
+			lo_sent(ctx, ctx->user_port, is_mapped(&to) ? AF_INET : AF_INET6);
+		get_src_ip6(sk, &have);
+		if (eq6(&have, &alt)) /* a socket on the VIP answers from it (sendmsg4) */
+			src = alt;
+	}
 	set_msg_src_ip6(ctx, &src);
 	count_sender(ctx, in);
 	COUNT(send_src_set);
@@ -587,4 +666,100 @@ int vni_sendmsg6(struct bpf_sock_addr *ctx)
 deny:
 	COUNT(denied_send);
 	return deny(ctx, in, VNI_OP_SEND, AF_INET6, &dst);
+}
+
+/* ---- what the application reads back (private loopback) ---------------- */
+
+/* These hooks cannot refuse (the kernel takes only 1): they only rename the
+ * instance's own loopback addresses back to 127.0.0.1 and ::1. */
+
+SEC("cgroup/getsockname4")
+int vni_getsockname4(struct bpf_sock_addr *ctx)
+{
+	struct vni_inst *in = instance();
+	struct bpf_sock *sk = ctx->sk;
+	__u32 a = ctx->user_ip4;
+
+	if (private_lo(in) && sk && lo_local4(in, a, sk->dst_ip4)) {
+		barrier_var(ctx); /* (the verifier takes no ctx pointer moved to a field) */
+		ctx->user_ip4 = LO4;
+	}
+	return VNI_ALLOW;
+}
+
+/* A peer: getpeername, accept (which runs getpeername) and recvfrom. */
+static __always_inline int peer4(struct bpf_sock_addr *ctx)
+{
+	struct vni_inst *in = instance();
+	struct bpf_sock *sk = ctx->sk;
+	__u32 a = ctx->user_ip4, port = ctx->user_port;
+
+	if (private_lo(in) && sk && lo_peer4(ctx, in, a, sk->src_ip4, port)) {
+		barrier_var(ctx);
+		ctx->user_ip4 = LO4;
+	}
+	return VNI_ALLOW;
+}
+
+SEC("cgroup/getpeername4")
+int vni_getpeername4(struct bpf_sock_addr *ctx)
+{
+	return peer4(ctx);
+}
+
+SEC("cgroup/recvmsg4")
+int vni_recvmsg4(struct bpf_sock_addr *ctx)
+{
+	return peer4(ctx);
+}
+
+/* v6 sockets: a v4-mapped address as above, a native one against ::1. */
+static __always_inline int name6(struct bpf_sock_addr *ctx, bool peer)
+{
+	struct vni_inst *in = instance();
+	struct bpf_sock *sk = ctx->sk;
+	__u32 port = ctx->user_port;
+	union vni_ip a, other;
+	bool lo;
+
+	get_user_ip6(ctx, &a);
+	if (!private_lo(in) || !sk)
+		return VNI_ALLOW;
+	if (is_mapped(&a)) {
+		lo = peer ? lo_peer4(ctx, in, a.w[3], sk->src_ip4, port) :
+			    lo_local4(in, a.w[3], sk->dst_ip4);
+		if (lo) {
+			barrier_var(ctx);
+			ctx->user_ip6[3] = LO4;
+		}
+		return VNI_ALLOW;
+	}
+	if (peer)
+		get_src_ip6(sk, &other);
+	else
+		get_dst_ip6(sk, &other);
+	if (lo_addr6(ctx, in, &a, &other, peer, port)) {
+		set_lo6(&a);
+		barrier_var(ctx);
+		set_user_ip6(ctx, &a);
+	}
+	return VNI_ALLOW;
+}
+
+SEC("cgroup/getsockname6")
+int vni_getsockname6(struct bpf_sock_addr *ctx)
+{
+	return name6(ctx, false);
+}
+
+SEC("cgroup/getpeername6")
+int vni_getpeername6(struct bpf_sock_addr *ctx)
+{
+	return name6(ctx, true);
+}
+
+SEC("cgroup/recvmsg6")
+int vni_recvmsg6(struct bpf_sock_addr *ctx)
+{
+	return name6(ctx, true);
 }

@@ -11,7 +11,8 @@
  *    of falling through to someone else's wildcard listener;
  *  - v6 connections to the VIP of an instance whose dual-stack listener sits
  *    on ::ffff:VIP4 are assigned to that listener;
- *  - an instance's private address is reached by no one;
+ *  - an instance's private address is reached by no one, but for its own
+ *    sockets when it is its loopback (attach --loopback private);
  *  - traffic to any other address (the node's) never reaches an instance's
  *    socket that holds its port on the wildcard address.
  * sk_lookup programs cannot read their namespace, so each namespace gets its
@@ -44,7 +45,8 @@ static __always_inline int drop(void)
 	return SK_DROP;
 }
 
-/* A v6 connection for a dual-stack listener of the instance. */
+/* A v6 connection for a dual-stack listener of the instance: SK_PASS when
+ * one took it. */
 static __always_inline int assign_dual(struct bpf_sk_lookup *ctx, __u64 cgid)
 {
 	struct vni_dual_key k = { .cgid = cgid, .port = (__u16)ctx->local_port };
@@ -64,7 +66,7 @@ static __always_inline int assign_dual(struct bpf_sk_lookup *ctx, __u64 cgid)
 		if (!err)
 			return SK_PASS;
 	}
-	return drop();
+	return SK_DROP;
 }
 
 /* Traffic to one of the instance's VIPs. */
@@ -80,9 +82,60 @@ static __always_inline int to_instance(struct bpf_sk_lookup *ctx,
 		return v && v->v4 ? SK_PASS : drop();
 	if (v && v->v6)
 		return SK_PASS;
-	if (ctx->protocol == IPPROTO_TCP)
-		return assign_dual(ctx, o->cgid);
+	if (ctx->protocol == IPPROTO_TCP && assign_dual(ctx, o->cgid) == SK_PASS)
+		return SK_PASS;
 	return drop();
+}
+
+/* The address the traffic comes from, in key (whose netns it keeps). */
+static __always_inline void remote_addr(const struct bpf_sk_lookup *ctx, struct vni_vip_key *key)
+{
+	__u32 *w = (__u32 *)key->addr;
+
+	if (ctx->family == AF_INET) {
+		w[0] = ctx->remote_ip4;
+		return;
+	}
+	w[0] = ctx->remote_ip6[0];
+	w[1] = ctx->remote_ip6[1];
+	w[2] = ctx->remote_ip6[2];
+	w[3] = ctx->remote_ip6[3];
+}
+
+/*
+ * Traffic to an instance's private address: when that is its loopback, from
+ * its own addresses (its sockets alone may use them: the guard) to a port
+ * where it receives there: a socket on the private address, a dual-stack
+ * listener (v6), or one holding the port on the wildcard address.
+ */
+static __always_inline int to_private(struct bpf_sk_lookup *ctx, const struct vni_vip_owner *o,
+				      struct vni_vip_key *key)
+{
+	struct vni_port_key k = {
+		.cgid = o->cgid, .port = (__u16)ctx->local_port, .proto = (__u8)ctx->protocol,
+		.priv = 1,
+	};
+	struct vni_wild_key wk = {
+		.netns_cookie = vni_netns_cookie, .port = k.port, .proto = k.proto
+	};
+	struct vni_vip_owner *from;
+	struct vni_port_val *v;
+	struct vni_wild_val *wv;
+
+	if (!(o->flags & VNI_VIP_LOOPBACK))
+		return drop();
+	remote_addr(ctx, key);
+	from = bpf_map_lookup_elem(&vni_vips, key);
+	if (!from || from->cgid != o->cgid)
+		return drop();
+	v = bpf_map_lookup_elem(&vni_ports, &k);
+	if (v && (ctx->family == AF_INET ? v->v4 : v->v6))
+		return SK_PASS;
+	if (ctx->family == AF_INET6 && ctx->protocol == IPPROTO_TCP &&
+	    assign_dual(ctx, o->cgid) == SK_PASS)
+		return SK_PASS;
+	wv = bpf_map_lookup_elem(&vni_wild, &wk);
+	return wv && wv->count && wv->cgid == o->cgid ? SK_PASS : drop();
 }
 
 SEC("sk_lookup")
@@ -109,7 +162,7 @@ int vni_lookup(struct bpf_sk_lookup *ctx)
 	}
 	o = bpf_map_lookup_elem(&vni_vips, &key);
 	if (o)
-		return o->flags & VNI_VIP_PRIVATE ? drop() : to_instance(ctx, o);
+		return o->flags & VNI_VIP_PRIVATE ? to_private(ctx, o, &key) : to_instance(ctx, o);
 	total = wild_total();
 	if (!total || !*total)
 		return SK_PASS;

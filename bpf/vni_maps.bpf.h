@@ -146,6 +146,17 @@ struct {
 } vni_dual SEC(".maps");
 #endif
 
+#ifdef VNI_MAP_LOSEND
+/* Loopback sends that went to the VIP (include/vni_shared.h, vni_lo_key). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VNI_MAX_LO_SENDS);
+	__type(key, struct vni_lo_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vni_lo_sends SEC(".maps");
+#endif
+
 /* ---- node-wide counters and reports ----------------------------------- */
 
 #ifdef VNI_MAP_GSTATS

@@ -15,6 +15,7 @@
 #define VNI_F_V4 (1u << 0)        /* vip4 is set */
 #define VNI_F_V6 (1u << 1)        /* vip6 is set */
 #define VNI_F_ALLOW_RAW (1u << 2) /* opt-out: raw, packet, ping, SCTP... allowed */
+#define VNI_F_PRIVATE_LO (1u << 3) /* --loopback private: 127.0.0.1 and ::1 are its own */
 
 /*
  * One instance, stored in the cgroup storage of the instance cgroup (key:
@@ -52,6 +53,8 @@ struct vni_vip_key {
 
 /* vni_vip_owner.flags */
 #define VNI_VIP_PRIVATE (1u << 0) /* the instance's private address, not a VIP */
+#define VNI_VIP_LOOPBACK (1u << 1) /* ... that is its 127.0.0.1 / ::1 (--loopback private):
+				      its own sockets reach it */
 
 /* Owners and tags name the instance by cgroup id, which the kernel never
  * hands out twice in a boot: a socket tagged by a detached instance can never
@@ -69,6 +72,9 @@ struct vni_vip_owner {
  * and no one outside the instance reaches it (sk_lookup drops traffic to
  * it). v4: 127.128.0.0/9 + the AID's low 23 bits (loopback: local without an
  * address); v6: fd76:6e69:6c6f::/96 + the AID (a ULA, added to lo).
+ * With --loopback private the instance has both, whatever its VIPs: they are
+ * its 127.0.0.1 and ::1 (bind, connect and send go there, what it reads back
+ * says 127.0.0.1 and ::1), reached by its own sockets only.
  */
 #define VNI_PRIV4_NET 0x7f800000u  /* host order */
 #define VNI_PRIV4_HOST 0x007fffffu /* host bits (of the AID) */
@@ -79,6 +85,7 @@ struct vni_vip_owner {
 #define VNI_REG_V4 (1u << 0)   /* receives v4 at the instance's v4 VIP */
 #define VNI_REG_V6 (1u << 1)   /* receives v6 at the instance's v6 VIP */
 #define VNI_REG_WILD (1u << 2) /* holds its port on the wildcard address */
+#define VNI_REG_PRIV (1u << 3) /* V4/V6 count at the private addresses, not the VIPs */
 /* vni_sk_tag.flags */
 #define VNI_TAG_DUAL (1u << 0) /* a dual-stack [::] socket bound to ::ffff:VIP4 */
 
@@ -104,12 +111,13 @@ struct vni_port_key {
 	__u64 cgid;  /* the instance */
 	__u16 port;  /* host order */
 	__u8 proto;
-	__u8 pad[5];
+	__u8 priv;   /* 1: counts at the private addresses (v4, v6), 0: at the VIPs */
+	__u8 pad[4];
 };
 
 struct vni_port_val {
-	__u32 v4; /* sockets receiving v4 at the instance's v4 VIP */
-	__u32 v6; /* ... v6 at its v6 VIP */
+	__u32 v4; /* sockets receiving v4 at the instance's v4 VIP (or private address) */
+	__u32 v6; /* ... v6 at its v6 VIP (or private address) */
 };
 
 /* Ports held on the wildcard address by instances' sockets (a UDP socket
@@ -141,6 +149,19 @@ struct vni_dual_key {
 };
 #define VNI_DUAL_SLOTS 4
 
+/*
+ * An unconnected UDP send of a private-loopback instance to 127.0.0.1:P (or
+ * [::1]:P) that went to the instance's VIP, where its wildcard socket on P
+ * receives: the replies come from VIP:P, and the socket must read them as
+ * 127.0.0.1:P (a resolver checks who answered). Kept by sendmsg, read by
+ * recvmsg; an LRU, as Cilium's socket-LB keeps its reverse NAT.
+ */
+struct vni_lo_key {
+	__u64 cookie; /* the sending socket */
+	__u32 port;   /* P as the context holds it (network order) */
+	__u32 family; /* AF_INET: 127.0.0.1 -> VIP4; AF_INET6: ::1 -> VIP6 */
+};
+
 /* Mirror of the instance records keyed by cgroup id, for task-based hooks (LSM). */
 struct vni_cgrp_val {
 	__u32 aid;
@@ -167,6 +188,7 @@ enum vni_op {
 	VNI_OP_GUARD_BIND, /* bind of a VIP by a socket not its instance's */
 	VNI_OP_GUARD_SEND, /* send with a VIP as source, likewise */
 	VNI_OP_PACKET,     /* packet socket (BPF LSM) */
+	VNI_OP_GUARD_CONNECT, /* connect or send to an instance's private ::1, likewise */
 };
 
 /* One refusal, in the ring buffer vni_events (read by 'vnictl monitor'). */
@@ -194,5 +216,6 @@ struct vni_event {
 #define VNI_MAX_PORTS 1048576         /* (instance, port) pairs in vni_ports */
 #define VNI_MAX_WILD 65536            /* wildcard-bound ports in vni_wild */
 #define VNI_MAX_DUAL 65536            /* dual-stack listener slots */
+#define VNI_MAX_LO_SENDS 65536        /* vni_lo_sends: remembered loopback sends */
 
 #endif

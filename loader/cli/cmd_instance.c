@@ -87,6 +87,8 @@ static int attach_request(const struct cli_args *a, struct vni_attach_req *req, 
 	req->hostname = cli_str(a, "hostname");
 	req->dev = cli_str(a, "dev");
 	req->flags = cli_flag(a, "allow-raw") ? VNI_F_ALLOW_RAW : 0;
+	if (vni_parse_loopback(cli_str(a, "loopback"), &req->flags, err))
+		return cli_usage_error("%s", err);
 	if ((ret = parse_vips(a, req)) >= 0 || (ret = parse_pids(a, req, pids)) >= 0)
 		return ret;
 	if (aid && vni_parse_aid(aid, &req->aid, err))
@@ -317,6 +319,7 @@ static const struct cli_opt attach_opts[] = {
 	{ "aid", "AID", 0 },
 	{ "dev", "IFACE", 0 },
 	{ "allow-raw", NULL, 0 },
+	{ "loopback", "shared|private", 0 },
 	{ "pid", "PID", CLI_MANY },
 	{ NULL },
 };

@@ -87,11 +87,11 @@ static const char *addr_or_null(const struct vni_addr *a, char *buf, size_t n)
  * land (docs/enforcement.md); NULL with both VIPs. */
 static const char *private_addr(const struct vni_record *r, char *buf, size_t n)
 {
-	struct vni_owned own[2];
+	struct vni_owned own[VNI_OWNED_MAX];
 	int i;
 
 	vni_owned_addrs(r, own);
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < VNI_OWNED_MAX; i++)
 		if (own[i].private)
 			return vni_addr_str(&own[i].a, buf, n);
 	return NULL;
@@ -133,6 +133,8 @@ static void pr_record(struct pr *p, const struct vni_record *r, const struct vni
 	pr_u64(p, PR_ANY, "cgroup_id", VIEW(p, "%-10llu ", " (id %llu)\n"), r->cgroup_id);
 	pr_str(p, PR_ANY, "dev", VIEW(p, NULL, "dev:        %s\n"), r->dev);
 	pr_bool(p, "allow_raw", VIEW(p, NULL, "allow-raw:  %s\n"), r->flags & VNI_F_ALLOW_RAW);
+	pr_str(p, PR_ANY, "loopback", VIEW(p, NULL, "loopback:   %s\n"),
+	       r->flags & VNI_F_PRIVATE_LO ? "private" : "shared");
 	pr_u64(p, PR_JSON, "created", NULL, (unsigned long long)r->created);
 	pr_str(p, PR_ANY, "private", VIEW(p, NULL, "private:    %s\n"),
 	       private_addr(r, priv, sizeof(priv)));
@@ -216,6 +218,7 @@ static const char *const op_names[] = {
 	[VNI_OP_BIND] = "bind",		  [VNI_OP_CONNECT] = "connect",
 	[VNI_OP_SEND] = "send",		  [VNI_OP_SOCKET] = "socket",
 	[VNI_OP_GUARD_BIND] = "guard_bind", [VNI_OP_GUARD_SEND] = "guard_send",
+	[VNI_OP_GUARD_CONNECT] = "guard_connect",
 	[VNI_OP_PACKET] = "packet",
 };
 

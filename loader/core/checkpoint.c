@@ -355,7 +355,7 @@ int vni_restore(const struct vni_node *n, const char *dir_arg, const char *name,
 	req.hostname = m.rec.hostname;
 	req.aid = m.rec.aid;
 	req.dev = m.rec.dev;
-	req.flags = m.rec.flags & VNI_F_ALLOW_RAW;
+	req.flags = m.rec.flags & (VNI_F_ALLOW_RAW | VNI_F_PRIVATE_LO);
 	req.restore = true;
 	ret = vni_node_open(n, true, &st, err);
 	if (ret)

@@ -33,6 +33,8 @@ char *vni_ckpt_meta_format(const struct vni_ckpt_meta *m)
 	json_object_object_add(o, "hostname", json_object_new_string(m->rec.hostname));
 	json_object_object_add(o, "allow_raw",
 			       json_object_new_boolean(!!(m->rec.flags & VNI_F_ALLOW_RAW)));
+	json_object_object_add(o, "loopback", json_object_new_string(
+			       m->rec.flags & VNI_F_PRIVATE_LO ? "private" : "shared"));
 	json_object_object_add(o, "dev", json_object_new_string(m->rec.dev));
 	json_object_object_add(o, "node", json_object_new_string(m->node));
 	json_object_object_add(o, "created", json_object_new_int64(m->created));
@@ -135,6 +137,11 @@ int vni_ckpt_meta_parse(const char *text, struct vni_ckpt_meta *m, char *err)
 	if (!ret && !(ret = field(o, "allow_raw", json_type_boolean, &v, err)) &&
 	    json_object_get_boolean(v))
 		m->rec.flags |= VNI_F_ALLOW_RAW;
+	/* (absent from images of vnictl before --loopback: shared) */
+	if (!ret && (v = json_object_object_get(o, "loopback")) &&
+	    (!json_object_is_type(v, json_type_string) ||
+	     vni_parse_loopback(json_object_get_string(v), &m->rec.flags, err)))
+		ret = vni_err(err, -EINVAL, "checkpoint metadata: field 'loopback' must be \"shared\" or \"private\"");
 	if (!ret)
 		ret = string_field(o, "dev", m->rec.dev, sizeof(m->rec.dev), err);
 	if (!ret)

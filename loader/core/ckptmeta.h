@@ -3,7 +3,7 @@
  * The VNI metadata written beside CRIU's images (DIR/vni.json), format
  * "vni-checkpoint" version 1 (docs/checkpoint.md):
  *   format, version, name, aid, vip4, vip6 (null when absent), hostname,
- *   allow_raw, dev, node (nodename it was dumped on), created (unix time),
+ *   allow_raw, loopback ("shared" or "private"; optional), dev, node (nodename it was dumped on), created (unix time),
  *   tcp_established, dump_ms
  */
 #ifndef VNI_CKPTMETA_H

@@ -21,7 +21,7 @@
 /* What the state says exists in the kernel. */
 struct known {
 	uint64_t cgid, netns;
-	struct vni_owned own[2]; /* VIPs or private addresses */
+	struct vni_owned own[VNI_OWNED_MAX]; /* VIPs or private addresses */
 	char *cgroup;
 };
 
@@ -130,7 +130,7 @@ static const char *diagnose(const struct scan *s, const struct vni_record *r,
 	struct vni_cgrp_val v;
 	struct vni_inst rec;
 	char item[96], parts[VNI_ERRLEN] = "";
-	struct vni_owned own[2];
+	struct vni_owned own[VNI_OWNED_MAX];
 	int missing, i;
 
 	buf[0] = '\0';
@@ -168,8 +168,9 @@ static const char *diagnose(const struct scan *s, const struct vni_record *r,
 	    v.flags != r->flags)
 		add_missing(parts, sizeof(parts), "%s", "instance record");
 	vni_owned_addrs(r, own);
-	for (i = 0; i < 2; i++)
-		check_owned(s, r, &own[i], parts, sizeof(parts));
+	for (i = 0; i < VNI_OWNED_MAX; i++)
+		if (own[i].a.family)
+			check_owned(s, r, &own[i], parts, sizeof(parts));
 	if (vni_record_here(r) && !vni_bpf_lookup_linked(n, r->netns_cookie))
 		add_missing(parts, sizeof(parts), "%s",
 			    "receive filter (sk_lookup) of its network namespace");
@@ -327,7 +328,7 @@ static bool known_vip(const struct scan *s, const struct vni_vip_key *k,
 	size_t i, j;
 
 	for (i = 0; i < s->nk; i++)
-		for (j = 0; j < 2; j++)
+		for (j = 0; j < VNI_OWNED_MAX; j++)
 			if (s->k[i].cgid == o->cgid && s->k[i].netns == k->netns_cookie &&
 			    s->k[i].own[j].a.family == (int)k->family &&
 			    !memcmp(s->k[i].own[j].a.a, k->addr, k->family == AF_INET ? 4 : 16))

@@ -305,26 +305,33 @@ bool vni_record_here(const struct vni_record *r)
 	return !vni_netns_cookie(&cookie, NULL) && cookie == r->netns_cookie;
 }
 
-void vni_owned_addrs(const struct vni_record *r, struct vni_owned out[2])
+void vni_owned_addrs(const struct vni_record *r, struct vni_owned out[VNI_OWNED_MAX])
 {
-	uint32_t host4 = VNI_PRIV4_NET | (r->aid & VNI_PRIV4_HOST);
+	uint32_t host4 = htonl(VNI_PRIV4_NET | (r->aid & VNI_PRIV4_HOST));
 	uint32_t w6[4] = { htonl(VNI_PRIV6_W0), htonl(VNI_PRIV6_W1), 0, htonl(r->aid) };
+	bool lo = r->flags & VNI_F_PRIVATE_LO;
+	struct vni_owned *p4 = &out[0], *p6 = &out[1];
 
-	memset(out, 0, 2 * sizeof(*out));
+	memset(out, 0, VNI_OWNED_MAX * sizeof(*out));
 	if (r->vip4.family) {
 		out[0].a = r->vip4;
-	} else {
-		out[0].a.family = AF_INET;
-		host4 = htonl(host4);
-		memcpy(out[0].a.a, &host4, 4);
-		out[0].private = true;
+		p4 = lo ? &out[2] : NULL;
 	}
 	if (r->vip6.family) {
 		out[1].a = r->vip6;
-	} else {
-		out[1].a.family = AF_INET6;
-		memcpy(out[1].a.a, w6, 16);
-		out[1].private = true;
+		p6 = lo ? &out[3] : NULL;
+	}
+	if (p4) {
+		p4->a.family = AF_INET;
+		memcpy(p4->a.a, &host4, 4);
+		p4->private = true;
+		p4->loopback = lo;
+	}
+	if (p6) {
+		p6->a.family = AF_INET6;
+		memcpy(p6->a.a, w6, 16);
+		p6->private = true;
+		p6->loopback = lo;
 	}
 }
 
@@ -352,8 +359,10 @@ bool vni_owned_installed(const struct vni_owned *o)
 static int ensure_owned(const struct vni_node *n, const struct vni_record *r,
 			const struct vni_owned *o, char *err)
 {
-	struct vni_vip_owner owner = { .aid = r->aid, .cgid = r->cgroup_id,
-				       .flags = o->private ? VNI_VIP_PRIVATE : 0 };
+	struct vni_vip_owner owner = {
+		.aid = r->aid, .cgid = r->cgroup_id,
+		.flags = (o->private ? VNI_VIP_PRIVATE : 0) | (o->loopback ? VNI_VIP_LOOPBACK : 0)
+	};
 	const char *what = o->private ? "private address" : "VIP";
 	char buf[INET6_ADDRSTRLEN];
 	struct vni_vip_owner have;
@@ -398,7 +407,7 @@ static int ensure_owned(const struct vni_node *n, const struct vni_record *r,
 int vni_instance_build(const struct vni_node *n, const struct vni_record *r, char *err)
 {
 	struct vni_inst rec = { .aid = r->aid, .flags = r->flags, .cgid = r->cgroup_id };
-	struct vni_owned own[2];
+	struct vni_owned own[VNI_OWNED_MAX];
 	int ret = 0, i;
 
 	memcpy(rec.vip4, r->vip4.a, sizeof(rec.vip4));
@@ -413,8 +422,9 @@ int vni_instance_build(const struct vni_node *n, const struct vni_record *r, cha
 		ret = vni_bpf_set_instance(n, r->cgroup_id, &rec, err);
 	if (!ret)
 		vni_crashpoint("instance record written");
-	for (i = 0; i < 2 && !ret; i++)
-		ret = ensure_owned(n, r, &own[i], err);
+	for (i = 0; i < VNI_OWNED_MAX && !ret; i++)
+		if (own[i].a.family)
+			ret = ensure_owned(n, r, &own[i], err);
 	return ret;
 }
 
@@ -440,14 +450,15 @@ static void drop_owned(const struct vni_node *n, const struct vni_record *r,
 void vni_instance_drop_addrs(const struct vni_node *n, const struct vni_record *r)
 {
 	bool here = vni_record_here(r);
-	struct vni_owned own[2];
+	struct vni_owned own[VNI_OWNED_MAX];
 	int i;
 
 	if (!r->cgroup_id)
 		return; /* no cgroup id yet: attach never got to the addresses */
 	vni_owned_addrs(r, own);
-	for (i = 0; i < 2; i++)
-		drop_owned(n, r, &own[i], here);
+	for (i = 0; i < VNI_OWNED_MAX; i++)
+		if (own[i].a.family)
+			drop_owned(n, r, &own[i], here);
 }
 
 int vni_instance_teardown(const struct vni_node *n, const struct vni_record *r, char *err)

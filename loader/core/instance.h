@@ -65,13 +65,16 @@ int vni_instance_build(const struct vni_node *n, const struct vni_record *r, cha
  * (fails, changing nothing, if it has processes). Idempotent; the row stays. */
 int vni_instance_teardown(const struct vni_node *n, const struct vni_record *r, char *err);
 
-/* The addresses an instance owns, one per family: its VIP, or for a family
- * it has no VIP of, its private address (include/vni_shared.h). */
+/* The addresses an instance owns: per family its VIP, or for a family it has
+ * no VIP of, its private address (include/vni_shared.h); with a private
+ * loopback, both private addresses as well. Unused slots have family 0. */
+#define VNI_OWNED_MAX 4
 struct vni_owned {
 	struct vni_addr a;
 	bool private;
+	bool loopback; /* a private address that is its 127.0.0.1 or ::1 */
 };
-void vni_owned_addrs(const struct vni_record *r, struct vni_owned out[2]);
+void vni_owned_addrs(const struct vni_record *r, struct vni_owned out[VNI_OWNED_MAX]);
 /* Whether the address is installed on a device (in this netns): VIPs and,
  * where IPv6 is on, the private v6 address (on lo). */
 bool vni_owned_installed(const struct vni_owned *o);

@@ -60,7 +60,7 @@ static int attach_conf(const struct vni_node *n, const struct vni_start_req *s,
 		.hostname = c->hostname[0] ? c->hostname : NULL,
 		.aid = c->aid,
 		.dev = c->dev[0] ? c->dev : NULL,
-		.flags = c->allow_raw ? VNI_F_ALLOW_RAW : 0,
+		.flags = (c->allow_raw ? VNI_F_ALLOW_RAW : 0) | c->loopback,
 	};
 	struct vni_state *st;
 	int ret = vni_node_open(n, true, &st, err);

@@ -125,6 +125,12 @@ static int handler(void *user, const char *section, const char *key, const char 
 		return text(p, key, v, c->dev, IF_NAMESIZE);
 	if (!strcmp(key, "allow-raw"))
 		return boolean(p, key, v, &c->allow_raw);
+	if (!strcmp(key, "loopback")) {
+		c->loopback = 0;
+		if (vni_parse_loopback(v, &c->loopback, why))
+			return fail(p, "loopback: %s", why);
+		return 1;
+	}
 	if (!strcmp(key, "user"))
 		return text(p, key, v, c->user, sizeof(c->user));
 	if (!strcmp(key, "keep-net-caps"))

@@ -24,6 +24,7 @@ struct vni_unit_conf {
 	uint32_t aid;                        /* 0 when not given */
 	char dev[16];                        /* "" when not given: lo */
 	bool allow_raw;
+	uint32_t loopback; /* VNI_F_PRIVATE_LO, or 0 */
 	char user[64]; /* "" when not given: root */
 	bool keep_net_caps;
 	wordexp_t cmd; /* exec, split into words as a shell would (no expansion of $(...)) */

@@ -8,6 +8,7 @@
 
 #include "sys/util.h"
 #include "core/validate.h"
+#include "vni_shared.h"
 
 static const char *v4_misfit(const uint8_t *a)
 {
@@ -135,6 +136,17 @@ int vni_parse_aid(const char *s, uint32_t *out, char *err)
 bad:
 	return vni_err(err, -EINVAL, "invalid AID '%s': must be a number from 1 to %u", s,
 		       UINT32_MAX);
+}
+
+int vni_parse_loopback(const char *s, uint32_t *flags, char *err)
+{
+	if (!s || !strcmp(s, "shared"))
+		return 0;
+	if (!strcmp(s, "private")) {
+		*flags |= VNI_F_PRIVATE_LO;
+		return 0;
+	}
+	return vni_err(err, -EINVAL, "invalid loopback '%s': must be shared or private", s);
 }
 
 void vni_default_hostname(const struct vni_addr *a, char *buf, size_t n)

@@ -31,6 +31,10 @@ int vni_check_hostname(const char *host, char *err);
 /* AID: decimal 1..4294967295. */
 int vni_parse_aid(const char *s, uint32_t *out, char *err);
 
+/* Loopback mode: NULL or "shared" (today's), "private" (sets
+ * VNI_F_PRIVATE_LO in *flags). */
+int vni_parse_loopback(const char *s, uint32_t *flags, char *err);
+
 /* Hostname derived from an address: vni-10-10-0-1, vni-2001-db8-0-0-0-0-0-1. */
 void vni_default_hostname(const struct vni_addr *a, char *buf, size_t n);
 
