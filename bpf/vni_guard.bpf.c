@@ -95,15 +95,22 @@ int vni_guard_bind4(struct bpf_sock_addr *ctx)
 	return o ? guard_deny(o, VNI_OP_GUARD_BIND, AF_INET, &a, ctx->user_port) : VNI_ALLOW;
 }
 
-SEC("cgroup/bind6")
-int vni_guard_bind6(struct bpf_sock_addr *ctx)
+/* The address the context's user_ip6 names: binding a VIP (op bind), or
+ * dialing an instance's private ::1 (op connect). */
+static __always_inline int guard_user6(struct bpf_sock_addr *ctx, __u32 op)
 {
 	struct vni_vip_owner *o;
 	union vni_ip a;
 
 	get_user_ip6(ctx, &a);
-	o = refused_owner6(ctx, &a);
-	return o ? guard_deny(o, VNI_OP_GUARD_BIND, AF_INET6, &a, ctx->user_port) : VNI_ALLOW;
+	o = op == VNI_OP_GUARD_BIND ? refused_owner6(ctx, &a) : refused_lo_dst(ctx, &a);
+	return o ? guard_deny(o, op, AF_INET6, &a, ctx->user_port) : VNI_ALLOW;
+}
+
+SEC("cgroup/bind6")
+int vni_guard_bind6(struct bpf_sock_addr *ctx)
+{
+	return guard_user6(ctx, VNI_OP_GUARD_BIND);
 }
 
 SEC("cgroup/sendmsg4")
@@ -119,24 +126,17 @@ SEC("cgroup/sendmsg6")
 int vni_guard_send6(struct bpf_sock_addr *ctx)
 {
 	struct vni_vip_owner *o;
-	union vni_ip src, dst;
+	union vni_ip src;
 
 	get_msg_src_ip6(ctx, &src);
-	get_user_ip6(ctx, &dst);
 	o = refused_owner6(ctx, &src);
 	if (o)
 		return guard_deny(o, VNI_OP_GUARD_SEND, AF_INET6, &src, 0);
-	o = refused_lo_dst(ctx, &dst);
-	return o ? guard_deny(o, VNI_OP_GUARD_CONNECT, AF_INET6, &dst, ctx->user_port) : VNI_ALLOW;
+	return guard_user6(ctx, VNI_OP_GUARD_CONNECT);
 }
 
 SEC("cgroup/connect6")
 int vni_guard_connect6(struct bpf_sock_addr *ctx)
 {
-	struct vni_vip_owner *o;
-	union vni_ip dst;
-
-	get_user_ip6(ctx, &dst);
-	o = refused_lo_dst(ctx, &dst);
-	return o ? guard_deny(o, VNI_OP_GUARD_CONNECT, AF_INET6, &dst, ctx->user_port) : VNI_ALLOW;
+	return guard_user6(ctx, VNI_OP_GUARD_CONNECT);
 }

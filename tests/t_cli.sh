@@ -91,7 +91,7 @@ test_not_root() {
 	# help needs no privilege: the usage comes from the command table
 	local nobody=(on_node setpriv --reuid 65534 --regid 65534 --clear-groups "$vnictl_copy")
 	expect_eq "attach --help as nobody" \
-		"usage: vnictl attach --cgroup NAME --vip ADDR|auto[/POOL]... [--hostname HOST] [--aid AID] [--dev IFACE] [--allow-raw] [--pid PID]... 0" \
+		"usage: vnictl attach --cgroup NAME --vip ADDR|auto[/POOL]... [--hostname HOST] [--aid AID] [--dev IFACE] [--allow-raw] [--loopback shared|private] [--pid PID]... 0" \
 		"$("${nobody[@]}" attach --help 2>&1 | tr -d '\n'; echo " ${PIPESTATUS[0]}")"
 	expect_eq "help attach as nobody" "$("${nobody[@]}" attach --help)" "$("${nobody[@]}" help attach)"
 	expect_match "help as nobody" "usage: vnictl *commands:*attach --cgroup NAME*" "$("${nobody[@]}" help | tr '\n' ' ')"

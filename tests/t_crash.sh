@@ -3,7 +3,8 @@
 # run (VNI_DEBUG_CRASH_AFTER=N), then what the next calls do; and
 # 'vnictl check'/'vnictl sync' on drift made by hand.
 
-ARGS_WEB=(--cgroup web --vip 10.10.0.1 --vip 2001:db8:10::1)
+# (a private loopback: its two private addresses are among the steps)
+ARGS_WEB=(--cgroup web --vip 10.10.0.1 --vip 2001:db8:10::1 --loopback private)
 
 joined() { # the steps, comma-separated
 	local IFS=,
@@ -104,6 +105,7 @@ forget_web() {
 	rmdir "$VNI_CGROUP_ROOT/web" || fail "rmdir web"
 	on_node ip addr del 10.10.0.1/32 dev lo
 	on_node ip addr del 2001:db8:10::1/128 dev lo
+	on_node ip addr del fd76:6e69:6c6f::1/128 dev lo
 }
 
 # sync --boot (vni.service) cut short after any step: the next one finishes it.

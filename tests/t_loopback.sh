@@ -15,60 +15,47 @@ noport() { sed 's/:[0-9]*$/:*/'; }
 # A client's lines on one line, its own port replaced by *
 client() { sed '/^LOCAL/s/:[0-9]*$/:*/' | tr '\n' ' ' | sed 's/ $//'; }
 
-test_two_instances_each_reach_their_own_127_0_0_1_and_node_its_own() {
-	local a b node proto u local
-	attach_lo a 10.10.0.1 2001:db8:10::1
-	attach_lo b 10.10.0.2 2001:db8:10::2
+# Instances a and b and the node each listen on LO:6379 (TCP, then UDP),
+# each client reaches its own server, and both sides read LO.
+each_reaches_its_own() { # LO (127.0.0.1 or ::1)
+	local lo=$1 p a b node proto u local
+	p=$lo; [[ $lo == *:* ]] && p="[$lo]"
 	for proto in tcp udp; do
 		u=; [ $proto = udp ] && u=-u
-		start_bg a probe_inst a listen $u 127.0.0.1 6379
-		expect_eq "a: $proto bound, read back" "BOUND 127.0.0.1:6379" "$(read_line "$a")"
-		start_bg b probe_inst b listen $u 127.0.0.1 6379
-		expect_eq "b: $proto bound on the same address and port" "BOUND 127.0.0.1:6379" "$(read_line "$b")"
-		start_bg node probe_node listen $u 127.0.0.1 6379
-		expect_eq "node: $proto bound on the same too" "BOUND 127.0.0.1:6379" "$(read_line "$node")"
-		# each client reaches its own server, and both sides read 127.0.0.1
-		expect_eq "a's client ($proto)" "LOCAL 127.0.0.1:* REMOTE 127.0.0.1:6379 REPLY OK" \
-			"$(probe_inst a connect $u 127.0.0.1 6379 | client)"
-		expect_eq "a's server saw a's client" "PEER 127.0.0.1:*" "$(read_line "$a" | noport)"
+		start_bg a probe_inst a listen $u $lo 6379
+		expect_eq "a: $proto bound, read back" "BOUND $p:6379" "$(read_line "$a")"
+		start_bg b probe_inst b listen $u $lo 6379
+		expect_eq "b: $proto bound on the same address and port" "BOUND $p:6379" "$(read_line "$b")"
+		start_bg node probe_node listen $u $lo 6379
+		expect_eq "node: $proto bound on the same too" "BOUND $p:6379" "$(read_line "$node")"
+		expect_eq "a's client ($proto)" "LOCAL $p:* REMOTE $p:6379 REPLY OK" \
+			"$(probe_inst a connect $u $lo 6379 | client)"
+		expect_eq "a's server saw a's client" "PEER $p:*" "$(read_line "$a" | noport)"
 		# (UDP: the server's local address comes from IP_PKTINFO, a control
 		# message no hook translates: the private address, documented)
-		local=127.0.0.1; [ $proto = udp ] && local=127.128.0.1
+		local="$p"
+		[ $proto = udp ] && { local=127.128.0.1; [[ $lo == *:* ]] && local="[fd76:6e69:6c6f::1]"; }
 		expect_eq "a's server: its local address" "LOCAL $local:6379" "$(read_line "$a")"
-		expect_eq "b's client ($proto)" "LOCAL 127.0.0.1:* REMOTE 127.0.0.1:6379 REPLY OK" \
-			"$(probe_inst b connect $u 127.0.0.1 6379 | client)"
-		expect_eq "b's server saw b's client" "PEER 127.0.0.1:*" "$(read_line "$b" | noport)"
-		expect_match "node's client ($proto)" "*REPLY OK*" "$(probe_node connect $u 127.0.0.1 6379)"
-		expect_eq "node's server saw it" "PEER 127.0.0.1:*" "$(read_line "$node" | noport)"
-		on_node pkill -f "listen $u 127.0.0.1 6379" 2>/dev/null
+		expect_eq "b's client ($proto)" "LOCAL $p:* REMOTE $p:6379 REPLY OK" \
+			"$(probe_inst b connect $u $lo 6379 | client)"
+		expect_eq "b's server saw b's client" "PEER $p:*" "$(read_line "$b" | noport)"
+		expect_match "node's client ($proto)" "*REPLY OK*" "$(probe_node connect $u $lo 6379)"
+		expect_eq "node's server saw it" "PEER $p:*" "$(read_line "$node" | noport)"
+		on_node pkill -f "listen $u $lo 6379" 2>/dev/null
 		exec {a}<&- {b}<&- {node}<&-
 	done
 }
 
+test_two_instances_each_reach_their_own_127_0_0_1_and_node_its_own() {
+	attach_lo a 10.10.0.1 2001:db8:10::1
+	attach_lo b 10.10.0.2 2001:db8:10::2
+	each_reaches_its_own 127.0.0.1
+}
+
 test_two_instances_each_reach_their_own_ipv6_loopback() {
-	local a b node proto u
 	attach_lo a 10.10.0.1 # v4 only: its ::1 is its private v6 address all the same
 	attach_lo b 10.10.0.2 2001:db8:10::2
-	for proto in tcp udp; do
-		u=; [ $proto = udp ] && u=-u
-		start_bg a probe_inst a listen $u ::1 6379
-		expect_eq "a: $proto bound, read back" "BOUND [::1]:6379" "$(read_line "$a")"
-		start_bg b probe_inst b listen $u ::1 6379
-		expect_eq "b: $proto bound on the same" "BOUND [::1]:6379" "$(read_line "$b")"
-		start_bg node probe_node listen $u ::1 6379
-		expect_eq "node: $proto bound on the same" "BOUND [::1]:6379" "$(read_line "$node")"
-		expect_eq "a's client ($proto)" "LOCAL [::1]:* REMOTE [::1]:6379 REPLY OK" \
-			"$(probe_inst a connect $u ::1 6379 | client)"
-		expect_eq "a's server saw a's client" "PEER [::1]:*" "$(read_line "$a" | noport)"
-		read_line "$a" >/dev/null
-		expect_eq "b's client ($proto)" "LOCAL [::1]:* REMOTE [::1]:6379 REPLY OK" \
-			"$(probe_inst b connect $u ::1 6379 | client)"
-		expect_eq "b's server saw b's client" "PEER [::1]:*" "$(read_line "$b" | noport)"
-		expect_match "node's client ($proto)" "*REPLY OK*" "$(probe_node connect $u ::1 6379)"
-		expect_eq "node's server saw it" "PEER [::1]:*" "$(read_line "$node" | noport)"
-		on_node pkill -f "listen $u ::1 6379" 2>/dev/null
-		exec {a}<&- {b}<&- {node}<&-
-	done
+	each_reaches_its_own ::1
 }
 
 # Nobody else reaches an instance's loopback: not the node (at the private
@@ -166,4 +153,42 @@ test_bad_loopback_is_refused() {
 	expect_eq "exit code" 2 "$rc"
 	expect_eq "message" "vnictl: invalid loopback 'local': must be shared or private (see 'vnictl help')" "$out"
 	expect_eq "nothing changed" "$before" "$(snapshot)"
+}
+
+# Stock redis as Debian configures it (bind 127.0.0.1 -::1, protected mode
+# on: it answers loopback clients only) in two instances at once: each
+# redis-cli reaches its own server, which takes it for a loopback client.
+test_two_stock_redis_on_their_own_localhost() {
+	local i pids=()
+	command -v redis-server >/dev/null && command -v redis-cli >/dev/null ||
+		{ echo "redis-server is not installed (tools/install-deps.sh installs it)"; exit 77; }
+	attach_lo r1 10.10.0.1
+	attach_lo r2 10.10.0.2 2001:db8:10::2
+	for i in 1 2; do
+		mkdir -p "$T_DIR/r$i"
+		on_node "$VNICTL" run --cgroup "r$i" -- redis-server --bind "127.0.0.1 -::1" \
+			--protected-mode yes --save '' --appendonly no --dir "$T_DIR/r$i" \
+			</dev/null >>"$T_DIR/r$i.log" 2>&1 &
+		pids+=($!)
+	done
+	for i in 1 2; do
+		for _ in $(seq 150); do
+			[ "$(in_inst "r$i" redis-cli -h 127.0.0.1 ping 2>/dev/null)" = PONG ] && break
+			sleep 0.1
+		done
+		expect_eq "redis $i answers at its 127.0.0.1" PONG "$(in_inst "r$i" redis-cli -h 127.0.0.1 ping 2>&1)"
+	done
+	expect_eq "r1 writes" OK "$(in_inst r1 redis-cli -h 127.0.0.1 set k one 2>&1)"
+	expect_eq "r2 writes" OK "$(in_inst r2 redis-cli -h ::1 set k two 2>&1)"
+	expect_eq "r1 reads its own (at ::1)" one "$(in_inst r1 redis-cli -h ::1 get k 2>&1)"
+	expect_eq "r2 reads its own" two "$(in_inst r2 redis-cli -h 127.0.0.1 get k 2>&1)"
+	expect_match "redis saw a loopback client" "*addr=127.0.0.1:*" \
+		"$(in_inst r1 redis-cli -h 127.0.0.1 client list 2>&1)"
+	expect_match "the node has no redis at 127.0.0.1" "*Connection refused*" \
+		"$(on_node redis-cli -h 127.0.0.1 ping 2>&1)"
+	for i in 1 2; do
+		grep -qi "Could not create server\|bind.*fail" "$T_DIR/r$i.log" &&
+			fail "redis $i logged a failed bind: $(grep -i bind "$T_DIR/r$i.log" | head -n 1)"
+	done
+	kill "${pids[@]}" 2>/dev/null
 }

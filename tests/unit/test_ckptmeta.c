@@ -54,7 +54,7 @@ static void good(struct vni_ckpt_meta *m)
 	assert_int_equal(vni_parse_vip("10.10.0.1", &m->rec.vip4, err), 0);
 	assert_int_equal(vni_parse_vip("2001:db8:10::1", &m->rec.vip6, err), 0);
 	strcpy(m->rec.hostname, "web-1");
-	m->rec.flags = VNI_F_ALLOW_RAW;
+	m->rec.flags = VNI_F_ALLOW_RAW | VNI_F_PRIVATE_LO;
 	strcpy(m->rec.dev, "eth0");
 	strcpy(m->node, "node-a");
 	m->created = 1764097201;
@@ -133,7 +133,7 @@ static void format_fields(void **state)
 {
 	static const char *const keys[] = {
 		"format", "version", "name", "aid", "vip4", "vip6", "hostname", "allow_raw",
-		"dev", "node", "created", "tcp_established", "dump_ms",
+		"loopback", "dev", "node", "created", "tcp_established", "dump_ms",
 	};
 	struct vni_ckpt_meta m;
 	json_object *o, *v;
@@ -265,6 +265,8 @@ static void refuses_bad_fields(void **state)
 		{ "allow_raw", NULL, "checkpoint metadata: missing or mistyped field 'allow_raw'" },
 		{ "allow_raw", "1", "checkpoint metadata: missing or mistyped field 'allow_raw'" },
 		{ "allow_raw", "\"true\"", "checkpoint metadata: missing or mistyped field 'allow_raw'" },
+		{ "loopback", "\"local\"", "checkpoint metadata: field 'loopback' must be \"shared\" or \"private\"" },
+		{ "loopback", "true", "checkpoint metadata: field 'loopback' must be \"shared\" or \"private\"" },
 		{ "dev", NULL, "checkpoint metadata: missing or mistyped field 'dev'" },
 		{ "dev", s16, "checkpoint metadata: field 'dev' is too long" },
 		{ "node", NULL, "checkpoint metadata: missing or mistyped field 'node'" },
@@ -294,6 +296,8 @@ static void refuses_bad_fields(void **state)
 	assert_int_equal(parse_changed("node", s64, err), 0);
 	assert_int_equal(parse_changed("name", s64, err), 0);
 	assert_int_equal(parse_changed("vip6", "null", err), 0);
+	/* images of a vnictl before --loopback have none: shared */
+	assert_int_equal(parse_changed("loopback", NULL, err), 0);
 	assert_int_equal(parse_changed("aid", "4294967295", err), 0);
 	free(s65);
 	free(s64);

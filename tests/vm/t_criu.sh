@@ -52,6 +52,27 @@ test_checkpoint_and_restore_on_the_same_node() {
 		"$(probe_inst web bind 0.0.0.0 81)"
 }
 
+# --loopback private goes into vni.json and comes back with the restore: the
+# restored listener on 127.0.0.1 is the instance's own again.
+test_private_loopback_survives_checkpoint_and_restore() {
+	local img=$T_DIR/img line
+	vnictl attach --cgroup web --vip 10.10.0.1 --loopback private >/dev/null || fail "attach"
+	vnictl run --cgroup web -- "$PROBE" -t 0 serve -n 0 127.0.0.1 7100 </dev/null \
+		>>"$T_DIR/server.log" 2>&1 &
+	for line in $(seq 100); do grep -q BOUND "$T_DIR/server.log" && break; sleep 0.05; done
+	expect_eq "listener on the instance's 127.0.0.1" "BOUND 127.0.0.1:7100" "$(head -n 1 "$T_DIR/server.log")"
+	expect_eq "checkpoint" "checkpointed web into $img" "$(vnictl checkpoint --cgroup web --dir "$img" 2>&1)"
+	expect_json "metadata" "private" "$(cat "$img/vni.json")" 'd["loopback"]'
+	line=$(vnictl restore --dir "$img" 2>&1) || grep -E "Error|Warn" "$img/restore.log" | tail -n 8
+	expect_match "restore" "restored web: *" "$line"
+	expect_eq "show" "loopback: private" "$(vnictl show --cgroup web | grep '^loopback' | tr -s ' ')"
+	expect_match "the instance reaches its 127.0.0.1" "*REMOTE 127.0.0.1:7100*REPLY OK*" \
+		"$(probe_inst web connect 127.0.0.1 7100 | tr '\n' ' ')"
+	expect_eq "the node does not" "ERR ECONNREFUSED" "$(probe_node connect 127.0.0.1 7100 | tail -n 1)"
+	expect_eq "nor at the private address" "ERR ECONNREFUSED" \
+		"$(probe_node connect 127.128.0.1 7100 | tail -n 1)"
+}
+
 # Two nodes A and B and a client C on one bridge; the VIP is on the nodes'
 # ethernet device, so the client finds it by ARP.
 setup_lan() {

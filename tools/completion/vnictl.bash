@@ -31,7 +31,7 @@ _vnictl() {
 	esac
 	case $cmd in
 	"") COMPREPLY=($(compgen -W "init attach run detach list show stats monitor check sync checkpoint restore start stop pool agent farm down help --cgroup-root --bpffs --state-dir --hosts-file --registry --node --version" -- "$cur")) ;;
-	attach) COMPREPLY=($(compgen -W "--cgroup --vip --hostname --aid --dev --allow-raw --pid" -- "$cur")) ;;
+	attach) COMPREPLY=($(compgen -W "--cgroup --vip --hostname --aid --dev --allow-raw --loopback --pid" -- "$cur")) ;;
 	run) COMPREPLY=($(compgen -W "--cgroup --user --keep-net-caps --" -- "$cur")) ;;
 	detach) COMPREPLY=($(compgen -W "--cgroup --force" -- "$cur")) ;;
 	list | check) COMPREPLY=($(compgen -W "--json" -- "$cur")) ;;
