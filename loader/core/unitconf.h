@@ -14,6 +14,7 @@
 
 #include "core/pool.h"
 #include "core/validate.h"
+#include "sys/caps.h"
 
 #define VNI_CONF_DIR "/etc/vni"
 
@@ -25,7 +26,9 @@ struct vni_unit_conf {
 	char dev[16];                        /* "" when not given: lo */
 	bool allow_raw;
 	char user[64]; /* "" when not given: root */
-	bool keep_net_caps;
+	bool keep_net_caps;   /* adds NET_RAW and NET_ADMIN to caps.add */
+	struct vni_caps caps; /* cap-add, cap-drop (sys/caps.h) */
+	bool userns;
 	wordexp_t cmd; /* exec, split into words as a shell would (no expansion of $(...)) */
 	bool has_cmd;
 };
