@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,7 +58,10 @@ static int run_criu(char *const argv[], const char *cgroup, char *err)
 			dup2(devnull, STDOUT_FILENO);
 			dup2(devnull, STDERR_FILENO);
 		}
-		if (cgroup && cg_move_pid(cgroup, getpid(), NULL))
+		/* restore: CRIU (which leaves cgroups alone here) and the tree it
+		 * forks are born in the instance cgroup, in a cgroup namespace
+		 * rooted there, as 'vnictl run' started them */
+		if (cgroup && (cg_move_pid(cgroup, getpid(), NULL) || unshare(CLONE_NEWCGROUP)))
 			_exit(126);
 		execvp(argv[0], argv);
 		_exit(127);
