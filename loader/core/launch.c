@@ -171,7 +171,7 @@ static int write_id_maps(pid_t app)
 }
 
 /* The application's side: a user namespace of its own, and root in it once
- * init (sync[1] its end) has written the maps. */
+ * init has written the maps (sync[1] tells init, sync[0] hears back). */
 static int enter_userns(const int sync[2])
 {
 	char c = 0;
