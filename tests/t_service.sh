@@ -35,6 +35,24 @@ exec = sh -c 'hostname; \"\$0\" -t 5 connect $PEER_IP 7000 | head -n 1; exit 7' 
 	expect_eq "addresses gone" "" "$(on_node ip -o addr show dev lo | grep -E '10.10.0.5|2001:db8:10::5')"
 }
 
+test_start_takes_capabilities_and_userns_from_the_file() {
+	local c
+	c=$(conf web "vip = 10.10.0.5
+cap-add = NET_ADMIN, sys_ptrace
+cap-drop = CAP_CHOWN
+exec = grep CapBnd /proc/self/status")
+	expect_eq "cap-add, cap-drop" "CapBnd:	00000000a80c15fa" "$(vnictl start --cgroup web --conf "$c")"
+	c=$(conf web "vip = 10.10.0.5
+keep-net-caps = yes
+cap-drop = ALL
+exec = grep CapBnd /proc/self/status")
+	expect_eq "keep-net-caps, cap-drop = ALL" "CapBnd:	0000000000003000" "$(vnictl start --cgroup web --conf "$c")"
+	c=$(conf web "vip = 10.10.0.5
+userns = yes
+exec = sh -c 'id -u; cat /proc/self/uid_map'")
+	expect_match "userns" "0 0 [1-9]* 65536" "$(vnictl start --cgroup web --conf "$c" | tr -s ' \n' '  ' | sed 's/^ //; s/ $//')"
+}
+
 test_start_in_unit_makes_the_cgroup_inside_the_unit() {
 	local app c out
 	make_unit_cgroup
@@ -95,6 +113,9 @@ vip = 10.10.0.5\nexec = a | b@:2: exec: a character a shell would treat speciall
 vip = 10.10.0.5\nexec = $(id)@:2: exec: a command substitution
 vip = 10.10.0.5\nhostname = -bad-\nexec = true@:2: hostname: *
 vip = 10.10.0.5\nallow-raw = perhaps\nexec = true@:2: allow-raw: 'perhaps' is not yes or no
+vip = 10.10.0.5\ncap-add = NET_ADMIN NET_FOO\nexec = true@:2: cap-add: unknown capability 'NET_FOO' (a name such as NET_ADMIN, or ALL)
+vip = 10.10.0.5\ncap-drop = 3\nexec = true@:2: cap-drop: unknown capability '3'*
+vip = 10.10.0.5\nuserns = maybe\nexec = true@:2: userns: 'maybe' is not yes or no
 [web]\nvip = 10.10.0.5\nexec = true@:2: sections are not used ([web])
 vip = 10.10.0.5\njust words\nexec = true@:2: not a 'key = value' line*
 EOF_CASES

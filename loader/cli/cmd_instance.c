@@ -17,6 +17,7 @@
 #include "core/launch.h"
 #include "core/pool.h"
 #include "core/handle.h"
+#include "sys/caps.h"
 #include "sys/util.h"
 
 #define VNI_MAX_PIDS 256
@@ -147,16 +148,38 @@ int cli_find_instance(struct vni_node *n, const char *name, bool for_run, struct
 	return 0;
 }
 
+/* --cap-add, --cap-drop (and --keep-net-caps: add NET_RAW and NET_ADMIN); -1 or
+ * the exit code. */
+static int run_caps(const struct cli_args *a, uint64_t *kept)
+{
+	struct vni_caps c = { 0 };
+	char err[VNI_ERRLEN];
+	const char *v;
+	int i;
+
+	for (i = 0; (v = cli_nth(a, "cap-add", i)); i++)
+		if (vni_caps_name(v, &c.add, err))
+			return cli_usage_error("%s", err);
+	for (i = 0; (v = cli_nth(a, "cap-drop", i)); i++)
+		if (vni_caps_name(v, &c.drop, err))
+			return cli_usage_error("%s", err);
+	if (cli_flag(a, "keep-net-caps"))
+		c.add |= VNI_CAPS_NET;
+	*kept = vni_caps_kept(&c);
+	return -1;
+}
+
 static int cmd_run(struct vni_node *n, const struct cli_args *a)
 {
-	struct vni_launch l = { .user = cli_str(a, "user"),
-				.keep_net_caps = cli_flag(a, "keep-net-caps") };
+	struct vni_launch l = { .user = cli_str(a, "user"), .userns = cli_flag(a, "userns") };
 	char err[VNI_ERRLEN];
 	struct vni_record r;
 	int ret;
 
 	if (!a->nrest)
 		return cli_usage_error("%s", "run needs a command");
+	if ((ret = run_caps(a, &l.caps)) >= 0)
+		return ret;
 	if (cli_find_instance(n, cli_str(a, "cgroup"), true, &r, err))
 		return cli_fail(err);
 	l.cgroup = r.cgroup;
@@ -326,6 +349,9 @@ static const struct cli_opt attach_opts[] = {
 static const struct cli_opt run_opts[] = {
 	{ "cgroup", "NAME", CLI_REQUIRED },
 	{ "user", "USER", 0 },
+	{ "userns", NULL, 0 },
+	{ "cap-add", "CAP", CLI_MANY },
+	{ "cap-drop", "CAP", CLI_MANY },
 	{ "keep-net-caps", NULL, 0 },
 	{ NULL },
 };
@@ -351,7 +377,7 @@ const struct cli_cmd cli_instance_cmds[] = {
 	  "create an instance with its virtual identity (at most one IPv4 and one IPv6 VIP)",
 	  CLI_ROOT, NULL },
 	{ "run", cmd_run, run_opts,
-	  "run CMD in the instance (own PID, UTS, IPC and mount namespaces, the virtual hostname, no CAP_NET_RAW/CAP_NET_ADMIN); exits with its status",
+	  "run CMD in the instance (own PID, UTS, IPC, mount and cgroup namespaces, the virtual hostname, a container's capabilities; --userns: root inside is unprivileged outside); exits with its status",
 	  CLI_ROOT | CLI_TRAILING, NULL },
 	{ "detach", cmd_detach, detach_opts, "remove an instance (--force: kill its processes)",
 	  CLI_ROOT, NULL },

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,7 +58,10 @@ static int run_criu(char *const argv[], const char *cgroup, char *err)
 			dup2(devnull, STDOUT_FILENO);
 			dup2(devnull, STDERR_FILENO);
 		}
-		if (cgroup && cg_move_pid(cgroup, getpid(), NULL))
+		/* restore: CRIU (which leaves cgroups alone here) and the tree it
+		 * forks are born in the instance cgroup, in a cgroup namespace
+		 * rooted there, as 'vnictl run' started them */
+		if (cgroup && (cg_move_pid(cgroup, getpid(), NULL) || unshare(CLONE_NEWCGROUP)))
 			_exit(126);
 		execvp(argv[0], argv);
 		_exit(127);
@@ -87,8 +91,8 @@ static int innermost_pid(pid_t pid)
 
 struct tree {
 	pid_t init;
-	int count, outside;
-	char init_ns[64];
+	int count, outside, userns;
+	char init_ns[64], user_ns[64];
 };
 
 static void find_init(pid_t pid, void *arg)
@@ -111,6 +115,10 @@ static void count_outside(pid_t pid, void *arg)
 	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
 	if (readlink(path, ns, sizeof(ns) - 1) < 0 || strcmp(ns, t->init_ns))
 		t->outside++;
+	memset(ns, 0, sizeof(ns));
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	if (readlink(path, ns, sizeof(ns) - 1) > 0 && strcmp(ns, t->user_ns))
+		t->userns++;
 }
 
 /* The root of what CRIU dumps: the instance's init, with every process of
@@ -128,7 +136,14 @@ static int instance_root(const struct vni_record *r, pid_t *root, char *err)
 	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)t.init);
 	if (readlink(path, t.init_ns, sizeof(t.init_ns) - 1) < 0)
 		return vni_err(err, -errno, "cannot read %s: %s", path, strerror(errno));
+	if (readlink("/proc/self/ns/user", t.user_ns, sizeof(t.user_ns) - 1) < 0)
+		return vni_err(err, -errno, "cannot read /proc/self/ns/user: %s", strerror(errno));
 	cg_for_each_pid(r->cgroup, count_outside, &t);
+	/* CRIU 3.17 restores a user namespace only as the root task's */
+	if (t.userns)
+		return vni_err(err, -EPERM,
+			       "instance %s runs in a user namespace of its own (vnictl run --userns): it cannot be checkpointed",
+			       r->name);
 	if (t.outside)
 		return vni_err(err, -EBUSY,
 			       "instance %s has %d process(es) outside its 'vnictl run' tree (attach --pid?); they cannot be checkpointed",

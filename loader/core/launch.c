@@ -19,9 +19,9 @@
 #include <unistd.h>
 
 #include <linux/sched.h>
-#include <sys/capability.h>
 
 #include "core/launch.h"
+#include "sys/caps.h"
 #include "sys/crashpoint.h"
 #include "sys/util.h"
 
@@ -109,29 +109,6 @@ static bool command_exists(const char *cmd)
 	return false;
 }
 
-/* The application has no CAP_NET_RAW/CAP_NET_ADMIN (nor can regain them from
- * file capabilities): no packet sockets, no address changes. */
-static int drop_net_caps(void)
-{
-	static const cap_value_t net[] = { CAP_NET_RAW, CAP_NET_ADMIN };
-	cap_t caps;
-	int ret = 0;
-	size_t i;
-
-	for (i = 0; i < 2; i++)
-		if (cap_drop_bound(net[i]))
-			return -errno;
-	caps = cap_get_proc();
-	if (!caps)
-		return -errno;
-	if (cap_set_flag(caps, CAP_EFFECTIVE, 2, net, CAP_CLEAR) ||
-	    cap_set_flag(caps, CAP_PERMITTED, 2, net, CAP_CLEAR) ||
-	    cap_set_flag(caps, CAP_INHERITABLE, 2, net, CAP_CLEAR) || cap_set_proc(caps))
-		ret = -errno;
-	cap_free(caps);
-	return ret;
-}
-
 static int become_user(const struct passwd *pw)
 {
 	if (initgroups(pw->pw_name, pw->pw_gid) || setgid(pw->pw_gid) || setuid(pw->pw_uid))
@@ -139,8 +116,78 @@ static int become_user(const struct passwd *pw)
 	return 0;
 }
 
+/* --userns: the ids outside the application's user namespace (see launch.h). */
+static uint32_t ns_uid = VNI_USERNS_DEFAULT_BASE, ns_gid = VNI_USERNS_DEFAULT_BASE;
+
+/*
+ * The first range of user vni (by name or uid) in /etc/subuid or /etc/subgid
+ * ("vni:START:COUNT") that holds VNI_USERNS_SIZE ids; *base is left alone
+ * when there is none.
+ */
+static int subid_base(const char *file, uid_t vni_uid, uint32_t *base, char *err)
+{
+	char line[512], name[256], uid[16];
+	unsigned long long start, count;
+	FILE *f = fopen(file, "re");
+
+	if (!f)
+		return errno == ENOENT ? 0 : vni_err(err, -errno, "cannot read %s: %s", file, strerror(errno));
+	snprintf(uid, sizeof(uid), "%u", (unsigned)vni_uid);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%255[^:\n]:%llu:%llu", name, &start, &count) == 3 &&
+		    (!strcmp(name, "vni") || !strcmp(name, uid)) && count >= VNI_USERNS_SIZE &&
+		    start > 0 && start + VNI_USERNS_SIZE <= 0xffffffffULL) {
+			*base = (uint32_t)start;
+			break;
+		}
+	fclose(f);
+	return 0;
+}
+
+static int userns_ranges(char *err)
+{
+	struct passwd *vni = getpwnam("vni");
+	uid_t uid = vni ? vni->pw_uid : (uid_t)-1;
+	int ret;
+
+	ns_uid = ns_gid = VNI_USERNS_DEFAULT_BASE;
+	ret = subid_base("/etc/subuid", uid, &ns_uid, err);
+	return ret ? ret : subid_base("/etc/subgid", uid, &ns_gid, err);
+}
+
+/* Writes the application's uid and gid maps (init, privileged outside). */
+static int write_id_maps(pid_t app)
+{
+	char path[64], map[64];
+	int ret;
+
+	snprintf(map, sizeof(map), "0 %u %u\n", ns_uid, VNI_USERNS_SIZE);
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)app);
+	if ((ret = vni_write_file(path, map)))
+		return ret;
+	snprintf(map, sizeof(map), "0 %u %u\n", ns_gid, VNI_USERNS_SIZE);
+	snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)app);
+	return vni_write_file(path, map);
+}
+
+/* The application's side: a user namespace of its own, and root in it once
+ * init has written the maps (sync[1] tells init, sync[0] hears back). */
+static int enter_userns(const int sync[2])
+{
+	char c = 0;
+
+	if (unshare(CLONE_NEWUSER))
+		return -errno;
+	if (write(sync[1], &c, 1) != 1 || read(sync[0], &c, 1) != 1)
+		return -EPIPE;
+	/* no supplementary group of the node's root (kgid 0) stays */
+	if (setresgid(0, 0, 0) || setgroups(0, NULL) || setresuid(0, 0, 0))
+		return -errno;
+	return 0;
+}
+
 static _Noreturn void run_app(const struct vni_launch *l, const struct passwd *pw,
-			      const sigset_t *set, const sigset_t *old, int errfd)
+			      const sigset_t *set, const sigset_t *old, int errfd, const int sync[2])
 {
 	int ret;
 
@@ -149,10 +196,16 @@ static _Noreturn void run_app(const struct vni_launch *l, const struct passwd *p
 	setpgid(0, 0);
 	if (fg_terminal)
 		give_terminal(getpid());
-	if (!l->keep_net_caps && (ret = drop_net_caps()))
-		child_fail(errfd, "cannot drop CAP_NET_RAW/CAP_NET_ADMIN", -ret);
+	if (l->userns && (ret = enter_userns(sync)))
+		child_fail(errfd, "cannot enter the user namespace", -ret);
+	/* the bounding set first (it needs CAP_SETPCAP), the user (CAP_SETUID),
+	 * then the rest: no exec regains what is not kept */
+	if ((ret = vni_caps_bound(l->caps)))
+		child_fail(errfd, "cannot limit the capability bounding set", -ret);
 	if (pw && (ret = become_user(pw)))
 		child_fail(errfd, "cannot switch user", -ret);
+	if ((ret = vni_caps_limit(l->caps)))
+		child_fail(errfd, "cannot drop capabilities", -ret);
 	execvp(l->argv[0], l->argv);
 	child_fail(errfd, l->argv[0], errno);
 }
@@ -196,13 +249,124 @@ static void drop_nsfs_mounts(void)
 		;
 }
 
+/* The MS_ flags a bind remount must keep, from mountinfo's per-mount options. */
+static unsigned long mount_flags(const char *opts)
+{
+	static const struct {
+		const char *name;
+		unsigned long flag;
+	} known[] = { { "nosuid", MS_NOSUID },	   { "nodev", MS_NODEV },
+		      { "noexec", MS_NOEXEC },	   { "noatime", MS_NOATIME },
+		      { "nodiratime", MS_NODIRATIME }, { "relatime", MS_RELATIME } };
+	char buf[256], *tok, *save = NULL;
+	unsigned long flags = 0;
+	size_t i;
+
+	snprintf(buf, sizeof(buf), "%s", opts);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			if (!strcmp(tok, known[i].name))
+				flags |= known[i].flag;
+	return flags;
+}
+
+static bool under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return !strncmp(path, dir, n) && (path[n] == '/' || !path[n]);
+}
+
+/* Makes one mount of the instance read-only (see protect_mounts). */
+static int protect_mount(const char *mnt, const char *opts, const char *fstype)
+{
+	const unsigned long ro = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+	if (!strcmp(fstype, "cgroup2")) {
+		if (umount2(mnt, MNT_DETACH) || mount("cgroup2", mnt, "cgroup2", ro, NULL))
+			return -errno;
+	} else if (!strcmp(fstype, "cgroup") || !strcmp(fstype, "bpf") ||
+		   under(mnt, "/sys/fs/cgroup")) {
+		if (mount(NULL, mnt, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | mount_flags(opts), NULL))
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * Read-only in the instance, whatever capabilities root inside keeps: every
+ * cgroup file system (a cgroup2 mount is replaced by a fresh one, whose root
+ * is the cgroup namespace's: the instance cgroup), what is mounted under
+ * /sys/fs/cgroup, every bpffs (vni's pins) and /proc/sys (the node's
+ * sysctls). Returns 0, or -errno with the mount point in what.
+ */
+static int protect_mounts(char *what, size_t n)
+{
+	char line[4096], mnt[PATH_MAX], opts[256], fstype[64], *list = NULL;
+	FILE *f = fopen("/proc/self/mountinfo", "re"), *mem = NULL;
+	size_t len = 0;
+	int ret = 0;
+
+	/* copied first: the mounts made here must not come round again */
+	if (!f || !(mem = open_memstream(&list, &len))) {
+		ret = -errno;
+		if (f)
+			fclose(f);
+		return snprintf(what, n, "/proc/self/mountinfo"), ret;
+	}
+	while (fgets(line, sizeof(line), f))
+		fputs(line, mem);
+	fclose(f);
+	fclose(mem);
+	for (char *l = list, *next; l && *l && !ret; l = next) {
+		char *sep;
+
+		next = l + strcspn(l, "\n");
+		if (*next)
+			*next++ = '\0';
+		sep = strstr(l, " - ");
+		if (!sep || sscanf(l, "%*s %*s %*s %*s %4095s %255s", mnt, opts) != 2 ||
+		    sscanf(sep + 3, "%63s", fstype) != 1)
+			continue;
+		if ((ret = protect_mount(mnt, opts, fstype)))
+			snprintf(what, n, "%s", mnt);
+	}
+	free(list);
+	if (!ret && (mount("/proc/sys", "/proc/sys", NULL, MS_BIND, NULL) ||
+		     mount(NULL, "/proc/sys", NULL,
+			   MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))) {
+		ret = -errno;
+		snprintf(what, n, "/proc/sys");
+	}
+	return ret;
+}
+
+/* --userns: waits for the application to be in its user namespace, writes
+ * its maps and lets it go on; 0 or -errno. */
+static int map_app(pid_t app, const int to_init[2], const int to_app[2])
+{
+	char c = 0;
+	int ret = 0;
+
+	close(to_init[1]);
+	close(to_app[0]);
+	if (read(to_init[0], &c, 1) != 1)
+		ret = -EPIPE; /* the application failed: it says why */
+	else if ((ret = write_id_maps(app)) == 0 && write(to_app[1], &c, 1) != 1)
+		ret = -EPIPE;
+	close(to_init[0]);
+	close(to_app[1]);
+	return ret;
+}
+
 /* PID 1 of the instance. */
 static _Noreturn void run_init(const struct vni_launch *l, const struct passwd *pw, int errfd)
 {
+	int to_init[2] = { -1, -1 }, to_app[2] = { -1, -1 }, status, ret;
+	char what[PATH_MAX];
 	sigset_t set, old;
 	siginfo_t info;
 	pid_t app;
-	int status;
 
 	/* no PR_SET_PDEATHSIG: an instance outlives its launcher (a restored
 	 * instance has none); stop it with 'vnictl detach --force' */
@@ -222,15 +386,28 @@ static _Noreturn void run_init(const struct vni_launch *l, const struct passwd *
 	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
 		child_fail(errfd, "cannot mount /proc", errno);
 	drop_nsfs_mounts();
+	if ((ret = protect_mounts(what, sizeof(what))))
+		child_fail(errfd, what, -ret);
+	if (l->userns && (pipe2(to_init, O_CLOEXEC) || pipe2(to_app, O_CLOEXEC)))
+		child_fail(errfd, "pipe", errno);
 	take_signals(&set, &old);
 	app = fork();
 	if (app < 0)
 		child_fail(errfd, "fork", errno);
-	if (app == 0)
-		run_app(l, pw, &set, &old, errfd);
+	if (app == 0) {
+		close(to_init[0]);
+		close(to_app[1]);
+		run_app(l, pw, &set, &old, errfd, (const int[2]){ to_app[0], to_init[1] });
+	}
+	if (l->userns && (ret = map_app(app, to_init, to_app)) && ret != -EPIPE) {
+		kill(app, SIGKILL);
+		child_fail(errfd, "cannot write the user namespace's id maps", -ret);
+	}
 	close(errfd);
-	if (!l->keep_net_caps)
-		drop_net_caps();
+	/* init keeps what the application keeps, and CAP_KILL to pass signals
+	 * on to it under another uid */
+	vni_caps_bound(l->caps | 1ULL << CAP_KILL);
+	vni_caps_limit(l->caps | 1ULL << CAP_KILL);
 	for (;;) {
 		if (sigwaitinfo(&set, &info) < 0)
 			continue;
@@ -254,12 +431,12 @@ int vni_launch(const struct vni_launch *l, char *err)
 {
 	struct clone_args args = {
 		.flags = CLONE_INTO_CGROUP | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
-			 CLONE_NEWNS,
+			 CLONE_NEWNS | CLONE_NEWCGROUP,
 		.exit_signal = SIGCHLD,
 	};
 	struct passwd *pw = NULL;
 	char msg[VNI_ERRLEN - 64];
-	int pipefd[2], cg_fd, status;
+	int pipefd[2], cg_fd, status, ret;
 	sigset_t set, old;
 	siginfo_t info;
 	ssize_t n;
@@ -267,8 +444,14 @@ int vni_launch(const struct vni_launch *l, char *err)
 
 	if (!command_exists(l->argv[0]))
 		return vni_err(err, -ENOENT, "command '%s' not found", l->argv[0]);
+	/* (before getpwnam(l->user): it looks user vni up) */
+	if (l->userns && (ret = userns_ranges(err)))
+		return ret;
 	if (l->user && !(pw = getpwnam(l->user)))
 		return vni_err(err, -ENOENT, "unknown user '%s'", l->user);
+	if (l->userns && pw && (pw->pw_uid >= VNI_USERNS_SIZE || pw->pw_gid >= VNI_USERNS_SIZE))
+		return vni_err(err, -ERANGE, "user '%s' (uid %u) is outside the user namespace (0-%u)",
+			       l->user, (unsigned)pw->pw_uid, VNI_USERNS_SIZE - 1);
 	cg_fd = open(l->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg_fd < 0)
 		return vni_err(err, -errno, "cannot open %s: %s", l->cgroup, strerror(errno));

@@ -1,21 +1,31 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * vnictl run: start an application inside an instance. A small init of
- * vnictl's own is PID 1 of fresh PID, UTS, IPC and mount namespaces, born in
- * the instance cgroup; it sets the virtual hostname, mounts a fresh /proc,
- * starts the application, forwards signals to it, reaps orphans and exits
- * with the application's status.
+ * vnictl's own is PID 1 of fresh PID, UTS, IPC, mount and cgroup namespaces,
+ * born in the instance cgroup (the root of its cgroup namespace); it sets the
+ * virtual hostname, mounts a fresh /proc, makes the cgroup and BPF file
+ * systems and /proc/sys read-only, starts the application with the
+ * capabilities it keeps (sys/caps.h; with userns, as root of a user namespace
+ * of its own, unprivileged outside), forwards signals to it, reaps orphans
+ * and exits with the application's status.
  */
 #ifndef VNI_LAUNCH_H
 #define VNI_LAUNCH_H
 
 #include <stdbool.h>
+#include <stdint.h>
+
+/* --userns: uid and gid 0..VNI_USERNS_SIZE-1 inside are BASE.. outside, BASE
+ * from the entries of user vni in /etc/subuid and /etc/subgid, else this. */
+#define VNI_USERNS_DEFAULT_BASE 2147483648u
+#define VNI_USERNS_SIZE 65536u
 
 struct vni_launch {
 	const char *cgroup;   /* the instance cgroup */
 	const char *hostname; /* virtual hostname */
 	const char *user;     /* run the application as this user; NULL: root */
-	bool keep_net_caps;   /* keep CAP_NET_RAW and CAP_NET_ADMIN */
+	uint64_t caps;        /* the capabilities it keeps (vni_caps_kept) */
+	bool userns;          /* in a user namespace of its own */
 	char **argv;          /* the application */
 };
 

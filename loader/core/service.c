@@ -77,13 +77,17 @@ static int attach_conf(const struct vni_node *n, const struct vni_start_req *s,
 int vni_start(const struct vni_node *n, const struct vni_start_req *s, char *err)
 {
 	const struct vni_unit_conf *c = s->conf;
+	struct vni_caps caps = c->caps;
 	struct vni_launch l = { .user = c->user[0] ? c->user : NULL,
-				.keep_net_caps = c->keep_net_caps,
+				.userns = c->userns,
 				.argv = c->cmd.we_wordv };
 	char why[VNI_ERRLEN];
 	struct vni_record r;
 	int status, ret;
 
+	if (c->keep_net_caps)
+		caps.add |= VNI_CAPS_NET;
+	l.caps = vni_caps_kept(&caps);
 	ret = attach_conf(n, s, &r, err);
 	if (ret)
 		return ret;

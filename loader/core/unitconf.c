@@ -135,6 +135,13 @@ static int handler(void *user, const char *section, const char *key, const char 
 		return text(p, key, v, c->user, sizeof(c->user));
 	if (!strcmp(key, "keep-net-caps"))
 		return boolean(p, key, v, &c->keep_net_caps);
+	if (!strcmp(key, "cap-add") || !strcmp(key, "cap-drop")) {
+		if (vni_caps_names(v, key[4] == 'a' ? &c->caps.add : &c->caps.drop, why))
+			return fail(p, "%s: %s", key, why);
+		return 1;
+	}
+	if (!strcmp(key, "userns"))
+		return boolean(p, key, v, &c->userns);
 	if (!strcmp(key, "exec"))
 		return set_cmd(p, v);
 	return fail(p, "unknown key '%s'", key);

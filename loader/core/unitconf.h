@@ -14,6 +14,7 @@
 
 #include "core/pool.h"
 #include "core/validate.h"
+#include "sys/caps.h"
 
 #define VNI_CONF_DIR "/etc/vni"
 
@@ -26,7 +27,9 @@ struct vni_unit_conf {
 	bool allow_raw;
 	uint32_t loopback; /* VNI_F_PRIVATE_LO, or 0 */
 	char user[64]; /* "" when not given: root */
-	bool keep_net_caps;
+	bool keep_net_caps;   /* adds NET_RAW and NET_ADMIN to caps.add */
+	struct vni_caps caps; /* cap-add, cap-drop (sys/caps.h) */
+	bool userns;
 	wordexp_t cmd; /* exec, split into words as a shell would (no expansion of $(...)) */
 	bool has_cmd;
 };

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Unit tests for the vni.conf(5) reader (loader/core/unitconf, cmocka):
  * every key, comments, the command split as a shell splits it, and one
- * error per mistake naming the line. */
+ * error per mistake naming the line; the capability sets of cap-add and
+ * cap-drop (sys/caps). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <errno.h>
@@ -33,6 +34,10 @@ static void every_key(void **state)
 					     "allow-raw = yes\n"
 					     "user = www-data\n"
 					     "keep-net-caps = no\n"
+					     "cap-add = NET_ADMIN, cap_sys_ptrace\n"
+					     "cap-add = net_raw\n"
+					     "cap-drop = ALL\n"
+					     "userns = yes\n"
 					     "exec = /usr/sbin/nginx -g \"daemon off;\" 'a b' c\\ d\n",
 					     &c, err),
 			 0);
@@ -44,6 +49,10 @@ static void every_key(void **state)
 	assert_true(c.allow_raw);
 	assert_string_equal(c.user, "www-data");
 	assert_false(c.keep_net_caps);
+	assert_true(c.caps.add == (1ULL << CAP_NET_ADMIN | 1ULL << CAP_SYS_PTRACE | 1ULL << CAP_NET_RAW));
+	assert_true(c.caps.drop == VNI_CAPS_ALL);
+	assert_true(vni_caps_kept(&c.caps) == c.caps.add);
+	assert_true(c.userns);
 	assert_int_equal(c.cmd.we_wordc, 5);
 	assert_string_equal(c.cmd.we_wordv[0], "/usr/sbin/nginx");
 	assert_string_equal(c.cmd.we_wordv[2], "daemon off;");
@@ -67,7 +76,34 @@ static void defaults(void **state)
 	assert_string_equal(c.dev, "");
 	assert_false(c.allow_raw);
 	assert_string_equal(c.user, "");
+	assert_true(c.caps.add == 0 && c.caps.drop == 0);
+	assert_false(c.userns);
 	vni_unit_conf_free(&c);
+}
+
+/* The kept set: Docker's rule (caps.h). */
+static void capability_sets(void **state)
+{
+	const uint64_t def = 0xa80405fbULL; /* the default set, as /proc shows it */
+	struct vni_caps c = { 0 };
+	char err[VNI_ERRLEN];
+
+	(void)state;
+	assert_true(vni_caps_kept(&c) == def);
+	assert_int_equal(vni_caps_name("Cap_Chown", &c.drop, err), 0);
+	assert_int_equal(vni_caps_name("sys_admin", &c.add, err), 0);
+	assert_true(vni_caps_kept(&c) == ((def & ~1ULL) | 1ULL << CAP_SYS_ADMIN));
+	/* a capability both added and dropped is kept (adds win) */
+	assert_int_equal(vni_caps_name("CHOWN", &c.add, err), 0);
+	assert_true(vni_caps_kept(&c) & 1ULL);
+	/* add ALL: everything but the drops */
+	c = (struct vni_caps){ VNI_CAPS_ALL, 1ULL << CAP_SYS_ADMIN };
+	assert_false(vni_caps_kept(&c) & 1ULL << CAP_SYS_ADMIN);
+	assert_true(vni_caps_kept(&c) & 1ULL << CAP_BPF);
+	assert_int_equal(vni_caps_name("NET_FOO", &c.add, err), -EINVAL);
+	assert_string_equal(err, "unknown capability 'NET_FOO' (a name such as NET_ADMIN, or ALL)");
+	assert_int_equal(vni_caps_name("7", &c.add, err), -EINVAL);
+	assert_int_equal(vni_caps_name("", &c.add, err), -EINVAL);
 }
 
 static void vip_from_a_pool(void **state)
@@ -104,6 +140,9 @@ static void errors(void **state)
 		{ "vip = 10.0.0.1\nkeep-net-caps = maybe\nexec = true\n",
 		  "x.conf:2: keep-net-caps: 'maybe' is not yes or no" },
 		{ "vip = 10.0.0.1\naid = 0\nexec = true\n", NULL /* vni_parse_aid's message */ },
+		{ "vip = 10.0.0.1\ncap-add = NET_ADMIN bogus\nexec = true\n",
+		  "x.conf:2: cap-add: unknown capability 'bogus' (a name such as NET_ADMIN, or ALL)" },
+		{ "vip = 10.0.0.1\nuserns = sure\nexec = true\n", "x.conf:2: userns: 'sure' is not yes or no" },
 		{ "[s]\nvip = 10.0.0.1\n", "x.conf:2: sections are not used ([s])" },
 		{ "vip = 10.0.0.1\nno equals sign\n", NULL },
 		{ "vip = 10.0.0.1\ndev = abcdefghijklmnopq\nexec = true\n", NULL },
@@ -130,6 +169,7 @@ int main(void)
 		cmocka_unit_test(every_key),
 		cmocka_unit_test(defaults),
 		cmocka_unit_test(vip_from_a_pool),
+		cmocka_unit_test(capability_sets),
 		cmocka_unit_test(errors),
 	};
 

@@ -25,6 +25,22 @@ ask() { # on-function addr port: one line through the echo server
 
 cgroup_id() { stat -c %i "$1"; }
 
+# What keeps root inside confined (vnictl run's default), seen from the
+# node for the echo server of instance web: its bounding set, its cgroup
+# seen in its cgroup namespace (the root: the instance), and how its cgroup2,
+# bpffs and /proc/sys are mounted.
+confinement() {
+	local p pid=""
+	for p in $(cat "$VNI_CGROUP_ROOT/web/cgroup.procs"); do
+		[ "$(cat "/proc/$p/comm")" = python3 ] && pid=$p
+	done
+	[ -n "$pid" ] || { echo "no echo server"; return; }
+	printf '%s %s %s\n' "$(awk '/^CapBnd:/ { print $2 }' "/proc/$pid/status")" \
+		"$(nsenter -t "$pid" -C cat "/proc/$pid/cgroup" | sed -n 's/^0::/cgroupns:/p')" \
+		"$(findmnt -N "$pid" -n -r -o TARGET,FSTYPE,OPTIONS |
+			awk '$2 == "cgroup2" || $2 == "bpf" || $1 == "/proc/sys" { split($3, o, ","); print $2 ":" o[1] }' | sort -u | tr '\n' ' ' | sed 's/ $//')"
+}
+
 test_checkpoint_and_restore_on_the_same_node() {
 	local id_before id_after img=$T_DIR/img line
 	vnictl attach --cgroup web --vip 10.10.0.1 --hostname web-1 >/dev/null || fail "attach"
@@ -32,6 +48,7 @@ test_checkpoint_and_restore_on_the_same_node() {
 	wait_reachable on_peer 10.10.0.1 7000
 	expect_match "hostname inside before" "OK 1 web-1 *" "$(ask on_peer 10.10.0.1 7000)"
 	id_before=$(cgroup_id "$VNI_CGROUP_ROOT/web")
+	expect_eq "confined before" "00000000a80405fb cgroupns:/ bpf:ro cgroup2:ro proc:ro" "$(confinement)"
 	expect_eq "checkpoint" "checkpointed web into $img" "$(vnictl checkpoint --cgroup web --dir "$img" 2>&1)"
 	expect_json "metadata" '{"format":"vni-checkpoint","version":1,"name":"web","aid":1,"vip4":"10.10.0.1"}' \
 		"$(cat "$img/vni.json")" 'dict(list(d.items())[:5])'
@@ -43,6 +60,7 @@ test_checkpoint_and_restore_on_the_same_node() {
 	line=$(vnictl restore --dir "$img" 2>&1) || grep -E "Error|Warn" "$img/restore.log" | tail -n 8
 	expect_match "restore" "restored web: aid 1, vip 10.10.0.1, hostname web-1, *" "$line"
 	expect_match "reachable again, same hostname inside" "OK 1 web-1 *" "$(ask on_peer 10.10.0.1 7000)"
+	expect_eq "confined after the restore" "00000000a80405fb cgroupns:/ bpf:ro cgroup2:ro proc:ro" "$(confinement)"
 	id_after=$(cgroup_id "$VNI_CGROUP_ROOT/web")
 	[ "$id_after" != "$id_before" ] || fail "the cgroup id did not change ($id_after)"
 	expect_json "maps follow the new cgroup id" '[{"aid":1}]' "$(bpftool map dump pinned "$VNI_BPFFS/maps/vni_inst")" \

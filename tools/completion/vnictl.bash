@@ -28,11 +28,14 @@ _vnictl() {
 	--user)
 		COMPREPLY=($(compgen -u -- "$cur"))
 		return ;;
+	--cap-add | --cap-drop) # capabilities(7)
+		COMPREPLY=($(compgen -W "ALL CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP LINUX_IMMUTABLE NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER SYS_MODULE SYS_RAWIO SYS_CHROOT SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE AUDIT_WRITE AUDIT_CONTROL SETFCAP MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ PERFMON BPF CHECKPOINT_RESTORE" -- "${cur^^}"))
+		return ;;
 	esac
 	case $cmd in
 	"") COMPREPLY=($(compgen -W "init attach run detach list show stats monitor check sync checkpoint restore start stop pool agent farm down help --cgroup-root --bpffs --state-dir --hosts-file --registry --node --version" -- "$cur")) ;;
 	attach) COMPREPLY=($(compgen -W "--cgroup --vip --hostname --aid --dev --allow-raw --loopback --pid" -- "$cur")) ;;
-	run) COMPREPLY=($(compgen -W "--cgroup --user --keep-net-caps --" -- "$cur")) ;;
+	run) COMPREPLY=($(compgen -W "--cgroup --user --userns --cap-add --cap-drop --keep-net-caps --" -- "$cur")) ;;
 	detach) COMPREPLY=($(compgen -W "--cgroup --force" -- "$cur")) ;;
 	list | check) COMPREPLY=($(compgen -W "--json" -- "$cur")) ;;
 	sync) COMPREPLY=($(compgen -W "--json --boot" -- "$cur")) ;;
