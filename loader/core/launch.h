@@ -15,17 +15,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* --userns: uid and gid 0..VNI_USERNS_SIZE-1 inside are BASE.. outside, BASE
- * from the entries of user vni in /etc/subuid and /etc/subgid, else this. */
-#define VNI_USERNS_DEFAULT_BASE 2147483648u
-#define VNI_USERNS_SIZE 65536u
-
 struct vni_launch {
 	const char *cgroup;   /* the instance cgroup */
 	const char *hostname; /* virtual hostname */
 	const char *user;     /* run the application as this user; NULL: root */
 	uint64_t caps;        /* the capabilities it keeps (vni_caps_kept) */
-	bool userns;          /* in a user namespace of its own */
+	bool userns;          /* in a user namespace of its own (core/launch_userns.h) */
 	char **argv;          /* the application */
 };
 
