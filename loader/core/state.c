@@ -37,6 +37,9 @@ static const char *const migrations[] = {
 	/* VIP pools of the local registry (state_pools.c) */
 	"CREATE TABLE pools (pool TEXT NOT NULL, family INTEGER NOT NULL,"
 	" first TEXT NOT NULL, last TEXT NOT NULL, PRIMARY KEY (pool, first))",
+	/* per-instance paths, vnictl run --map (state_maps.c) */
+	"CREATE TABLE maps (name TEXT NOT NULL, seq INTEGER NOT NULL, path TEXT NOT NULL,"
+	" source TEXT NOT NULL, PRIMARY KEY (name, seq))",
 };
 
 #define COLUMNS                                                                    \
@@ -300,6 +303,14 @@ int vni_state_get(struct vni_state *st, const char *name, struct vni_record *r, 
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return vni_db_err(st, err, "query");
+	if (rc == SQLITE_ROW) {
+		sqlite3_stmt *m = NULL;
+		int ret = vni_db_read_maps(st, &m, r, err);
+
+		sqlite3_finalize(m);
+		if (ret)
+			return ret;
+	}
 	return rc == SQLITE_ROW;
 }
 
@@ -414,7 +425,7 @@ int vni_state_next_aid(struct vni_state *st, uint32_t *aid, char *err)
 	return ret;
 }
 
-int vni_state_insert(struct vni_state *st, const struct vni_record *r, char *err)
+static int insert_row(struct vni_state *st, const struct vni_record *r, char *err)
 {
 	sqlite3_stmt *s;
 	int rc;
@@ -441,6 +452,20 @@ int vni_state_insert(struct vni_state *st, const struct vni_record *r, char *err
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : vni_db_err(st, err, "insert");
+}
+
+int vni_state_insert(struct vni_state *st, const struct vni_record *r, char *err)
+{
+	int ret;
+
+	if (!r->nmaps)
+		return insert_row(st, r, err);
+	if ((ret = vni_db_savepoint(st, "insert", err)))
+		return ret;
+	ret = insert_row(st, r, err);
+	if (!ret)
+		ret = vni_db_write_maps(st, r->name, r->maps, r->nmaps, err);
+	return vni_db_release(st, ret, "insert", err);
 }
 
 int vni_state_update(struct vni_state *st, const struct vni_record *r, char *err)
@@ -482,15 +507,22 @@ int vni_state_rehome(struct vni_state *st, const struct vni_record *r, char *err
 int vni_state_delete(struct vni_state *st, const char *name, char *err)
 {
 	sqlite3_stmt *s;
-	int rc;
+	int rc, ret = vni_db_savepoint(st, "delete", err);
 
-	if (sqlite3_prepare_v2(st->db, "DELETE FROM instances WHERE name = ?", -1, &s, NULL) !=
-	    SQLITE_OK)
-		return vni_db_err(st, err, "delete");
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : vni_db_err(st, err, "delete");
+	if (ret)
+		return ret;
+	ret = vni_db_write_maps(st, name, NULL, 0, err);
+	if (!ret && sqlite3_prepare_v2(st->db, "DELETE FROM instances WHERE name = ?", -1, &s,
+				       NULL) != SQLITE_OK)
+		ret = vni_db_err(st, err, "delete");
+	if (!ret) {
+		sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+		rc = sqlite3_step(s);
+		sqlite3_finalize(s);
+		if (rc != SQLITE_DONE)
+			ret = vni_db_err(st, err, "delete");
+	}
+	return vni_db_release(st, ret, "delete", err);
 }
 
 int vni_state_meta_get(struct vni_state *st, const char *key, char *value, size_t n, char *err)
@@ -533,17 +565,20 @@ static int each_where(struct vni_state *st, const char *sql,
 		      int (*fn)(const struct vni_record *r, void *arg), void *arg, char *err)
 {
 	struct vni_record r;
-	sqlite3_stmt *s;
+	sqlite3_stmt *s, *m = NULL;
 	int rc, ret = 0;
 
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
 		return vni_db_err(st, err, "query");
 	while (!ret && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		read_row(s, &r);
-		ret = fn(&r, arg);
+		ret = vni_db_read_maps(st, &m, &r, err);
+		if (!ret)
+			ret = fn(&r, arg);
 	}
 	if (!ret && rc != SQLITE_DONE)
 		ret = vni_db_err(st, err, "query");
+	sqlite3_finalize(m);
 	sqlite3_finalize(s);
 	return ret;
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/pathmap.h"
 #include "core/pool.h"
 #include "core/validate.h"
 
@@ -36,6 +37,8 @@ struct vni_record {
 	int64_t created; /* unix time */
 	bool checkpointed; /* dumped and gone from the kernel; name, AID, VIPs still reserved */
 	enum vni_phase phase;
+	struct vni_map maps[VNI_MAPS_MAX]; /* of its last 'vnictl run --map', as given */
+	unsigned nmaps;
 };
 
 const char *vni_phase_name(enum vni_phase p);
@@ -74,12 +77,16 @@ int vni_state_hostname_taken(struct vni_state *st, const char *hostname, char *e
 /* A free AID: one past the largest, or the smallest gap when that is taken. */
 int vni_state_next_aid(struct vni_state *st, uint32_t *aid, char *err);
 
+/* insert writes r's maps too; delete removes the instance's. */
 int vni_state_insert(struct vni_state *st, const struct vni_record *r, char *err);
 /* Writes r's cgroup id and phase. */
 int vni_state_update(struct vni_state *st, const struct vni_record *r, char *err);
 /* Writes r's cgroup path, cgroup id and network namespace (sync --boot). */
 int vni_state_rehome(struct vni_state *st, const struct vni_record *r, char *err);
 int vni_state_delete(struct vni_state *st, const char *name, char *err);
+/* Replaces the instance's maps (core/pathmap.h) with these n. */
+int vni_state_set_maps(struct vni_state *st, const char *name, const struct vni_map *maps,
+		       unsigned n, char *err);
 int vni_state_set_checkpointed(struct vni_state *st, const char *name, bool on, char *err);
 
 /* Small facts about the node (e.g. which cgroup root vnictl created).

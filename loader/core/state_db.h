@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <stdbool.h>
 
+#include "core/state.h"
 #include "core/validate.h"
 
 struct vni_state {
@@ -19,6 +20,15 @@ struct vni_state {
 
 /* "state database: cannot WHAT: sqlite's message", -EIO. */
 int vni_db_err(struct vni_state *st, char *err, const char *what);
+/* A change of several rows is one: savepoint, then release (ret 0: keep it;
+ * else roll it back) returning ret or the failure to commit. */
+int vni_db_savepoint(struct vni_state *st, const char *what, char *err);
+int vni_db_release(struct vni_state *st, int ret, const char *what, char *err);
+/* The maps of r->name into r (*s: the statement, prepared on first use, for
+ * the caller to finalize); the same written (replacing). state_maps.c. */
+int vni_db_read_maps(struct vni_state *st, sqlite3_stmt **s, struct vni_record *r, char *err);
+int vni_db_write_maps(struct vni_state *st, const char *name, const struct vni_map *maps,
+		      unsigned n, char *err);
 /* An address as text, or NULL for none. */
 void vni_bind_addr(sqlite3_stmt *s, int col, const struct vni_addr *a);
 
