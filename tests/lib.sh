@@ -172,6 +172,14 @@ for_anyone() {
 	printf '%s\n' "$dir/${1##*/}"
 }
 
+# The first id outside of the user namespace: vni's /etc/subuid (subgid)
+# range, or the documented default.
+userns_base() { # /etc/subuid|/etc/subgid
+	local base
+	base=$(awk -F: -v uid="$(id -u vni 2>/dev/null)" '($1 == "vni" || $1 == uid) && $3 >= 65536 { print $2; exit }' "$1" 2>/dev/null)
+	echo "${base:-2147483648}"
+}
+
 # Everything a refused command must leave untouched.
 snapshot() {
 	{

@@ -108,14 +108,6 @@ test_unknown_capability_is_refused() {
 	expect_eq "nothing changed" "$before" "$(snapshot)"
 }
 
-# The first id outside of the user namespace: vni's /etc/subuid (subgid)
-# range, or the documented default.
-userns_base() { # /etc/subuid|/etc/subgid
-	local base
-	base=$(awk -F: -v uid="$(id -u vni 2>/dev/null)" '($1 == "vni" || $1 == uid) && $3 >= 65536 { print $2; exit }' "$1" 2>/dev/null)
-	echo "${base:-2147483648}"
-}
-
 test_userns_root_is_unprivileged_outside() {
 	local pin app p uid="" probe
 	attach_web --allow-raw

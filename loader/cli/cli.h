@@ -85,9 +85,10 @@ void cli_log_to_stderr(void);
 struct vni_record;
 struct vni_state;
 /* An instance's record (for_run: only a whole one, after recovery); 0 or
- * -errno with a message. */
+ * -errno with a message. keep (for_run only; NULL: none): the state stays
+ * open, the node lock held, for the caller to close. */
 int cli_find_instance(struct vni_node *n, const char *name, bool for_run, struct vni_record *r,
-		      char *err);
+		      struct vni_state **keep, char *err);
 /* The state for a read command; *st NULL on a node with no state yet. */
 int cli_open_for_read(struct vni_node *n, struct vni_state **st, char *err);
 

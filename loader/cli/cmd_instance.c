@@ -15,6 +15,7 @@
 #include "core/instance.h"
 #include "core/ops.h"
 #include "core/launch.h"
+#include "core/mapdirs.h"
 #include "core/pool.h"
 #include "core/handle.h"
 #include "sys/caps.h"
@@ -122,7 +123,7 @@ static int cmd_attach(struct vni_node *n, const struct cli_args *a)
  * interrupted operations are finished or undone first, and the instance
  * must be whole; monitor only reads. */
 int cli_find_instance(struct vni_node *n, const char *name, bool for_run, struct vni_record *r,
-		      char *err)
+		      struct vni_state **keep, char *err)
 {
 	struct vni_state *st;
 	int ret;
@@ -134,18 +135,21 @@ int cli_find_instance(struct vni_node *n, const char *name, bool for_run, struct
 	if (ret)
 		return ret;
 	ret = vni_state_get(st, name, r, err);
-	vni_state_close(st);
 	if (ret == 0)
-		return vni_err(err, -ENOENT, "no instance named '%s'", name);
-	if (ret < 0 || !for_run)
-		return ret < 0 ? ret : 0;
-	if (r->checkpointed)
-		return vni_err(err, -ENOENT, "instance %s is checkpointed; restore it first", name);
-	if (r->phase != VNI_READY)
-		return vni_err(err, -EAGAIN,
-			       "instance %s is not ready (its %s was interrupted); run 'vnictl sync'",
-			       name, r->phase == VNI_ATTACHING ? "attach" : "detach");
-	return 0;
+		ret = vni_err(err, -ENOENT, "no instance named '%s'", name);
+	else if (ret > 0 && for_run && r->checkpointed)
+		ret = vni_err(err, -ENOENT, "instance %s is checkpointed; restore it first", name);
+	else if (ret > 0 && for_run && r->phase != VNI_READY)
+		ret = vni_err(err, -EAGAIN,
+			      "instance %s is not ready (its %s was interrupted); run 'vnictl sync'",
+			      name, r->phase == VNI_ATTACHING ? "attach" : "detach");
+	else if (ret > 0)
+		ret = 0;
+	if (!ret && keep && for_run)
+		*keep = st;
+	else
+		vni_state_close(st);
+	return ret;
 }
 
 /* --cap-add, --cap-drop (and --keep-net-caps: add NET_RAW and NET_ADMIN); -1 or
@@ -169,23 +173,55 @@ static int run_caps(const struct cli_args *a, uint64_t *kept)
 	return -1;
 }
 
+/* The maps of a run (--map), resolved for r, made and recorded; st (the
+ * node lock) is closed. -1, or the exit code. */
+static int run_maps(struct vni_state *st, const struct vni_record *r, const struct vni_map *maps,
+		    unsigned nmaps, struct vni_launch *l, struct vni_made *made)
+{
+	char err[VNI_ERRLEN];
+	uid_t uid;
+	gid_t gid;
+	int ret = vni_launch_owner(l, &uid, &gid, err);
+
+	if (!ret && (ret = vni_maps_make(st, r, maps, nmaps, uid, gid, made, err)) && ret != -EIO)
+		ret = -EINVAL; /* the map is bad for this instance, or its PATH cannot be */
+	vni_state_close(st);
+	if (ret)
+		return ret == -EINVAL ? cli_usage_error("%s", err) : cli_fail(err);
+	l->binds = made->binds;
+	l->nbinds = made->n;
+	return -1;
+}
+
 static int cmd_run(struct vni_node *n, const struct cli_args *a)
 {
 	struct vni_launch l = { .user = cli_str(a, "user"), .userns = cli_flag(a, "userns") };
+	static struct vni_made made; /* (large) */
+	struct vni_map maps[VNI_MAPS_MAX];
+	struct vni_state *st = NULL;
 	char err[VNI_ERRLEN];
 	struct vni_record r;
-	int ret;
+	unsigned nmaps = 0;
+	const char *v;
+	int i, ret;
 
 	if (!a->nrest)
 		return cli_usage_error("%s", "run needs a command");
 	if ((ret = run_caps(a, &l.caps)) >= 0)
 		return ret;
-	if (cli_find_instance(n, cli_str(a, "cgroup"), true, &r, err))
+	for (i = 0; (v = cli_nth(a, "map", i)); i++)
+		if (vni_map_add(maps, &nmaps, v, err))
+			return cli_usage_error("%s", err);
+	if (cli_find_instance(n, cli_str(a, "cgroup"), true, &r, nmaps ? &st : NULL, err))
 		return cli_fail(err);
+	if (nmaps && (ret = run_maps(st, &r, maps, nmaps, &l, &made)) >= 0)
+		return ret;
 	l.cgroup = r.cgroup;
 	l.hostname = r.hostname;
 	l.argv = a->rest;
 	ret = vni_launch(&l, err);
+	if (ret < 0 && nmaps)
+		vni_maps_unmake(n, &made);
 	return ret < 0 ? cli_fail(err) : ret;
 }
 
@@ -353,6 +389,7 @@ static const struct cli_opt run_opts[] = {
 	{ "cap-add", "CAP", CLI_MANY },
 	{ "cap-drop", "CAP", CLI_MANY },
 	{ "keep-net-caps", NULL, 0 },
+	{ "map", "PATH=SOURCE", CLI_MANY },
 	{ NULL },
 };
 static const struct cli_opt detach_opts[] = {

@@ -137,7 +137,7 @@ static int cmd_monitor(struct vni_node *n, const struct cli_args *a)
 	struct vni_record r;
 
 	if (name) {
-		if (cli_find_instance(n, name, false, &r, err))
+		if (cli_find_instance(n, name, false, &r, NULL, err))
 			return cli_fail(err);
 		o.cgid = r.cgroup_id;
 	}

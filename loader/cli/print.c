@@ -114,6 +114,37 @@ static void pr_counters(struct pr *p, const struct vni_stats *s)
 		json_object_object_add(p->obj, "counters", sub.obj);
 }
 
+/* Its maps (vnictl run --map): as given and resolved (null when that
+ * fails); show has a line each, a table row none. */
+static void pr_maps(struct pr *p, const struct vni_record *r)
+{
+	json_object *maps = p->obj ? json_object_new_array() : NULL;
+	char resolved[PATH_MAX];
+	unsigned i;
+
+	if (p->table)
+		return;
+	for (i = 0; i < r->nmaps; i++) {
+		const struct vni_map *m = &r->maps[i];
+		bool ok = !vni_map_resolve(m, r, resolved, sizeof(resolved), NULL);
+
+		if (maps) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "path", json_object_new_string(m->path));
+			json_object_object_add(o, "source", json_object_new_string(m->source));
+			json_object_object_add(o, "resolved",
+					       ok ? json_object_new_string(resolved) : NULL);
+			json_object_array_add(maps, o);
+		} else {
+			fprintf(p->f, "map:        %s=%s (%s)\n", m->path, m->source,
+				ok ? resolved : "-");
+		}
+	}
+	if (maps)
+		json_object_object_add(p->obj, "maps", maps);
+}
+
 /* One instance: list (table row), show (key: value lines, with counters). */
 static void pr_record(struct pr *p, const struct vni_record *r, const struct vni_stats *stats)
 {
@@ -151,6 +182,7 @@ static void pr_record(struct pr *p, const struct vni_record *r, const struct vni
 			fprintf(p->f, " %d", l.pids[i]);
 		fprintf(p->f, "%s\n", l.n ? "" : " -");
 	}
+	pr_maps(p, r);
 	pr_str(p, PR_ANY, "status", VIEW(p, "%s\n", "status:     %s\n"),
 	       r->checkpointed ? "checkpointed" : "running");
 	if (stats)

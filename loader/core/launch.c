@@ -170,6 +170,8 @@ static _Noreturn void run_init(const struct vni_launch *l, const struct passwd *
 	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
 		child_fail(errfd, "cannot mount /proc", errno);
 	vni_mounts_drop_nsfs();
+	if ((ret = vni_mounts_bind(l->binds, l->nbinds, what, sizeof(what))))
+		child_fail(errfd, what, -ret);
 	if ((ret = vni_mounts_protect(what, sizeof(what))))
 		child_fail(errfd, what, -ret);
 	if (l->userns && (pipe2(to_init, O_CLOEXEC) || pipe2(to_app, O_CLOEXEC)))
@@ -209,6 +211,21 @@ static _Noreturn void run_init(const struct vni_launch *l, const struct passwd *
 				_exit(exit_code(status)); /* the kernel ends the rest of the namespace */
 		}
 	}
+}
+
+int vni_launch_owner(const struct vni_launch *l, uid_t *uid, gid_t *gid, char *err)
+{
+	struct vni_idmap m = { 0, 0 };
+	struct passwd *pw = NULL;
+	int ret;
+
+	if (l->userns && (ret = vni_userns_ranges(&m, err)))
+		return ret;
+	if (l->user && !(pw = getpwnam(l->user)))
+		return vni_err(err, -ENOENT, "unknown user '%s'", l->user);
+	*uid = m.uid + (pw ? pw->pw_uid : 0);
+	*gid = m.gid + (pw ? pw->pw_gid : 0);
+	return 0;
 }
 
 int vni_launch(const struct vni_launch *l, char *err)

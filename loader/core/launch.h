@@ -14,6 +14,12 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
+
+/* A directory of the node bind-mounted in the instance (vnictl run --map). */
+struct vni_bind {
+	const char *source, *path;
+};
 
 struct vni_launch {
 	const char *cgroup;   /* the instance cgroup */
@@ -22,11 +28,18 @@ struct vni_launch {
 	uint64_t caps;        /* the capabilities it keeps (vni_caps_kept) */
 	bool userns;          /* in a user namespace of its own (core/launch_userns.h) */
 	char **argv;          /* the application */
+	const struct vni_bind *binds; /* mounted by init, before the protections */
+	unsigned nbinds;
 };
 
 /* Returns the status vnictl should exit with (the application's, 128+signal
  * when it was killed), or a negative errno with err set when the launch
  * itself failed (nothing is left running then). */
 int vni_launch(const struct vni_launch *l, char *err);
+
+/* Who the application's root (l->user, else root; with l->userns, as mapped)
+ * is on the node: it owns the directories made for the maps. 0, or -errno
+ * with err set (an unknown user). */
+int vni_launch_owner(const struct vni_launch *l, uid_t *uid, gid_t *gid, char *err);
 
 #endif

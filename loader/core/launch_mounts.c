@@ -49,6 +49,22 @@ void vni_mounts_drop_nsfs(void)
 		;
 }
 
+/* Slaves of the node's mounts (the root is private): the node sees none of
+ * these. Not recursive: what is mounted under a SOURCE stays the node's. */
+int vni_mounts_bind(const struct vni_bind *b, unsigned n, char *what, size_t len)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		if (mount(b[i].source, b[i].path, NULL, MS_BIND, NULL)) {
+			int e = errno;
+
+			snprintf(what, len, "cannot bind-mount %s at %s", b[i].source, b[i].path);
+			return -e;
+		}
+	return 0;
+}
+
 /* The MS_ flags a bind remount must keep, from mountinfo's per-mount options. */
 static unsigned long mount_flags(const char *opts)
 {
