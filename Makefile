@@ -36,7 +36,8 @@ HEADERS := $(wildcard include/*.h loader/*/*.h)
 programs: $(BUILD)/vnictl $(BUILD)/libnss_vni.so.2
 
 all: $(BUILD)/vnictl $(BUILD)/libnss_vni.so.2 $(BUILD)/sockprobe \
-	$(BUILD)/test_validate $(BUILD)/test_ckptmeta $(BUILD)/test_hostsfile $(BUILD)/test_unitconf
+	$(BUILD)/test_validate $(BUILD)/test_ckptmeta $(BUILD)/test_hostsfile $(BUILD)/test_unitconf \
+	$(BUILD)/test_pathmap
 
 $(BUILD):
 	mkdir -p $@
@@ -71,7 +72,7 @@ $(BUILD)/sockprobe: tests/sockprobe.c | $(BUILD)
 # cmocka unit tests of the pure parts (tests/unit/), one binary each; the
 # hosts file test also loads the NSS module from beside it.
 UNIT_TESTS := $(BUILD)/test_validate $(BUILD)/test_ckptmeta $(BUILD)/test_hostsfile \
-	$(BUILD)/test_unitconf
+	$(BUILD)/test_unitconf $(BUILD)/test_pathmap
 $(UNIT_TESTS): $(BUILD)/test_%: tests/unit/test_%.c $(BUILD)/libvni.a
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 $(BUILD)/test_hostsfile: | $(BUILD)/libnss_vni.so.2
@@ -97,13 +98,13 @@ bench: deps
 # libFuzzer targets for every parser of outside input (tests/fuzz/); each
 # runs FUZZ_SECONDS; inputs that crashed once are kept in its corpus.
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS := vip names ckptmeta hosts unitconf
+FUZZ_TARGETS := vip names ckptmeta hosts unitconf pathmap
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	-Iinclude -Iloader
 FUZZ_SRCS := loader/core/validate.c loader/sys/util.c loader/core/ckptmeta.c loader/core/hostsfile.c \
-	loader/core/unitconf.c
+	loader/core/unitconf.c loader/core/pathmap.c loader/core/pool.c loader/sys/caps.c
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) | $(BUILD)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS) -ljson-c -linih
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS) -ljson-c -linih -lcap
 
 fuzz: deps
 	$(MAKE) $(FUZZ_TARGETS:%=$(BUILD)/fuzz_%)

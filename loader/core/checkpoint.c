@@ -381,6 +381,14 @@ int vni_restore(const struct vni_node *n, const char *dir_arg, const char *name,
 		ret = vni_attach_locked(n, st, &req, &r, err);
 	if (ret)
 		goto fail;
+	/* the maps (vnictl run --map) back in the record */
+	if ((ret = vni_state_set_maps(st, r.name, m.rec.maps, m.rec.nmaps, err))) {
+		vni_fence_locked(n, st, &r, NULL);
+		vni_hand_back(n, st, &r);
+		goto fail;
+	}
+	memcpy(r.maps, m.rec.maps, sizeof(r.maps));
+	r.nmaps = m.rec.nmaps;
 	{
 		char *argv[] = { "criu", "restore", "-D", dir, "-o", "restore.log", "-d",
 				 "--root", "/", CRIU_COMMON,

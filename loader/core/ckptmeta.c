@@ -19,6 +19,21 @@ static json_object *addr_or_null(const struct vni_addr *a)
 	return a->family ? json_object_new_string(vni_addr_str(a, buf, sizeof(buf))) : NULL;
 }
 
+static json_object *maps_json(const struct vni_record *r)
+{
+	json_object *a = json_object_new_array();
+	unsigned i;
+
+	for (i = 0; i < r->nmaps; i++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "path", json_object_new_string(r->maps[i].path));
+		json_object_object_add(o, "source", json_object_new_string(r->maps[i].source));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 char *vni_ckpt_meta_format(const struct vni_ckpt_meta *m)
 {
 	json_object *o = json_object_new_object();
@@ -36,6 +51,7 @@ char *vni_ckpt_meta_format(const struct vni_ckpt_meta *m)
 	json_object_object_add(o, "loopback", json_object_new_string(
 			       m->rec.flags & VNI_F_PRIVATE_LO ? "private" : "shared"));
 	json_object_object_add(o, "dev", json_object_new_string(m->rec.dev));
+	json_object_object_add(o, "maps", maps_json(&m->rec));
 	json_object_object_add(o, "node", json_object_new_string(m->node));
 	json_object_object_add(o, "created", json_object_new_int64(m->created));
 	json_object_object_add(o, "tcp_established", json_object_new_boolean(m->tcp_established));
@@ -101,6 +117,35 @@ static int int_field(json_object *o, const char *key, int64_t min, int64_t max, 
 	return 0;
 }
 
+/* "maps": [{"path": ..., "source": ...}] (absent from images of vnictl
+ * before --map: none), each checked as run --map checks it. */
+static int maps_field(json_object *o, struct vni_record *r, char *err)
+{
+	char path[VNI_MAP_PATH_MAX], source[VNI_MAP_PATH_MAX], spec[2 * VNI_MAP_PATH_MAX],
+		why[VNI_ERRLEN];
+	json_object *a;
+	size_t i;
+	int ret;
+
+	if (!json_object_object_get_ex(o, "maps", &a))
+		return 0;
+	if (!json_object_is_type(a, json_type_array))
+		return vni_err(err, -EINVAL, "checkpoint metadata: field 'maps' is not a list");
+	for (i = 0; i < json_object_array_length(a); i++) {
+		json_object *m = json_object_array_get_idx(a, i);
+
+		if (!json_object_is_type(m, json_type_object))
+			return vni_err(err, -EINVAL, "checkpoint metadata: a map is not an object");
+		if ((ret = string_field(m, "path", path, sizeof(path), err)) ||
+		    (ret = string_field(m, "source", source, sizeof(source), err)))
+			return ret;
+		snprintf(spec, sizeof(spec), "%s=%s", path, source);
+		if ((ret = vni_map_add(r->maps, &r->nmaps, spec, why)))
+			return vni_err(err, ret, "checkpoint metadata: %s", why);
+	}
+	return 0;
+}
+
 int vni_ckpt_meta_parse(const char *text, struct vni_ckpt_meta *m, char *err)
 {
 	json_object *o = json_tokener_parse(text), *v;
@@ -145,6 +190,8 @@ int vni_ckpt_meta_parse(const char *text, struct vni_ckpt_meta *m, char *err)
 	if (!ret)
 		ret = string_field(o, "dev", m->rec.dev, sizeof(m->rec.dev), err);
 	if (!ret)
+		ret = maps_field(o, &m->rec, err);
+	if (!ret)
 		ret = string_field(o, "node", m->node, sizeof(m->node), err);
 	if (!ret)
 		ret = int_field(o, "created", 0, INT64_MAX, &m->created, err);
@@ -158,7 +205,7 @@ int vni_ckpt_meta_parse(const char *text, struct vni_ckpt_meta *m, char *err)
 
 int vni_ckpt_meta_read(const char *dir, struct vni_ckpt_meta *m, char *err)
 {
-	char path[PATH_MAX], text[16384];
+	char path[PATH_MAX], text[VNI_CKPT_FILE_MAX];
 	int n;
 
 	if (vni_path(path, sizeof(path), "%s/%s", dir, VNI_CKPT_FILE))

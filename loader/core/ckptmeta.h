@@ -3,7 +3,8 @@
  * The VNI metadata written beside CRIU's images (DIR/vni.json), format
  * "vni-checkpoint" version 1 (docs/checkpoint.md):
  *   format, version, name, aid, vip4, vip6 (null when absent), hostname,
- *   allow_raw, loopback ("shared" or "private"; optional), dev, node (nodename it was dumped on), created (unix time),
+ *   allow_raw, loopback ("shared" or "private"; optional), dev, maps ([{path,
+ *   source}] of vnictl run --map; optional), node (nodename it was dumped on), created (unix time),
  *   tcp_established, dump_ms
  */
 #ifndef VNI_CKPTMETA_H
@@ -17,9 +18,10 @@
 #define VNI_CKPT_FORMAT "vni-checkpoint"
 #define VNI_CKPT_VERSION 1
 #define VNI_CKPT_FILE "vni.json"
+#define VNI_CKPT_FILE_MAX 65536 /* what is read of it, with a NUL */
 
 struct vni_ckpt_meta {
-	struct vni_record rec; /* name, aid, vips, hostname, flags, dev */
+	struct vni_record rec; /* name, aid, vips, hostname, flags, dev, maps */
 	char node[65];
 	int64_t created;
 	bool tcp_established;

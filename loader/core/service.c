@@ -10,6 +10,7 @@
 #include "core/handle.h"
 #include "core/instance.h"
 #include "core/launch.h"
+#include "core/mapdirs.h"
 #include "core/ops.h"
 #include "core/service.h"
 #include "sys/cgroup.h"
@@ -74,6 +75,30 @@ static int attach_conf(const struct vni_node *n, const struct vni_start_req *s,
 	return ret;
 }
 
+static struct vni_made made; /* (large) */
+
+/* The config's maps, made and recorded for the instance (core/mapdirs.h). */
+static int start_maps(const struct vni_node *n, const struct vni_record *r,
+		      const struct vni_unit_conf *c, struct vni_launch *l, char *err)
+{
+	struct vni_state *st;
+	uid_t uid;
+	gid_t gid;
+	int ret;
+
+	if (!c->nmaps)
+		return 0;
+	if ((ret = vni_launch_owner(l, &uid, &gid, err)) || (ret = vni_node_open(n, false, &st, err)))
+		return ret;
+	ret = vni_maps_make(st, r, c->maps, c->nmaps, uid, gid, &made, err);
+	vni_state_close(st);
+	if (ret)
+		return ret;
+	l->binds = made.binds;
+	l->nbinds = made.n;
+	return 0;
+}
+
 int vni_start(const struct vni_node *n, const struct vni_start_req *s, char *err)
 {
 	const struct vni_unit_conf *c = s->conf;
@@ -95,7 +120,11 @@ int vni_start(const struct vni_node *n, const struct vni_start_req *s, char *err
 		r.hostname, r.cgroup);
 	l.cgroup = r.cgroup;
 	l.hostname = r.hostname;
-	status = vni_launch(&l, err);
+	status = start_maps(n, &r, c, &l, err);
+	if (!status)
+		status = vni_launch(&l, err);
+	if (status < 0 && c->nmaps)
+		vni_maps_unmake(n, &made);
 	/* whatever is left of it (nothing: its init took its PID namespace
 	 * along), unless 'vnictl stop' took it away already */
 	ret = vni_detach(n, r.name, true, why);

@@ -142,6 +142,11 @@ static int handler(void *user, const char *section, const char *key, const char 
 	}
 	if (!strcmp(key, "userns"))
 		return boolean(p, key, v, &c->userns);
+	if (!strcmp(key, "map")) {
+		if (vni_map_add(c->maps, &c->nmaps, v, why))
+			return fail(p, "%s", why);
+		return 1;
+	}
 	if (!strcmp(key, "exec"))
 		return set_cmd(p, v);
 	return fail(p, "unknown key '%s'", key);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <wordexp.h>
 
+#include "core/pathmap.h"
 #include "core/pool.h"
 #include "core/validate.h"
 #include "sys/caps.h"
@@ -30,6 +31,8 @@ struct vni_unit_conf {
 	bool keep_net_caps;   /* adds NET_RAW and NET_ADMIN to caps.add */
 	struct vni_caps caps; /* cap-add, cap-drop (sys/caps.h) */
 	bool userns;
+	struct vni_map maps[VNI_MAPS_MAX]; /* map = PATH=SOURCE (core/pathmap.h) */
+	unsigned nmaps;
 	wordexp_t cmd; /* exec, split into words as a shell would (no expansion of $(...)) */
 	bool has_cmd;
 };

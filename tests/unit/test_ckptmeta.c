@@ -60,6 +60,11 @@ static void good(struct vni_ckpt_meta *m)
 	m->created = 1764097201;
 	m->tcp_established = true;
 	m->dump_ms = 1234;
+	m->rec.nmaps = 2;
+	strcpy(m->rec.maps[0].path, "/srv/data");
+	strcpy(m->rec.maps[0].source, "/var/lib/vni/%n");
+	strcpy(m->rec.maps[1].path, "/var/log/app");
+	strcpy(m->rec.maps[1].source, "/var/log/%h-%%");
 }
 
 static void assert_same(const struct vni_ckpt_meta *a, const struct vni_ckpt_meta *b)
@@ -77,6 +82,11 @@ static void assert_same(const struct vni_ckpt_meta *a, const struct vni_ckpt_met
 	assert_int_equal(a->created, b->created);
 	assert_int_equal(a->tcp_established, b->tcp_established);
 	assert_int_equal(a->dump_ms, b->dump_ms);
+	assert_int_equal(a->rec.nmaps, b->rec.nmaps);
+	for (unsigned i = 0; i < a->rec.nmaps; i++) {
+		assert_string_equal(a->rec.maps[i].path, b->rec.maps[i].path);
+		assert_string_equal(a->rec.maps[i].source, b->rec.maps[i].source);
+	}
 }
 
 static void format_then_parse(const struct vni_ckpt_meta *m)
@@ -125,6 +135,20 @@ static void round_trip(void **state)
 	m.rec.aid = UINT32_MAX;
 	m.created = INT64_MAX;
 	m.dump_ms = INT64_MAX;
+	for (m.rec.nmaps = 0; m.rec.nmaps < VNI_MAPS_MAX; m.rec.nmaps++) {
+		struct vni_map *map = &m.rec.maps[m.rec.nmaps];
+
+		memset(map->path, 'p', VNI_MAP_PATH_MAX - 1);
+		memset(map->source, 's', VNI_MAP_PATH_MAX - 1);
+		map->path[0] = map->source[0] = '/';
+		snprintf(map->path + 1, 4, "%02u", m.rec.nmaps); /* each PATH its own */
+		map->path[3] = 'p';
+		map->path[VNI_MAP_PATH_MAX - 1] = map->source[VNI_MAP_PATH_MAX - 1] = '\0';
+	}
+	format_then_parse(&m);
+	/* none */
+	good(&m);
+	m.rec.nmaps = 0;
 	format_then_parse(&m);
 }
 
@@ -133,7 +157,7 @@ static void format_fields(void **state)
 {
 	static const char *const keys[] = {
 		"format", "version", "name", "aid", "vip4", "vip6", "hostname", "allow_raw",
-		"loopback", "dev", "node", "created", "tcp_established", "dump_ms",
+		"loopback", "dev", "maps", "node", "created", "tcp_established", "dump_ms",
 	};
 	struct vni_ckpt_meta m;
 	json_object *o, *v;
@@ -279,6 +303,13 @@ static void refuses_bad_fields(void **state)
 		{ "tcp_established", "0", "checkpoint metadata: missing or mistyped field 'tcp_established'" },
 		{ "dump_ms", NULL, "checkpoint metadata: missing or mistyped field 'dump_ms'" },
 		{ "dump_ms", "-5", "checkpoint metadata: field 'dump_ms' is out of range" },
+		{ "maps", "{}", "checkpoint metadata: field 'maps' is not a list" },
+		{ "maps", "[\"/a=/b\"]", "checkpoint metadata: a map is not an object" },
+		{ "maps", "[{\"path\":\"/a\"}]", "checkpoint metadata: missing or mistyped field 'source'" },
+		{ "maps", "[{\"path\":\"a\",\"source\":\"/b\"}]", "checkpoint metadata: map 'a=/b': PATH must be absolute" },
+		{ "maps", "[{\"path\":\"/a\",\"source\":\"/b/%x\"}]", "checkpoint metadata: map '/a=/b/%x': SOURCE holds an unknown %-code" },
+		{ "maps", "[{\"path\":\"/a\",\"source\":\"/b/..\"}]", "SOURCE has a '.' or '..' component" },
+		{ "maps", "[{\"path\":\"/a\",\"source\":\"/b\"},{\"path\":\"/a\",\"source\":\"/c\"}]", "PATH /a is mapped twice" },
 	};
 	char err[VNI_ERRLEN];
 	size_t i;
@@ -296,6 +327,9 @@ static void refuses_bad_fields(void **state)
 	assert_int_equal(parse_changed("node", s64, err), 0);
 	assert_int_equal(parse_changed("name", s64, err), 0);
 	assert_int_equal(parse_changed("vip6", "null", err), 0);
+	/* images of a vnictl before --map have none */
+	assert_int_equal(parse_changed("maps", NULL, err), 0);
+	assert_int_equal(parse_changed("maps", "[]", err), 0);
 	/* images of a vnictl before --loopback have none: shared */
 	assert_int_equal(parse_changed("loopback", NULL, err), 0);
 	assert_int_equal(parse_changed("aid", "4294967295", err), 0);
@@ -416,22 +450,22 @@ static void read_refusals(void **state)
 	write_text(path, "{ \"format\": ", 12);
 	assert_int_equal(vni_ckpt_meta_read(dir, &m, err), -EINVAL);
 	assert_string_equal(err, "checkpoint metadata is not a JSON object");
-	/* a good file padded to the largest size read (16383 bytes with the NUL)... */
+	/* a good file padded to the largest size read (VNI_CKPT_FILE_MAX - 1 bytes with the NUL)... */
 	good(&m);
 	text = vni_ckpt_meta_format(&m);
 	len = strlen(text);
-	big = malloc(16384);
+	big = malloc(VNI_CKPT_FILE_MAX);
 	assert_non_null(big);
 	memcpy(big, text, len);
-	memset(big + len, ' ', 16384 - len);
-	write_text(path, big, 16382);
+	memset(big + len, ' ', VNI_CKPT_FILE_MAX - len);
+	write_text(path, big, VNI_CKPT_FILE_MAX - 2);
 	assert_int_equal(vni_ckpt_meta_read(dir, &m, err), 0);
 	/* ...and one byte more is too large */
-	write_text(path, big, 16383);
+	write_text(path, big, VNI_CKPT_FILE_MAX - 1);
 	assert_int_equal(vni_ckpt_meta_read(dir, &m, err), -EFBIG);
 	snprintf(want, sizeof(want), "%s is too large", path);
 	assert_string_equal(err, want);
-	write_text(path, big, 16384);
+	write_text(path, big, VNI_CKPT_FILE_MAX);
 	assert_int_equal(vni_ckpt_meta_read(dir, &m, err), -EFBIG);
 	free(big);
 	/* a directory name too long for a path */

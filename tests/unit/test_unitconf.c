@@ -121,6 +121,28 @@ static void vip_from_a_pool(void **state)
 	assert_string_equal(err, "a.conf:2: vip: more than one IPv4 VIP");
 }
 
+/* map = PATH=SOURCE, repeatable, in the order given */
+static void maps(void **state)
+{
+	struct vni_unit_conf c;
+	char err[VNI_ERRLEN] = "";
+
+	(void)state;
+	assert_int_equal(vni_unit_conf_parse("web.conf",
+					     "vip = 10.20.0.5\n"
+					     "map = /srv/data=/var/lib/vni/%n\n"
+					     "map=/var/log/app=/var/log/vni/%h-%a\n"
+					     "exec = true\n",
+					     &c, err),
+			 0);
+	assert_int_equal(c.nmaps, 2);
+	assert_string_equal(c.maps[0].path, "/srv/data");
+	assert_string_equal(c.maps[0].source, "/var/lib/vni/%n");
+	assert_string_equal(c.maps[1].path, "/var/log/app");
+	assert_string_equal(c.maps[1].source, "/var/log/vni/%h-%a");
+	vni_unit_conf_free(&c);
+}
+
 static void errors(void **state)
 {
 	static const struct {
@@ -143,6 +165,10 @@ static void errors(void **state)
 		{ "vip = 10.0.0.1\ncap-add = NET_ADMIN bogus\nexec = true\n",
 		  "x.conf:2: cap-add: unknown capability 'bogus' (a name such as NET_ADMIN, or ALL)" },
 		{ "vip = 10.0.0.1\nuserns = sure\nexec = true\n", "x.conf:2: userns: 'sure' is not yes or no" },
+		{ "vip = 10.0.0.1\nmap = /srv=data\nexec = true\n",
+		  "x.conf:2: map '/srv=data': SOURCE must be absolute" },
+		{ "vip = 10.0.0.1\nmap = /srv=/a\nmap = /srv=/b\nexec = true\n",
+		  "x.conf:3: map '/srv=/b': PATH /srv is mapped twice" },
 		{ "[s]\nvip = 10.0.0.1\n", "x.conf:2: sections are not used ([s])" },
 		{ "vip = 10.0.0.1\nno equals sign\n", NULL },
 		{ "vip = 10.0.0.1\ndev = abcdefghijklmnopq\nexec = true\n", NULL },
@@ -170,6 +196,7 @@ int main(void)
 		cmocka_unit_test(defaults),
 		cmocka_unit_test(vip_from_a_pool),
 		cmocka_unit_test(capability_sets),
+		cmocka_unit_test(maps),
 		cmocka_unit_test(errors),
 	};
 

@@ -70,6 +70,32 @@ test_checkpoint_and_restore_on_the_same_node() {
 		"$(probe_inst web bind 0.0.0.0 81)"
 }
 
+# A --map directory is mounted again at PATH in the restored instance, with
+# its files; the maps go into vni.json and come back into the record.
+test_mapped_directory_survives_checkpoint_and_restore() {
+	local img=$T_DIR/img m=$T_DIR/mnt line pid="" p i want
+	vnictl attach --cgroup web --vip 10.10.0.1 >/dev/null || fail "attach"
+	vnictl run --cgroup web --map "$m=$T_DIR/data/%n" -- sh -c "echo before > $m/f; exec sleep 600" \
+		</dev/null >>"$T_DIR/app.log" 2>&1 &
+	for i in $(seq 100); do [ -s "$T_DIR/data/web/f" ] && break; sleep 0.05; done
+	expect_eq "written inside before" "before" "$(cat "$T_DIR/data/web/f")"
+	want='[{"path":"'$m'","source":"'$T_DIR'/data/%n"}]'
+	expect_eq "checkpoint" "checkpointed web into $img" "$(vnictl checkpoint --cgroup web --dir "$img" 2>&1)"
+	expect_json "metadata: maps" "$want" "$(cat "$img/vni.json")" 'd["maps"]'
+	line=$(vnictl restore --dir "$img" 2>&1) || grep -E "Error|Warn" "$img/restore.log" | tail -n 8
+	expect_match "restore" "restored web: aid 1, vip 10.10.0.1, *" "$line"
+	for p in $(cat "$VNI_CGROUP_ROOT/web/cgroup.procs"); do
+		[ "$(cat "/proc/$p/comm")" = sleep ] && pid=$p
+	done
+	[ -n "$pid" ] || fail "no restored application"
+	expect_eq "the directory at PATH again" "before" "$(nsenter -t "$pid" -m cat "$m/f")"
+	nsenter -t "$pid" -m sh -c "echo after > $m/g" || fail "write after the restore"
+	expect_eq "writes reach the source" "after" "$(cat "$T_DIR/data/web/g")"
+	expect_eq "the node sees no mount at PATH" "" "$(findmnt -n -o TARGET "$m")"
+	expect_json "maps back in the record" "$want" "$(vnictl show --cgroup web --json)" \
+		'[{k: v for k, v in x.items() if k != "resolved"} for x in d["maps"]]'
+}
+
 # --loopback private goes into vni.json and comes back with the restore: the
 # restored listener on 127.0.0.1 is the instance's own again.
 test_private_loopback_survives_checkpoint_and_restore() {
