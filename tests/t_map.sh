@@ -97,3 +97,11 @@ test_show_and_list_json_show_the_maps_and_detach_removes_them() {
 	expect_json "a new instance of the name has none" "[]" "$(vnictl show --cgroup web --json)" 'd["maps"]'
 	expect_eq "the directories stay (the node's data)" "yes" "$([ -d "$T_DIR/s/web" ] && echo yes)"
 }
+
+test_start_takes_maps_from_the_config_file() {
+	printf '%s\n' "vip = 10.10.0.1" "map = $T_DIR/m=$T_DIR/conf/%n-%a" \
+		"exec = sh -c 'echo from-start > $T_DIR/m/f'" >"$T_DIR/web.conf"
+	vnictl start --cgroup web --conf "$T_DIR/web.conf" || fail "start"
+	expect_eq "written through the map" "from-start" "$(cat "$T_DIR/conf/web-1/f")"
+	expect_json "the instance is gone with its maps" "[]" "$(vnictl list --json)" d
+}
