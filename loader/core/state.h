@@ -39,6 +39,12 @@ struct vni_record {
 	enum vni_phase phase;
 	struct vni_map maps[VNI_MAPS_MAX]; /* of its last 'vnictl run --map', as given */
 	unsigned nmaps;
+	/* A clone: the checkpoint dir of its template, and the template's VIPs
+	 * (virtual ids: what the restored sockets bind stands for the clone's
+	 * own VIPs, translated by the instance programs: vni_vids). "" and
+	 * family 0 for any other instance. */
+	char template[PATH_MAX];
+	struct vni_addr virt4, virt6;
 };
 
 const char *vni_phase_name(enum vni_phase p);
