@@ -183,6 +183,8 @@ static void pr_record(struct pr *p, const struct vni_record *r, const struct vni
 		fprintf(p->f, "%s\n", l.n ? "" : " -");
 	}
 	pr_maps(p, r);
+	pr_str(p, PR_ANY, "template", VIEW(p, NULL, "template:   %s\n"),
+	       r->template[0] ? r->template : NULL);
 	pr_str(p, PR_ANY, "status", VIEW(p, "%s\n", "status:     %s\n"),
 	       r->checkpointed ? "checkpointed" : "running");
 	if (stats)

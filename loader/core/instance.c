@@ -180,6 +180,10 @@ static int fill_record(const struct vni_node *n, struct vni_state *st,
 	if (ret)
 		return ret;
 	r->aid = req->aid;
+	r->virt4 = req->virt4;
+	r->virt6 = req->virt6;
+	if (req->template && vni_path(r->template, sizeof(r->template), "%s", req->template))
+		return vni_err(err, -ENAMETOOLONG, "template path too long");
 	/* nested instances would run both program sets on one socket */
 	if ((ret = vni_state_nesting(st, r->cgroup, other, sizeof(other), err)) == 1)
 		ret = vni_err(err, -EEXIST, "cgroup %s would nest with instance %s", r->cgroup,

@@ -23,6 +23,8 @@ struct vni_attach_req {
 	const char *dev;      /* NULL: "lo" */
 	uint32_t flags;       /* VNI_F_ALLOW_RAW */
 	bool restore;         /* the identity of a checkpointed instance (restore) */
+	const char *template; /* a clone: its template's checkpoint dir, else NULL */
+	struct vni_addr virt4, virt6; /* a clone: the template's VIPs (family 0: none) */
 	const int *pids;      /* running processes to move into the instance */
 	int npids;
 };

@@ -40,11 +40,15 @@ static const char *const migrations[] = {
 	/* per-instance paths, vnictl run --map (state_maps.c) */
 	"CREATE TABLE maps (name TEXT NOT NULL, seq INTEGER NOT NULL, path TEXT NOT NULL,"
 	" source TEXT NOT NULL, PRIMARY KEY (name, seq))",
+	/* clones (vnictl clone): the template's checkpoint dir and VIPs */
+	"ALTER TABLE instances ADD COLUMN template TEXT;"
+	" ALTER TABLE instances ADD COLUMN virt4 TEXT;"
+	" ALTER TABLE instances ADD COLUMN virt6 TEXT",
 };
 
 #define COLUMNS                                                                    \
 	"name, cgroup, cgroup_id, owns_cgroup, aid, flags, vip4, vip6, hostname, dev," \
-	" netns_cookie, created, checkpointed, phase"
+	" netns_cookie, created, checkpointed, phase, template, virt4, virt6"
 
 static const char *const phase_names[] = { "ready", "attaching", "detaching" };
 
@@ -286,6 +290,9 @@ static void read_row(sqlite3_stmt *s, struct vni_record *r)
 	r->created = sqlite3_column_int64(s, 11);
 	r->checkpointed = sqlite3_column_int(s, 12);
 	r->phase = phase_of((const char *)sqlite3_column_text(s, 13));
+	col_text(s, 14, r->template, sizeof(r->template));
+	col_addr(s, 15, AF_INET, &r->virt4);
+	col_addr(s, 16, AF_INET6, &r->virt6);
 }
 
 int vni_state_get(struct vni_state *st, const char *name, struct vni_record *r, char *err)
@@ -432,7 +439,7 @@ static int insert_row(struct vni_state *st, const struct vni_record *r, char *er
 
 	if (sqlite3_prepare_v2(st->db,
 			       "INSERT INTO instances (" COLUMNS
-			       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			       -1, &s, NULL) != SQLITE_OK)
 		return vni_db_err(st, err, "insert");
 	sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
@@ -449,6 +456,10 @@ static int insert_row(struct vni_state *st, const struct vni_record *r, char *er
 	sqlite3_bind_int64(s, 12, r->created);
 	sqlite3_bind_int(s, 13, r->checkpointed);
 	sqlite3_bind_text(s, 14, vni_phase_name(r->phase), -1, SQLITE_STATIC);
+	if (r->template[0])
+		sqlite3_bind_text(s, 15, r->template, -1, SQLITE_STATIC);
+	vni_bind_addr(s, 16, &r->virt4);
+	vni_bind_addr(s, 17, &r->virt6);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : vni_db_err(st, err, "insert");
