@@ -56,6 +56,7 @@ char *vni_ckpt_meta_format(const struct vni_ckpt_meta *m)
 	json_object_object_add(o, "created", json_object_new_int64(m->created));
 	json_object_object_add(o, "tcp_established", json_object_new_boolean(m->tcp_established));
 	json_object_object_add(o, "dump_ms", json_object_new_int64(m->dump_ms));
+	json_object_object_add(o, "template", json_object_new_boolean(m->template));
 	text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
 	json_object_put(o);
 	return text;
@@ -199,6 +200,13 @@ int vni_ckpt_meta_parse(const char *text, struct vni_ckpt_meta *m, char *err)
 		m->tcp_established = json_object_get_boolean(v);
 	if (!ret)
 		ret = int_field(o, "dump_ms", 0, INT64_MAX, &m->dump_ms, err);
+	/* (absent from images of vnictl before --template: not one) */
+	if (!ret && json_object_object_get_ex(o, "template", &v)) {
+		if (!json_object_is_type(v, json_type_boolean))
+			ret = vni_err(err, -EINVAL, "checkpoint metadata: field 'template' is not a boolean");
+		else
+			m->template = json_object_get_boolean(v);
+	}
 	json_object_put(o);
 	return ret;
 }

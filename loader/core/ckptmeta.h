@@ -5,7 +5,9 @@
  *   format, version, name, aid, vip4, vip6 (null when absent), hostname,
  *   allow_raw, loopback ("shared" or "private"; optional), dev, maps ([{path,
  *   source}] of vnictl run --map; optional), node (nodename it was dumped on), created (unix time),
- *   tcp_established, dump_ms
+ *   tcp_established, dump_ms, template (true: vnictl checkpoint --template, the
+ *   VIPs and hostname are virtual ids, each map's copy is in DIR/maps/N;
+ *   optional, false)
  */
 #ifndef VNI_CKPTMETA_H
 #define VNI_CKPTMETA_H
@@ -26,6 +28,7 @@ struct vni_ckpt_meta {
 	int64_t created;
 	bool tcp_established;
 	int64_t dump_ms;
+	bool template;
 };
 
 /* Serialises to a JSON text the caller frees. */

@@ -60,6 +60,7 @@ static void good(struct vni_ckpt_meta *m)
 	m->created = 1764097201;
 	m->tcp_established = true;
 	m->dump_ms = 1234;
+	m->template = true;
 	m->rec.nmaps = 2;
 	strcpy(m->rec.maps[0].path, "/srv/data");
 	strcpy(m->rec.maps[0].source, "/var/lib/vni/%n");
@@ -82,6 +83,7 @@ static void assert_same(const struct vni_ckpt_meta *a, const struct vni_ckpt_met
 	assert_int_equal(a->created, b->created);
 	assert_int_equal(a->tcp_established, b->tcp_established);
 	assert_int_equal(a->dump_ms, b->dump_ms);
+	assert_int_equal(a->template, b->template);
 	assert_int_equal(a->rec.nmaps, b->rec.nmaps);
 	for (unsigned i = 0; i < a->rec.nmaps; i++) {
 		assert_string_equal(a->rec.maps[i].path, b->rec.maps[i].path);
@@ -158,6 +160,7 @@ static void format_fields(void **state)
 	static const char *const keys[] = {
 		"format", "version", "name", "aid", "vip4", "vip6", "hostname", "allow_raw",
 		"loopback", "dev", "maps", "node", "created", "tcp_established", "dump_ms",
+		"template",
 	};
 	struct vni_ckpt_meta m;
 	json_object *o, *v;
@@ -303,6 +306,7 @@ static void refuses_bad_fields(void **state)
 		{ "tcp_established", "0", "checkpoint metadata: missing or mistyped field 'tcp_established'" },
 		{ "dump_ms", NULL, "checkpoint metadata: missing or mistyped field 'dump_ms'" },
 		{ "dump_ms", "-5", "checkpoint metadata: field 'dump_ms' is out of range" },
+		{ "template", "1", "checkpoint metadata: field 'template' is not a boolean" },
 		{ "maps", "{}", "checkpoint metadata: field 'maps' is not a list" },
 		{ "maps", "[\"/a=/b\"]", "checkpoint metadata: a map is not an object" },
 		{ "maps", "[{\"path\":\"/a\"}]", "checkpoint metadata: missing or mistyped field 'source'" },
@@ -330,6 +334,8 @@ static void refuses_bad_fields(void **state)
 	/* images of a vnictl before --map have none */
 	assert_int_equal(parse_changed("maps", NULL, err), 0);
 	assert_int_equal(parse_changed("maps", "[]", err), 0);
+	/* images of a vnictl before --template are none */
+	assert_int_equal(parse_changed("template", NULL, err), 0);
 	/* images of a vnictl before --loopback have none: shared */
 	assert_int_equal(parse_changed("loopback", NULL, err), 0);
 	assert_int_equal(parse_changed("aid", "4294967295", err), 0);
