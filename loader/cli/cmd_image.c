@@ -14,13 +14,14 @@ static int cmd_checkpoint(struct vni_node *n, const struct cli_args *a)
 		.dir = cli_str(a, "dir"),
 		.leave_running = cli_flag(a, "leave-running"),
 		.tcp_established = cli_flag(a, "tcp-established"),
+		.template = cli_flag(a, "template"),
 	};
 	char err[VNI_ERRLEN];
 
 	if (vni_checkpoint(n, &req, err))
 		return cli_fail(err);
-	printf("checkpointed %s into %s%s\n", req.name, req.dir,
-	       req.leave_running ? " (still running)" : "");
+	printf("checkpointed %s into %s%s%s\n", req.name, req.dir,
+	       req.template ? " as a template" : "", req.leave_running ? " (still running)" : "");
 	return EXIT_OK;
 }
 
@@ -45,6 +46,7 @@ static const struct cli_opt checkpoint_opts[] = {
 	{ "dir", "DIR", CLI_REQUIRED },
 	{ "leave-running", NULL, 0 },
 	{ "tcp-established", NULL, 0 },
+	{ "template", NULL, 0 },
 	{ NULL },
 };
 static const struct cli_opt restore_opts[] = {

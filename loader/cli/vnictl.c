@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/ckpthook.h"
 #include "sys/util.h"
 
 /* Every command, in the order help lists them. */
@@ -175,6 +176,9 @@ int main(int argc, char **argv)
 	char err[VNI_ERRLEN];
 	int first, ret;
 
+	/* run by CRIU as its action script (vnictl checkpoint --template, clone) */
+	if (vni_hook_wanted())
+		return vni_hook_run();
 	cli_log_to_stderr();
 	first = parse_globals(&node, argc, argv);
 	if (first <= 0)

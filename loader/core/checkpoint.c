@@ -20,7 +20,9 @@
 #include "core/bpfobj.h"
 #include "sys/cgroup.h"
 #include "core/checkpoint.h"
+#include "core/ckpthook.h"
 #include "core/ckptmeta.h"
+#include "sys/sockdiag.h"
 #include "core/instance.h"
 #include "sys/nladdr.h"
 #include "core/handle.h"
@@ -266,8 +268,86 @@ static int release_instance(const struct vni_node *n, struct vni_state *st,
 	return ret;
 }
 
+/* A template keeps no connection: clones could not have it. */
+static int refuse_connections(const struct vni_record *r, char *err)
+{
+	const struct vni_addr *vips[2] = { &r->vip4, &r->vip6 };
+	char conn[2 * INET6_ADDRSTRLEN + 32];
+	int i, ret;
+
+	for (i = 0; i < 2; i++) {
+		if (!vips[i]->family)
+			continue;
+		ret = sd_established(vips[i]->family, vips[i]->a, conn, sizeof(conn), err);
+		if (ret < 0)
+			return ret;
+		if (ret)
+			return vni_err(err, -EBUSY,
+				       "instance %s has an established TCP connection (%s): a template cannot keep connections",
+				       r->name, conn);
+	}
+	return 0;
+}
+
+/* The key CRIU knows the mount of map i by (--external mnt[PATH]:KEY). */
+static void map_key(unsigned i, char *buf, size_t n)
+{
+	snprintf(buf, n, "vni-map-%u", i);
+}
+
+/* A template's options: its maps as named external mounts, and vnictl as
+ * the action script that copies them at post-dump (core/ckpthook.h), told
+ * where through the environment CRIU inherits. */
+static int template_args(const struct vni_record *r, const char *dir, char **argv, int *argc,
+			 char ext[][2 * VNI_MAP_PATH_MAX], char *self, size_t self_len, char *err)
+{
+	char key[32], resolved[PATH_MAX], var[32];
+	unsigned i;
+	int ret;
+
+	if ((ret = vni_hook_self(self, self_len)))
+		return vni_err(err, ret, "cannot find vnictl itself: %s", strerror(-ret));
+	setenv(VNI_HOOK_ENV, "1", 1);
+	setenv("VNI_HOOK_DIR", dir, 1);
+	argv[(*argc)++] = "--action-script";
+	argv[(*argc)++] = self;
+	for (i = 0; i < r->nmaps; i++) {
+		if ((ret = vni_map_resolve(&r->maps[i], r, resolved, sizeof(resolved), err)))
+			return ret;
+		snprintf(var, sizeof(var), "VNI_HOOK_MAP%u", i);
+		setenv(var, resolved, 1);
+		map_key(i, key, sizeof(key));
+		snprintf(ext[i], sizeof(ext[i]), "mnt[%s]:%s", r->maps[i].path, key);
+		argv[(*argc)++] = "--external";
+		argv[(*argc)++] = ext[i];
+	}
+	return 0;
+}
+
+static void template_env_clear(void)
+{
+	char var[32];
+	unsigned i;
+
+	unsetenv(VNI_HOOK_ENV);
+	unsetenv("VNI_HOOK_DIR");
+	for (i = 0; i < VNI_MAPS_MAX; i++) {
+		snprintf(var, sizeof(var), "VNI_HOOK_MAP%u", i);
+		unsetenv(var);
+	}
+}
+
+/* A failed template dump leaves no partial copy behind (the dir was empty). */
+static void empty_dir(const char *dir)
+{
+	char *argv[] = { "sh", "-c", "rm -rf -- \"$0\"/* \"$0\"/.[!.]*", (char *)dir, NULL };
+
+	capture(argv, NULL, 0);
+}
+
 int vni_checkpoint(const struct vni_node *n, const struct vni_ckpt_req *req, char *err)
 {
+	char ext[VNI_MAPS_MAX][2 * VNI_MAP_PATH_MAX], self[PATH_MAX];
 	struct vni_ckpt_meta m = {};
 	char pidarg[16], dir[PATH_MAX];
 	struct vni_state *st;
@@ -287,21 +367,35 @@ int vni_checkpoint(const struct vni_node *n, const struct vni_ckpt_req *req, cha
 						  "no instance named '%s'", req->name);
 	if (ret == 1)
 		ret = instance_root(&m.rec, &root, err);
+	if (!ret && req->template && req->tcp_established)
+		ret = vni_err(err, -EINVAL, "a template keeps no TCP connection (--tcp-established)");
+	if (!ret && req->template)
+		ret = refuse_connections(&m.rec, err);
 	if (!ret)
 		ret = prepare_dir(dir, err);
 	if (ret)
 		goto out;
 	snprintf(pidarg, sizeof(pidarg), "%d", (int)root);
 	{
-		char *argv[] = { "criu", "dump", "-t", pidarg, "-D", dir, "-o", "dump.log",
-				 CRIU_COMMON,
-				 req->tcp_established ? "--tcp-established" : "--skip-in-flight",
-				 req->leave_running ? "--leave-running" : NULL, NULL };
+		char *argv[64] = { "criu", "dump", "-t", pidarg, "-D", dir, "-o", "dump.log",
+				   CRIU_COMMON,
+				   req->tcp_established ? "--tcp-established" : "--skip-in-flight" };
+		int argc = 14;
 
+		if (req->leave_running)
+			argv[argc++] = "--leave-running";
+		if (req->template &&
+		    (ret = template_args(&m.rec, dir, argv, &argc, ext, self, sizeof(self), err))) {
+			template_env_clear();
+			goto out;
+		}
 		start = now_ms();
 		status = run_criu(argv, NULL, err);
 		m.dump_ms = now_ms() - start;
+		template_env_clear();
 	}
+	if (status && req->template)
+		empty_dir(dir);
 	if (status < 0) {
 		ret = status;
 		goto out;
@@ -312,6 +406,7 @@ int vni_checkpoint(const struct vni_node *n, const struct vni_ckpt_req *req, cha
 	}
 	m.created = (int64_t)time(NULL);
 	m.tcp_established = req->tcp_established;
+	m.template = req->template;
 	snprintf(m.node, sizeof(m.node), "%s", uname(&uts) ? "?" : uts.nodename);
 	ret = vni_ckpt_meta_write(dir, &m, err);
 	if (!ret && !req->leave_running)

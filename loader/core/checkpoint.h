@@ -13,6 +13,7 @@ struct vni_ckpt_req {
 	const char *dir;
 	bool leave_running;
 	bool tcp_established;
+	bool template; /* a template for clones (refused with TCP connections) */
 };
 
 /* Dumps the instance's process tree (rooted at the init of 'vnictl run')

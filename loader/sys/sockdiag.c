@@ -19,7 +19,17 @@ struct match {
 	int family;
 	unsigned char addr[16]; /* as it appears in idiag_src for that family */
 	bool found;
+	char *conn; /* sd_established: the first match, "LOCAL -> REMOTE" */
+	size_t conn_len;
 };
+
+static void endpoint(int family, const __be32 *a, __be16 port, char *buf, size_t n)
+{
+	char s[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(family, a, s, sizeof(s));
+	snprintf(buf, n, family == AF_INET6 ? "[%s]:%u" : "%s:%u", s, ntohs(port));
+}
 
 static int on_socket(const struct nlmsghdr *nlh, void *arg)
 {
@@ -27,8 +37,16 @@ static int on_socket(const struct nlmsghdr *nlh, void *arg)
 	struct match *x = arg;
 
 	if (m->idiag_family == x->family &&
-	    !memcmp(m->id.idiag_src, x->addr, x->family == AF_INET ? 4 : 16))
+	    !memcmp(m->id.idiag_src, x->addr, x->family == AF_INET ? 4 : 16) && !x->found) {
 		x->found = true;
+		if (x->conn) {
+			char l[INET6_ADDRSTRLEN + 8], r[INET6_ADDRSTRLEN + 8];
+
+			endpoint(m->idiag_family, m->id.idiag_src, m->id.idiag_sport, l, sizeof(l));
+			endpoint(m->idiag_family, m->id.idiag_dst, m->id.idiag_dport, r, sizeof(r));
+			snprintf(x->conn, x->conn_len, "%s -> %s", l, r);
+		}
+	}
 	return MNL_CB_OK;
 }
 
@@ -40,7 +58,7 @@ static int on_socket(const struct nlmsghdr *nlh, void *arg)
 	 (1u << TCP_LAST_ACK) | (1u << TCP_CLOSING))
 
 /* Dumps the sockets of one family and protocol that can still use their address. */
-static int dump(struct mnl_socket *nl, struct match *x, int protocol, char *err)
+static int dump(struct mnl_socket *nl, struct match *x, int protocol, __u32 states, char *err)
 {
 	char buf[32768]; /* MNL_SOCKET_BUFFER_SIZE is not a constant */
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -55,7 +73,7 @@ static int dump(struct mnl_socket *nl, struct match *x, int protocol, char *err)
 	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
 	req->sdiag_family = (__u8)x->family;
 	req->sdiag_protocol = (__u8)protocol;
-	req->idiag_states = ~CLOSING_STATES;
+	req->idiag_states = states;
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return vni_err(err, -errno, "sock_diag: %s", strerror(errno));
 	do {
@@ -70,11 +88,13 @@ static int dump(struct mnl_socket *nl, struct match *x, int protocol, char *err)
 	return 0;
 }
 
-int sd_addr_in_use(int family, const void *addr, char *err)
+/* The sockets of nprotocols protocols in the given states with addr as local address. */
+static int find(int family, const void *addr, const int *protocols, int nprotocols, __u32 states,
+		char *conn, size_t conn_len, char *err)
 {
-	static const int protocols[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE };
 	struct mnl_socket *nl;
-	struct match x[2] = {};
+	struct match x[2] = { { .conn = conn, .conn_len = conn_len },
+			      { .conn = conn, .conn_len = conn_len } };
 	int i, p, nx = 1, ret = 0;
 
 	x[0].family = family;
@@ -90,13 +110,29 @@ int sd_addr_in_use(int family, const void *addr, char *err)
 		ret = vni_err(err, -errno, "sock_diag: %s", strerror(errno));
 		goto out;
 	}
-	for (i = 0; i < nx && !ret; i++)
-		for (p = 0; p < 3 && !ret && !x[i].found; p++)
-			ret = dump(nl, &x[i], protocols[p], err);
+	for (i = 0; i < nx && !ret && !x[0].found; i++)
+		for (p = 0; p < nprotocols && !ret && !x[i].found; p++)
+			ret = dump(nl, &x[i], protocols[p], states, err);
 	if (!ret)
 		ret = x[0].found || x[1].found;
 out:
 	if (nl)
 		mnl_socket_close(nl);
 	return ret;
+}
+
+int sd_addr_in_use(int family, const void *addr, char *err)
+{
+	static const int protocols[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE };
+
+	return find(family, addr, protocols, 3, ~CLOSING_STATES, NULL, 0, err);
+}
+
+int sd_established(int family, const void *addr, char *conn, size_t n, char *err)
+{
+	static const int tcp[] = { IPPROTO_TCP };
+
+	return find(family, addr, tcp, 1,
+		    (1u << TCP_ESTABLISHED) | (1u << TCP_SYN_RECV) | (1u << TCP_CLOSE_WAIT), conn,
+		    n, err);
 }

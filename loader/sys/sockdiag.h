@@ -12,4 +12,9 @@
  * <0 on error with a message in err. */
 int sd_addr_in_use(int family, const void *addr, char *err);
 
+/* 1 when a TCP connection (established, or half-closed by its peer) of the
+ * current network namespace has addr as its local address, with
+ * "LOCAL -> REMOTE" in conn (n bytes); 0 when none; <0 on error. */
+int sd_established(int family, const void *addr, char *conn, size_t n, char *err);
+
 #endif
