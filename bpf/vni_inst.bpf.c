@@ -29,6 +29,7 @@
 #define VNI_MAP_WILDN
 #define VNI_MAP_DUAL
 #define VNI_MAP_LOSEND
+#define VNI_MAP_VIDS
 #define VNI_MAP_GSTATS
 #define VNI_MAP_EVENTS
 #include "vni_shared.h"
@@ -97,6 +98,25 @@ static __always_inline int deny(struct bpf_sock_addr *ctx, const struct vni_inst
 {
 	report_addr(op, in->cgid, in->aid, family, a, ctx->user_port);
 	return VNI_DENY;
+}
+
+/* ---- virtual ids (a clone's template VIPs) ------------------------------ */
+
+/* The instance's own address that a stands for, in *a (v4: w[0], the rest
+ * 0); false, and a untouched, when a is no virtual id of the instance. */
+static __always_inline bool real_addr(const struct vni_inst *in, __u32 family, union vni_ip *a)
+{
+	struct vni_vid_key k = { .cgid = in->cgid, .family = family };
+	struct vni_vid_val *v;
+
+	if (!(in->flags & VNI_F_VIDS))
+		return false;
+	*(union vni_ip *)k.addr = *a;
+	v = bpf_map_lookup_elem(&vni_vids, &k);
+	if (!v)
+		return false;
+	*a = *(union vni_ip *)v->addr;
+	return true;
 }
 
 /* ---- receive counters (what vni_lookup needs to know) ------------------ */
@@ -300,7 +320,7 @@ SEC("cgroup/bind4")
 int vni_bind4(struct bpf_sock_addr *ctx)
 {
 	struct vni_inst *in = instance();
-	union vni_ip a = { .w = { ctx->user_ip4 } };
+	union vni_ip a = { .w = { ctx->user_ip4 } }, real;
 	__u32 own;
 
 	if (!in->aid)
@@ -312,6 +332,11 @@ int vni_bind4(struct bpf_sock_addr *ctx)
 	}
 	if (a.w[0] == own || a.w[0] == priv4(in->aid))
 		return bind_vip(ctx, in, false, 0);
+	real = a;
+	if (real_addr(in, AF_INET, &real)) {
+		ctx->user_ip4 = real.w[0];
+		return bind_vip(ctx, in, true, 0);
+	}
 	return bind_other(ctx, in, is_lo4(a.w[0]), AF_INET, &a);
 }
 
@@ -326,7 +351,7 @@ int vni_bind6(struct bpf_sock_addr *ctx)
 {
 	struct vni_inst *in = instance();
 	bool v4 = in->flags & VNI_F_V4, v6 = in->flags & VNI_F_V6;
-	union vni_ip a, own6, dual;
+	union vni_ip a, own6, dual, real = {};
 	__u32 own4;
 
 	get_user_ip6(ctx, &a);
@@ -353,6 +378,11 @@ int vni_bind6(struct bpf_sock_addr *ctx)
 		}
 		if (a.w[3] == own4 || a.w[3] == priv4(in->aid))
 			return bind_vip(ctx, in, false, 0);
+		real.w[0] = a.w[3];
+		if (real_addr(in, AF_INET, &real)) {
+			ctx->user_ip6[3] = real.w[0];
+			return bind_vip(ctx, in, true, 0);
+		}
 		return bind_other(ctx, in, is_lo4(a.w[3]), AF_INET6, &a);
 	}
 	if (is_lo6(&a) && private_lo(in)) {
@@ -365,6 +395,11 @@ int vni_bind6(struct bpf_sock_addr *ctx)
 	priv6(in->aid, &dual);
 	if (eq6(&a, &dual))
 		return bind_vip(ctx, in, false, 0);
+	real = a;
+	if (real_addr(in, AF_INET6, &real)) {
+		set_user_ip6(ctx, &real);
+		return bind_vip(ctx, in, true, 0);
+	}
 	return bind_other(ctx, in, is_lo6(&a), AF_INET6, &a);
 }
 
@@ -463,7 +498,7 @@ int vni_connect4(struct bpf_sock_addr *ctx)
 {
 	struct vni_inst *in = instance();
 	struct bpf_sock *sk = ctx->sk;
-	union vni_ip dst = { .w = { ctx->user_ip4 } };
+	union vni_ip dst = { .w = { ctx->user_ip4 } }, to;
 	struct sockaddr_in sa = {};
 	__u32 src, alt;
 
@@ -477,6 +512,9 @@ int vni_connect4(struct bpf_sock_addr *ctx)
 		return VNI_ALLOW;
 	} else if (in->flags & VNI_F_V4) {
 		src = alt = VIP4(in);
+		to = dst;
+		if (real_addr(in, AF_INET, &to)) /* a clone dialing its template's VIP */
+			ctx->user_ip4 = to.w[0];
 	} else {
 		goto deny;
 	}
@@ -503,11 +541,13 @@ enum source { SRC_VIP, SRC_PRIVATE, SRC_LOOPBACK, SRC_NONE };
  * address it may already have; SRC_PRIVATE: *dst was the instance's own
  * loopback and now says where that is, *own is the private address;
  * loopback is otherwise left alone; SRC_NONE when the instance has no VIP of
- * that family.
+ * that family. A clone's template VIP in *dst becomes its own (SRC_VIP).
  */
 static __always_inline enum source source6(struct bpf_sock_addr *ctx, const struct vni_inst *in,
 					   union vni_ip *dst, union vni_ip *own, union vni_ip *alt)
 {
+	union vni_ip v4 = {};
+
 	if (is_lo6(dst)) {
 		if (!private_lo(in))
 			return SRC_LOOPBACK;
@@ -529,12 +569,16 @@ static __always_inline enum source source6(struct bpf_sock_addr *ctx, const stru
 			return SRC_NONE;
 		set_mapped(own, VIP4(in));
 		*alt = *own;
+		v4.w[0] = dst->w[3];
+		if (real_addr(in, AF_INET, &v4))
+			dst->w[3] = v4.w[0];
 		return SRC_VIP;
 	}
 	if (!(in->flags & VNI_F_V6))
 		return SRC_NONE;
 	*own = *VIP6(in);
 	*alt = *own;
+	real_addr(in, AF_INET6, dst);
 	return SRC_VIP;
 }
 
@@ -559,6 +603,8 @@ int vni_connect6(struct bpf_sock_addr *ctx)
 	if (how == SRC_PRIVATE) {
 		set_user_ip6(ctx, &to);
 		tag_socket(ctx, in, 0); /* the guard lets its own sockets dial it */
+	} else if (!eq6(&to, &dst)) {
+		set_user_ip6(ctx, &to); /* a virtual id */
 	}
 	get_src_ip6(sk, &src);
 	if (eq6(&src, &own) || eq6(&src, &alt))
@@ -623,6 +669,8 @@ int vni_sendmsg4(struct bpf_sock_addr *ctx)
 		return VNI_ALLOW;
 	} else if (in->flags & VNI_F_V4) {
 		ctx->msg_src_ip4 = VIP4(in);
+		if (real_addr(in, AF_INET, &dst)) /* a clone sending to its template's VIP */
+			ctx->user_ip4 = dst.w[0];
 	} else {
 		goto deny;
 	}
@@ -651,6 +699,8 @@ int vni_sendmsg6(struct bpf_sock_addr *ctx)
 		return VNI_ALLOW;
 	if (how == SRC_NONE)
 		goto deny;
+	if (how == SRC_VIP && !eq6(&to, &dst))
+		set_user_ip6(ctx, &to); /* a virtual id */
 	if (how == SRC_PRIVATE) {
 		set_user_ip6(ctx, &to);
 		if (!eq6(&to, &src)) /* went to the VIP */

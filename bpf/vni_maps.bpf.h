@@ -146,6 +146,17 @@ struct {
 } vni_dual SEC(".maps");
 #endif
 
+#ifdef VNI_MAP_VIDS
+/* Virtual ids: (instance, family, address) -> the instance's own address. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VNI_MAX_VIDS);
+	__type(key, struct vni_vid_key);
+	__type(value, struct vni_vid_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vni_vids SEC(".maps");
+#endif
+
 #ifdef VNI_MAP_LOSEND
 /* Loopback sends that went to the VIP (include/vni_shared.h, vni_lo_key). */
 struct {

@@ -16,6 +16,7 @@
 #define VNI_F_V6 (1u << 1)        /* vip6 is set */
 #define VNI_F_ALLOW_RAW (1u << 2) /* opt-out: raw, packet, ping, SCTP... allowed */
 #define VNI_F_PRIVATE_LO (1u << 3) /* --loopback private: 127.0.0.1 and ::1 are its own */
+#define VNI_F_VIDS (1u << 4)      /* has virtual ids in vni_vids (a clone) */
 
 /*
  * One instance, stored in the cgroup storage of the instance cgroup (key:
@@ -162,6 +163,24 @@ struct vni_lo_key {
 	__u32 family; /* AF_INET: 127.0.0.1 -> VIP4; AF_INET6: ::1 -> VIP6 */
 };
 
+/*
+ * Virtual ids (the patent's RID translation table): an address an
+ * instance's sockets name that stands for one of its own. A clone's
+ * template VIPs: the sockets CRIU restores bind the template's VIP and get
+ * the clone's, and a connect or send to the template's VIP reaches the
+ * clone's. Looked up only for instances flagged VNI_F_VIDS.
+ */
+struct vni_vid_key {
+	__u64 cgid;   /* the instance */
+	__u32 family; /* AF_INET or AF_INET6 */
+	__u8 addr[16] __attribute__((aligned(4))); /* the virtual address (v4: first 4 bytes) */
+	__u32 pad;
+};
+
+struct vni_vid_val {
+	__u8 addr[16] __attribute__((aligned(4))); /* the instance's own: its VIP */
+};
+
 /* Mirror of the instance records keyed by cgroup id, for task-based hooks (LSM). */
 struct vni_cgrp_val {
 	__u32 aid;
@@ -217,5 +236,6 @@ struct vni_event {
 #define VNI_MAX_WILD 65536            /* wildcard-bound ports in vni_wild */
 #define VNI_MAX_DUAL 65536            /* dual-stack listener slots */
 #define VNI_MAX_LO_SENDS 65536        /* vni_lo_sends: remembered loopback sends */
+#define VNI_MAX_VIDS 65536            /* vni_vids: virtual ids of clones */
 
 #endif

@@ -100,3 +100,42 @@ test_sub_cgroup_belongs_to_instance() {
 	expect_eq "node address in a sub-cgroup" "ERR EPERM" \
 		"$(in_cgroup "$VNI_CGROUP_ROOT/web/worker" "$PROBE" -t 5 bind $NODE_IP 91)"
 }
+
+# Virtual ids (a clone's template VIPs, vni_vids): put in by hand here, as
+# 'vnictl clone' does from the record (the VM tests clone for real). The
+# instance's bind of the template VIP lands on its own VIP, and a connect to
+# the template VIP reaches its own listener.
+test_virtual_ids_translate_to_the_own_vip() {
+	local id key val srv
+	vnictl attach --cgroup web --vip 10.10.0.1 --vip 2001:db8:10::1 >/dev/null || fail "attach"
+	id=$(stat -c %i "$VNI_CGROUP_ROOT/web")
+	bytes() { python3 -c 'import sys; print(" ".join(str(b) for b in bytes.fromhex(sys.argv[1])))' "$1"; }
+	le64() { python3 -c 'import struct, sys; print(struct.pack("<Q", int(sys.argv[1])).hex())' "$1"; }
+	# key: cgid, family, 16 address bytes, pad; value: 16 address bytes
+	bpftool map update pinned "$VNI_BPFFS/maps/vni_vids" \
+		key $(bytes "$(le64 "$id")02000000""0a630001""000000000000000000000000""00000000") \
+		value $(bytes "0a0a0001000000000000000000000000") || fail "vni_vids v4"
+	bpftool map update pinned "$VNI_BPFFS/maps/vni_vids" \
+		key $(bytes "$(le64 "$id")0a000000""20010db8009900000000000000000001""00000000") \
+		value $(bytes "20010db8001000000000000000000001") || fail "vni_vids v6"
+	expect_eq "without the flag, the template VIP is refused" "ERR EPERM" "$(probe_inst web bind 10.99.0.1 80)"
+	# the record's flag VNI_F_VIDS (16): the programs look virtual ids up
+	val=$(bpftool -j map lookup pinned "$VNI_BPFFS/maps/vni_inst" key $(bytes "$(le64 "$id")") |
+		python3 -c 'import json, sys; v = [int(b, 16) for b in json.load(sys.stdin)["value"]]; v[4] |= 16; print(" ".join(map(str, v)))')
+	bpftool map update pinned "$VNI_BPFFS/maps/vni_inst" key $(bytes "$(le64 "$id")") value $val ||
+		fail "record flag"
+	expect_eq "bind of the template's v4 VIP" "BOUND 10.10.0.1:80" "$(probe_inst web bind 10.99.0.1 80)"
+	expect_eq "bind of the template's v6 VIP" "BOUND [2001:db8:10::1]:80" "$(probe_inst web bind 2001:db8:99::1 80)"
+	expect_eq "bind of ::ffff:template VIP" "BOUND [::ffff:10.10.0.1]:80" "$(probe_inst web bind ::ffff:10.99.0.1 80)"
+	expect_eq "another address is still refused" "ERR EPERM" "$(probe_inst web bind 10.99.0.2 80)"
+	start_bg srv probe_inst web serve -n 0 10.99.0.1 8080
+	expect_eq "a listener on the template VIP" "BOUND 10.10.0.1:8080" "$(read_line "$srv")"
+	expect_match "a connect to the template VIP reaches it" "*REMOTE 10.10.0.1:8080*REPLY OK*" \
+		"$(probe_inst web connect 10.99.0.1 8080 | tr '\n' ' ')"
+	expect_match "the peer reaches it at the clone's VIP" "*REPLY OK*" "$(probe_peer connect 10.10.0.1 8080)"
+	expect_match "dump shows the table" "*10.99.0.1*" \
+		"$(bpftool -j map dump pinned "$VNI_BPFFS/maps/vni_vids" | python3 -c 'import json, sys, ipaddress
+for e in json.load(sys.stdin): print(ipaddress.ip_address(bytes(e["formatted"]["key"]["addr"][:4])))')"
+	vnictl detach --cgroup web --force >/dev/null || fail "detach"
+	expect_eq "detach empties vni_vids" "[]" "$(bpftool -j map dump pinned "$VNI_BPFFS/maps/vni_vids")"
+}

@@ -471,7 +471,7 @@ static int map_fd(const struct vni_node *n, const char *name, char *err)
 		snprintf(maps_open[free_slot].path, PATH_MAX, "%s", path);
 		maps_open[free_slot].fd = fd;
 	}
-	/* (a 17th map would leak one fd per call: there are 11) */
+	/* (a 17th map would leak one fd per call: there are 13) */
 	return fd;
 }
 
@@ -888,6 +888,65 @@ static bool wild_of(const void *k, const void *v, uint64_t cgid)
 {
 	(void)k;
 	return ((const struct vni_wild_val *)v)->cgid == cgid;
+}
+
+static void delete_matching(const struct vni_node *n, const char *name,
+			    bool (*match)(const void *k, const void *v, uint64_t cgid),
+			    uint64_t cgid);
+
+static void vid_key(struct vni_vid_key *k, uint64_t cgid, const struct vni_addr *virt)
+{
+	memset(k, 0, sizeof(*k));
+	k->cgid = cgid;
+	k->family = (__u32)virt->family;
+	memcpy(k->addr, virt->a, virt->family == AF_INET ? 4 : 16);
+}
+
+int vni_bpf_vid_set(const struct vni_node *n, uint64_t cgid, const struct vni_addr *virt,
+		    const struct vni_addr *real, char *err)
+{
+	struct vni_vid_val v = { 0 };
+	struct vni_vid_key k;
+	int fd = map_fd(n, "vni_vids", err);
+
+	if (fd < 0)
+		return fd;
+	vid_key(&k, cgid, virt);
+	memcpy(v.addr, real->a, real->family == AF_INET ? 4 : 16);
+	if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
+		return vni_err(err, -errno, "cannot record a virtual id: %s", strerror(errno));
+	return 0;
+}
+
+int vni_bpf_vid_get(const struct vni_node *n, uint64_t cgid, const struct vni_addr *virt,
+		    struct vni_addr *real)
+{
+	int fd = map_fd(n, "vni_vids", NULL);
+	struct vni_vid_val v;
+	struct vni_vid_key k;
+
+	if (fd < 0)
+		return fd;
+	vid_key(&k, cgid, virt);
+	if (bpf_map_lookup_elem(fd, &k, &v))
+		return errno == ENOENT ? 0 : -errno;
+	memset(real, 0, sizeof(*real));
+	real->family = virt->family;
+	memcpy(real->a, v.addr, virt->family == AF_INET ? 4 : 16);
+	return 1;
+}
+
+static bool vid_of(const void *k, const void *v, uint64_t cgid)
+{
+	(void)v;
+	return ((const struct vni_vid_key *)k)->cgid == cgid;
+}
+
+void vni_bpf_vid_drop(const struct vni_node *n, uint64_t cgid)
+{
+	_Static_assert(sizeof(struct vni_vid_key) <= 64 && sizeof(struct vni_vid_val) <= 64,
+		       "delete_matching buffers");
+	delete_matching(n, "vni_vids", vid_of, cgid);
 }
 
 /* Deletes the entries of pinned map 'name' that match(key, value, cgid). */

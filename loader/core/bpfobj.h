@@ -69,6 +69,13 @@ int vni_bpf_lookup_attached(const struct vni_node *n, uint64_t netns);
 /* Calls fn for every network namespace cookie with a lookup/ link. */
 int vni_bpf_each_lookup(const struct vni_node *n, int (*fn)(uint64_t netns, void *arg),
 			void *arg);
+/* Virtual ids of instance cgid (vni_vids): its sockets naming virt get real
+ * (a clone: the template's VIP, its own). get: 1 and *real, 0 if none. */
+int vni_bpf_vid_set(const struct vni_node *n, uint64_t cgid, const struct vni_addr *virt,
+		    const struct vni_addr *real, char *err);
+int vni_bpf_vid_get(const struct vni_node *n, uint64_t cgid, const struct vni_addr *virt,
+		    struct vni_addr *real);
+void vni_bpf_vid_drop(const struct vni_node *n, uint64_t cgid);
 /* Forgets the receive counters of instance cgid (vni_ports, vni_wild). */
 void vni_bpf_clear_ports(const struct vni_node *n, uint64_t cgid);
 

@@ -257,6 +257,7 @@ static int release_instance(const struct vni_node *n, struct vni_state *st,
 	vni_bpf_clear_instance(n, r->cgroup_id);
 	vni_bpf_unlink_instance(n, r->cgroup_id);
 	vni_bpf_clear_ports(n, r->cgroup_id);
+	vni_bpf_vid_drop(n, r->cgroup_id);
 	if (!ret && r->owns_cgroup)
 		ret = cg_remove(r->cgroup, err);
 	if (!ret)

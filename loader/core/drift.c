@@ -121,6 +121,20 @@ static void check_owned(const struct scan *s, const struct vni_record *r,
 		add_missing(buf, len, "address %s", o->private ? what : ip);
 }
 
+/* A clone's virtual ids are in vni_vids, each for its own VIP. */
+static bool vids_complete(const struct vni_node *n, const struct vni_record *r)
+{
+	const struct vni_addr *virt[2] = { &r->virt4, &r->virt6 }, *own[2] = { &r->vip4, &r->vip6 };
+	struct vni_addr real;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (virt[i]->family && (vni_bpf_vid_get(n, r->cgroup_id, virt[i], &real) != 1 ||
+					memcmp(real.a, own[i]->a, virt[i]->family == AF_INET ? 4 : 16)))
+			return false;
+	return true;
+}
+
 /* What is wrong with one instance: a kind and a detail, or NULL. */
 static const char *diagnose(const struct scan *s, const struct vni_record *r,
 			    uint64_t *cgid_now, char *buf)
@@ -162,11 +176,13 @@ static const char *diagnose(const struct scan *s, const struct vni_record *r,
 		add_missing(parts, sizeof(parts), "%s", item);
 	}
 	if (vni_bpf_get_instance(n, r->cgroup_id, &rec, &v) || rec.aid != r->aid ||
-	    rec.cgid != r->cgroup_id || rec.flags != r->flags ||
+	    rec.cgid != r->cgroup_id || rec.flags != vni_inst_flags(r) ||
 	    memcmp(rec.vip4, r->vip4.a, sizeof(rec.vip4)) ||
 	    memcmp(rec.vip6, r->vip6.a, sizeof(rec.vip6)) || v.aid != r->aid ||
-	    v.flags != r->flags)
+	    v.flags != vni_inst_flags(r))
 		add_missing(parts, sizeof(parts), "%s", "instance record");
+	if (!vids_complete(n, r))
+		add_missing(parts, sizeof(parts), "%s", "virtual ids (vni_vids)");
 	vni_owned_addrs(r, own);
 	for (i = 0; i < VNI_OWNED_MAX; i++)
 		if (own[i].a.family)

@@ -408,9 +408,34 @@ static int ensure_owned(const struct vni_node *n, const struct vni_record *r,
 	return ret;
 }
 
+uint32_t vni_inst_flags(const struct vni_record *r)
+{
+	return r->flags | (r->virt4.family || r->virt6.family ? VNI_F_VIDS : 0);
+}
+
+/* A clone's virtual ids: its template's VIPs stand for its own. */
+static int ensure_vids(const struct vni_node *n, const struct vni_record *r, char *err)
+{
+	const struct vni_addr *virt[2] = { &r->virt4, &r->virt6 }, *own[2] = { &r->vip4, &r->vip6 };
+	int i, ret;
+
+	for (i = 0; i < 2; i++) {
+		if (!virt[i]->family)
+			continue;
+		if (!own[i]->family)
+			return vni_err(err, -EINVAL, "%s has no IPv%c VIP to stand for its template's",
+				       r->name, i ? '6' : '4');
+		ret = vni_bpf_vid_set(n, r->cgroup_id, virt[i], own[i], err);
+		if (ret)
+			return ret;
+		vni_crashpoint("virtual id recorded");
+	}
+	return 0;
+}
+
 int vni_instance_build(const struct vni_node *n, const struct vni_record *r, char *err)
 {
-	struct vni_inst rec = { .aid = r->aid, .flags = r->flags, .cgid = r->cgroup_id };
+	struct vni_inst rec = { .aid = r->aid, .flags = vni_inst_flags(r), .cgid = r->cgroup_id };
 	struct vni_owned own[VNI_OWNED_MAX];
 	int ret = 0, i;
 
@@ -422,6 +447,9 @@ int vni_instance_build(const struct vni_node *n, const struct vni_record *r, cha
 		ret = vni_bpf_lookup_link(n, r->netns_cookie, err);
 	if (!ret)
 		ret = vni_bpf_link_instance(n, r->cgroup, r->cgroup_id, err);
+	/* before the record, whose flag makes the programs look them up */
+	if (!ret)
+		ret = ensure_vids(n, r, err);
 	if (!ret)
 		ret = vni_bpf_set_instance(n, r->cgroup_id, &rec, err);
 	if (!ret)
@@ -484,6 +512,7 @@ int vni_instance_teardown(const struct vni_node *n, const struct vni_record *r, 
 		vni_bpf_unlink_instance(n, r->cgroup_id);
 		vni_crashpoint("programs unlinked");
 		vni_bpf_clear_ports(n, r->cgroup_id);
+		vni_bpf_vid_drop(n, r->cgroup_id);
 	}
 	return 0;
 }

@@ -59,6 +59,9 @@ int vni_publish_hosts(const struct vni_node *n, struct vni_state *st, char *err)
 /* What that file should hold (malloc'd). */
 int vni_hosts_text(struct vni_state *st, char **text, char *err);
 
+/* The record's flags as the programs see them (VNI_F_VIDS for a clone). */
+uint32_t vni_inst_flags(const struct vni_record *r);
+
 /* Every kernel part of the instance that is missing is made: program links,
  * instance records, VIP owners and (in its network namespace) addresses.
  * Idempotent; used by attach and to repair (recover.c, drift.c). */
