@@ -72,6 +72,11 @@ void cli_usage(FILE *f, const struct cli_cmd *c, bool prefix);
 
 /* "vnictl: MSG" on stderr; EXIT_FAIL. */
 int cli_fail(const char *msg);
+
+struct vni_attach_req;
+/* --vip ADDR|auto[/POOL] (repeated) into req; -1 when fine, else the exit
+ * status of a usage error (printed). */
+int cli_parse_vips(const struct cli_args *a, struct vni_attach_req *req);
 /* "vnictl: MSG (see 'vnictl help')" with fmt's %s filled (masked to one
  * line); EXIT_USAGE. */
 int cli_usage_error(const char *fmt, const char *arg);

@@ -23,7 +23,7 @@
 
 #define VNI_MAX_PIDS 256
 
-static int parse_vips(const struct cli_args *a, struct vni_attach_req *req)
+int cli_parse_vips(const struct cli_args *a, struct vni_attach_req *req)
 {
 	static char pools[2][VNI_POOL_NAME_MAX + 1];
 	char err[VNI_ERRLEN];
@@ -91,7 +91,7 @@ static int attach_request(const struct cli_args *a, struct vni_attach_req *req, 
 	req->flags = cli_flag(a, "allow-raw") ? VNI_F_ALLOW_RAW : 0;
 	if (vni_parse_loopback(cli_str(a, "loopback"), &req->flags, err))
 		return cli_usage_error("%s", err);
-	if ((ret = parse_vips(a, req)) >= 0 || (ret = parse_pids(a, req, pids)) >= 0)
+	if ((ret = cli_parse_vips(a, req)) >= 0 || (ret = parse_pids(a, req, pids)) >= 0)
 		return ret;
 	if (aid && vni_parse_aid(aid, &req->aid, err))
 		return cli_usage_error("%s", err);

@@ -29,11 +29,7 @@
 #include "sys/log.h"
 #include "sys/util.h"
 
-/* Options both sides need: the instance's mount namespace is the node's tree
- * with a private root and a fresh /proc; its other mounts are slaves of the
- * node's, which CRIU maps back as external mounts. Cgroups are vnictl's. */
-#define CRIU_COMMON "--ext-mount-map", "auto", "--enable-external-sharing", \
-	"--enable-external-masters", "--manage-cgroups=ignore"
+#define CRIU_COMMON VNI_CRIU_COMMON
 
 static int64_t now_ms(void)
 {
@@ -45,7 +41,7 @@ static int64_t now_ms(void)
 
 /* Runs CRIU (output to its -o log in the image dir), optionally from inside
  * a cgroup; returns its exit status or <0. */
-static int run_criu(char *const argv[], const char *cgroup, char *err)
+int vni_criu_run(char *const argv[], const char *cgroup, char *err)
 {
 	int status, devnull;
 	pid_t pid;
@@ -291,7 +287,7 @@ static int refuse_connections(const struct vni_record *r, char *err)
 }
 
 /* The key CRIU knows the mount of map i by (--external mnt[PATH]:KEY). */
-static void map_key(unsigned i, char *buf, size_t n)
+void vni_criu_map_key(unsigned i, char *buf, size_t n)
 {
 	snprintf(buf, n, "vni-map-%u", i);
 }
@@ -317,7 +313,7 @@ static int template_args(const struct vni_record *r, const char *dir, char **arg
 			return ret;
 		snprintf(var, sizeof(var), "VNI_HOOK_MAP%u", i);
 		setenv(var, resolved, 1);
-		map_key(i, key, sizeof(key));
+		vni_criu_map_key(i, key, sizeof(key));
 		snprintf(ext[i], sizeof(ext[i]), "mnt[%s]:%s", r->maps[i].path, key);
 		argv[(*argc)++] = "--external";
 		argv[(*argc)++] = ext[i];
@@ -391,7 +387,7 @@ int vni_checkpoint(const struct vni_node *n, const struct vni_ckpt_req *req, cha
 			goto out;
 		}
 		start = now_ms();
-		status = run_criu(argv, NULL, err);
+		status = vni_criu_run(argv, NULL, err);
 		m.dump_ms = now_ms() - start;
 		template_env_clear();
 	}
@@ -490,7 +486,7 @@ int vni_restore(const struct vni_node *n, const char *dir_arg, const char *name,
 				 "--root", "/", CRIU_COMMON,
 				 m.tcp_established ? "--tcp-established" : NULL, NULL };
 
-		status = run_criu(argv, r.cgroup, err);
+		status = vni_criu_run(argv, r.cgroup, err);
 	}
 	if (status) {
 		if (status > 0)

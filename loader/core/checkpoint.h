@@ -28,4 +28,18 @@ int vni_checkpoint(const struct vni_node *n, const struct vni_ckpt_req *req, cha
 int vni_restore(const struct vni_node *n, const char *dir, const char *name,
 		struct vni_record *out, char *err);
 
+/* CRIU options both sides need: the instance's mount namespace is the node's
+ * tree with a private root and a fresh /proc; its other mounts are slaves of
+ * the node's, which CRIU maps back as external mounts. Cgroups are vnictl's. */
+#define VNI_CRIU_COMMON "--ext-mount-map", "auto", "--enable-external-sharing", \
+	"--enable-external-masters", "--manage-cgroups=ignore"
+
+/* Runs CRIU (stdio on /dev/null), from inside cgroup (in a cgroup namespace
+ * rooted there) when not NULL; its exit status or <0 with a message. */
+int vni_criu_run(char *const argv[], const char *cgroup, char *err);
+
+/* The key of a template's map i for CRIU (--external mnt[PATH]:KEY on dump,
+ * mnt[KEY]:DIR on restore). */
+void vni_criu_map_key(unsigned i, char *buf, size_t n);
+
 #endif
