@@ -46,7 +46,7 @@ static void remove_tree(const char *path)
 struct clone_files {
 	char work[PATH_MAX];
 	char made[VNI_MAPS_MAX][PATH_MAX]; /* map sources made from the template's copies */
-	char ext[VNI_MAPS_MAX][PATH_MAX + 32];
+	char ext[VNI_MAPS_MAX][PATH_MAX + 64];
 };
 
 /* Each map's SOURCE resolved for the clone; made, when missing, from the
@@ -103,7 +103,7 @@ static void last_error(const char *work, char *buf, size_t n)
 	while (fgets(line, sizeof(line), fp))
 		if (strstr(line, "Error")) {
 			line[strcspn(line, "\n")] = '\0';
-			snprintf(buf, n, "%s", line);
+			snprintf(buf, n, "%.200s", line);
 		}
 	fclose(fp);
 }
