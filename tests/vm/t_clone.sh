@@ -1,0 +1,117 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Templates and clones (vnictl checkpoint --template, vnictl clone): CRIU,
+# so inside the VM (make vmtest).
+
+# A server that answers each connection with its hostname and a counter kept
+# in /srv/data/count (its mapped directory), incremented per answer.
+CLONE_SERVER='import os, socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 7000)); s.listen(16)
+while True:
+    c, _ = s.accept()
+    if c.recv(1) != b"?":
+        c.close(); continue
+    n = int(open("/srv/data/count").read()) + 1
+    open("/srv/data/count", "w").write(str(n))
+    c.sendall(("%s %d\n" % (socket.gethostname(), n)).encode()); c.close()'
+
+clone_ask() { # addr: one answer from the peer
+	on_peer python3 -c 'import socket, sys
+s = socket.create_connection((sys.argv[1], 7000), timeout=5); s.sendall(b"?"); print(s.recv(100).decode().strip())' "$1" 2>&1 | tail -n 1
+}
+
+clone_wait() { # addr
+	local i
+	for i in $(seq 100); do
+		on_peer "$PROBE" -t 1 connect "$1" 7000 2>/dev/null | grep -q '^LOCAL' && return 0
+		sleep 0.05
+	done
+	fail "$1:7000 never answered"
+}
+
+# tmpl: a template of instance web (data/web/count = 5), left running
+make_template() {
+	mkdir -p "$T_DIR/data/web" && echo 5 >"$T_DIR/data/web/count"
+	vnictl attach --cgroup web --vip 10.10.0.1 --hostname web-0 >/dev/null || fail "attach"
+	vnictl run --cgroup web --map "/srv/data=$T_DIR/data/%n" -- python3 -c "$CLONE_SERVER" \
+		</dev/null >>"$T_DIR/server.log" 2>&1 &
+	clone_wait 10.10.0.1
+	expect_eq "the original answers" "web-0 6" "$(clone_ask 10.10.0.1)"
+	expect_eq "checkpoint --template" "checkpointed web into $T_DIR/tmpl as a template (still running)" \
+		"$(vnictl checkpoint --cgroup web --dir "$T_DIR/tmpl" --template --leave-running 2>&1)"
+}
+
+test_clones_answer_on_their_own_vips_with_their_own_names_and_data() {
+	local i line
+	make_template
+	expect_json "vni.json: a template" true "$(cat "$T_DIR/tmpl/vni.json")" 'd["template"]'
+	expect_eq "the map's copy as of the dump" 6 "$(cat "$T_DIR/tmpl/maps/0/count")"
+	for i in 1 2 3; do
+		line=$(vnictl clone --dir "$T_DIR/tmpl" --cgroup "c$i" --vip "10.10.0.1$i" 2>&1)
+		expect_match "clone c$i" "cloned c$i: aid *, vip 10.10.0.1$i, hostname vni-10-10-0-1$i" "$line"
+	done
+	for i in 1 2 3; do
+		expect_eq "c$i answers with its own name, from the template's data" "vni-10-10-0-1$i 7" \
+			"$(clone_ask "10.10.0.1$i")"
+	done
+	expect_eq "c2 keeps its own state" "vni-10-10-0-12 8" "$(clone_ask 10.10.0.12)"
+	expect_eq "c1 not touched by c2" "vni-10-10-0-11 8" "$(clone_ask 10.10.0.11)"
+	expect_eq "the template's copy is untouched" 6 "$(cat "$T_DIR/tmpl/maps/0/count")"
+	expect_eq "the original keeps serving" "web-0 7" "$(clone_ask 10.10.0.1)"
+	expect_json "show names the template" "$T_DIR/tmpl" "$(vnictl show --cgroup c1 --json)" 'd["template"]'
+	expect_json "the original is no clone" None "$(vnictl show --cgroup web --json)" 'd["template"]'
+	vnictl detach --cgroup c2 --force >/dev/null || fail "detach c2"
+	expect_eq "c1 after c2 went" "vni-10-10-0-11 9" "$(clone_ask 10.10.0.11)"
+	expect_eq "c3 after c2 went" "vni-10-10-0-13 8" "$(clone_ask 10.10.0.13)"
+}
+
+test_count_clones_five() {
+	local line i
+	make_template
+	vnictl pool add 10.10.0.100-10.10.0.120 >/dev/null || fail "pool"
+	line=$(vnictl clone --dir "$T_DIR/tmpl" --count 5 --cgroup w --vip auto 2>&1 | tail -n 1)
+	expect_eq "summary" "cloned 5 of 5 from $T_DIR/tmpl: w-1 w-2 w-3 w-4 w-5" "$line"
+	expect_eq "five distinct AIDs, VIPs, hostnames" "5 5 5" "$(vnictl list --json | python3 -c '
+import json, sys; d = [i for i in json.load(sys.stdin) if i["name"].startswith("w-")]
+print(len({i["aid"] for i in d}), len({i["vip4"] for i in d}), len({i["hostname"] for i in d}))')"
+	for i in $(vnictl list --json | python3 -c '
+import json, sys; print(" ".join(i["vip4"] for i in json.load(sys.stdin) if i["name"].startswith("w-")))'); do
+		expect_match "$i serves" "vni-${i//./-} 7" "$(clone_ask "$i")"
+	done
+}
+
+test_clone_refusals_leave_nothing() {
+	local before
+	make_template
+	vnictl clone --dir "$T_DIR/tmpl" --cgroup c1 --vip 10.10.0.11 >/dev/null || fail "clone c1"
+	before=$(snapshot)
+	expect_eq "a VIP in use" "vnictl: VIP 10.10.0.11 is taken by instance c1" \
+		"$(vnictl clone --dir "$T_DIR/tmpl" --cgroup c2 --vip 10.10.0.11 2>&1)"
+	expect_eq "a name in use" "vnictl: an instance named c1 exists" \
+		"$(vnictl clone --dir "$T_DIR/tmpl" --cgroup c1 --vip 10.10.0.12 2>&1)"
+	expect_eq "nothing left" "$before" "$(snapshot)"
+	expect_eq "no copy left for c2" no "$([ -e "$T_DIR/data/c2" ] && echo yes || echo no)"
+	vnictl checkpoint --cgroup c1 --dir "$T_DIR/plain" --leave-running >/dev/null || fail "plain checkpoint"
+	before=$(snapshot)
+	expect_eq "not a template" "vnictl: $T_DIR/plain is not a template (vnictl checkpoint --template makes one)" \
+		"$(vnictl clone --dir "$T_DIR/plain" --cgroup c3 --vip 10.10.0.13 2>&1)"
+	rm -r "$T_DIR/tmpl/maps/0"
+	expect_eq "a missing map copy" "vnictl: $T_DIR/tmpl has no copy of map /srv/data ($T_DIR/tmpl/maps/0 missing)" \
+		"$(vnictl clone --dir "$T_DIR/tmpl" --cgroup c3 --vip 10.10.0.13 2>&1)"
+	expect_eq "nothing left after these" "$before" "$(snapshot)"
+}
+
+test_template_with_a_connection_is_refused() {
+	vnictl attach --cgroup web --vip 10.10.0.1 >/dev/null || fail "attach"
+	vnictl run --cgroup web -- python3 -c 'import socket, time
+s = socket.socket(); s.bind(("0.0.0.0", 7000)); s.listen(1); c, _ = s.accept(); time.sleep(600)' \
+		</dev/null >>"$T_DIR/server.log" 2>&1 &
+	clone_wait 10.10.0.1
+	on_peer python3 -c 'import socket, time
+s = socket.create_connection(("10.10.0.1", 7000)); time.sleep(600)' &
+	sleep 1
+	expect_match "refused" "vnictl: instance web has an established TCP connection (10.10.0.1:7000 -> *): a template cannot keep connections" \
+		"$(vnictl checkpoint --cgroup web --dir "$T_DIR/tmpl" --template 2>&1)"
+	expect_eq "nothing dumped" "" "$(ls -A "$T_DIR/tmpl" 2>/dev/null)"
+	kill %2 2>/dev/null
+}
