@@ -33,7 +33,7 @@ _vnictl() {
 		return ;;
 	esac
 	case $cmd in
-	"") COMPREPLY=($(compgen -W "init attach run detach list show stats monitor check sync checkpoint restore start stop pool agent farm down help --cgroup-root --bpffs --state-dir --hosts-file --registry --node --version" -- "$cur")) ;;
+	"") COMPREPLY=($(compgen -W "init attach run detach list show stats monitor check sync checkpoint restore clone start stop pool agent farm down help --cgroup-root --bpffs --state-dir --hosts-file --registry --node --version" -- "$cur")) ;;
 	attach) COMPREPLY=($(compgen -W "--cgroup --vip --hostname --aid --dev --allow-raw --loopback --pid" -- "$cur")) ;;
 	run) COMPREPLY=($(compgen -W "--cgroup --user --userns --cap-add --cap-drop --keep-net-caps --map --" -- "$cur")) ;;
 	detach) COMPREPLY=($(compgen -W "--cgroup --force" -- "$cur")) ;;
@@ -45,7 +45,8 @@ _vnictl() {
 	agent) COMPREPLY=($(compgen -W "--ttl" -- "$cur")) ;;
 	farm) COMPREPLY=($(compgen -W "--json" -- "$cur")) ;;
 	show | stats | monitor) COMPREPLY=($(compgen -W "--cgroup --json" -- "$cur")) ;;
-	checkpoint) COMPREPLY=($(compgen -W "--cgroup --dir --leave-running --tcp-established" -- "$cur")) ;;
+	checkpoint) COMPREPLY=($(compgen -W "--cgroup --dir --leave-running --tcp-established --template" -- "$cur")) ;;
+	clone) COMPREPLY=($(compgen -W "--dir --cgroup --vip --hostname --aid --count" -- "$cur")) ;;
 	restore) COMPREPLY=($(compgen -W "--dir --cgroup" -- "$cur")) ;;
 	down) COMPREPLY=($(compgen -W "--force" -- "$cur")) ;;
 	esac
