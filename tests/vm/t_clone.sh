@@ -59,7 +59,7 @@ test_clones_answer_on_their_own_vips_with_their_own_names_and_data() {
 	expect_eq "the template's copy is untouched" 6 "$(cat "$T_DIR/tmpl/maps/0/count")"
 	expect_eq "the original keeps serving" "web-0 7" "$(clone_ask 10.10.0.1)"
 	expect_json "show names the template" "$T_DIR/tmpl" "$(vnictl show --cgroup c1 --json)" 'd["template"]'
-	expect_json "the original is no clone" None "$(vnictl show --cgroup web --json)" 'd["template"]'
+	expect_json "the original is no clone" null "$(vnictl show --cgroup web --json)" 'd["template"]'
 	vnictl detach --cgroup c2 --force >/dev/null || fail "detach c2"
 	expect_eq "c1 after c2 went" "vni-10-10-0-11 9" "$(clone_ask 10.10.0.11)"
 	expect_eq "c3 after c2 went" "vni-10-10-0-13 8" "$(clone_ask 10.10.0.13)"
