@@ -18,6 +18,20 @@ test_hostname_inside_and_outside() {
 	expect_eq "explicit hostname" "api.example.org" "$(vnictl run --cgroup api -- hostname)"
 }
 
+# /run/vni/instance: what the application reads about its instance, on a
+# tmpfs of the instance's own (the node sees no mount there).
+test_instance_identity_file() {
+	attach_web
+	vnictl attach --cgroup api --vip 10.10.0.2 --vip 2001:db8:10::2 --hostname api.example.org >/dev/null ||
+		fail "attach api"
+	expect_eq "web's" "name=web aid=1 hostname=vni-10-10-0-1 vip4=10.10.0.1 vip6= template=" \
+		"$(vnictl run --cgroup web -- cat /run/vni/instance | tr '\n' ' ' | sed 's/ $//')"
+	expect_eq "api's" "name=api aid=2 hostname=api.example.org vip4=10.10.0.2 vip6=2001:db8:10::2 template=" \
+		"$(vnictl run --cgroup api -- cat /run/vni/instance | tr '\n' ' ' | sed 's/ $//')"
+	expect_eq "a tmpfs of its own" "tmpfs" "$(vnictl run --cgroup web -- findmnt -n -o FSTYPE /run/vni)"
+	expect_eq "the node has no mount there" "" "$(findmnt -n /run/vni)"
+}
+
 test_pid_namespace_and_fresh_proc() {
 	attach_web
 	expect_eq "PID 1 is vni's init" "vni-init" "$(vnictl run --cgroup web -- cat /proc/1/comm)"

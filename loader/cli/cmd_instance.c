@@ -14,6 +14,7 @@
 #include "core/bpfobj.h"
 #include "core/instance.h"
 #include "core/ops.h"
+#include "core/identity.h"
 #include "core/launch.h"
 #include "core/mapdirs.h"
 #include "core/pool.h"
@@ -197,6 +198,7 @@ static int cmd_run(struct vni_node *n, const struct cli_args *a)
 {
 	struct vni_launch l = { .user = cli_str(a, "user"), .userns = cli_flag(a, "userns") };
 	static struct vni_made made; /* (large) */
+	char identity[VNI_IDENTITY_MAX];
 	struct vni_map maps[VNI_MAPS_MAX];
 	struct vni_state *st = NULL;
 	char err[VNI_ERRLEN];
@@ -218,6 +220,8 @@ static int cmd_run(struct vni_node *n, const struct cli_args *a)
 		return ret;
 	l.cgroup = r.cgroup;
 	l.hostname = r.hostname;
+	vni_identity_text(&r, identity, sizeof(identity));
+	l.identity = identity;
 	l.argv = a->rest;
 	ret = vni_launch(&l, err);
 	if (ret < 0 && nmaps)

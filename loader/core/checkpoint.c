@@ -438,6 +438,26 @@ static int take_over_record(struct vni_state *st, const struct vni_ckpt_meta *m,
 	return vni_state_delete(st, name, err);
 }
 
+/* Restoring a template itself: CRIU finds each map's mount by its key
+ * (template_args), and mounts the map's source resolved for r there. */
+static int template_mounts(const struct vni_record *r, char **argv, int *argc,
+			   char ext[][2 * PATH_MAX], char *err)
+{
+	char key[32], src[PATH_MAX];
+	unsigned i;
+	int ret;
+
+	for (i = 0; i < r->nmaps; i++) {
+		if ((ret = vni_map_resolve(&r->maps[i], r, src, sizeof(src), err)))
+			return ret;
+		vni_criu_map_key(i, key, sizeof(key));
+		snprintf(ext[i], 2 * PATH_MAX, "mnt[%s]:%s", key, src);
+		argv[(*argc)++] = "--external";
+		argv[(*argc)++] = ext[i];
+	}
+	return 0;
+}
+
 int vni_restore(const struct vni_node *n, const char *dir_arg, const char *name,
 		struct vni_record *out, char *err)
 {
@@ -482,11 +502,17 @@ int vni_restore(const struct vni_node *n, const char *dir_arg, const char *name,
 	memcpy(r.maps, m.rec.maps, sizeof(r.maps));
 	r.nmaps = m.rec.nmaps;
 	{
-		char *argv[] = { "criu", "restore", "-D", dir, "-o", "restore.log", "-d",
-				 "--root", "/", CRIU_COMMON,
-				 m.tcp_established ? "--tcp-established" : NULL, NULL };
+		char *argv[16 + 2 * VNI_MAPS_MAX] = { "criu", "restore", "-D", dir, "-o",
+						      "restore.log", "-d", "--root", "/", CRIU_COMMON };
+		char ext[VNI_MAPS_MAX][2 * PATH_MAX];
+		int argc = 14;
 
-		status = vni_criu_run(argv, r.cgroup, err);
+		if (m.tcp_established)
+			argv[argc++] = "--tcp-established";
+		/* a template's maps are named mounts: back at its own sources */
+		status = m.template ? template_mounts(&r, argv, &argc, ext, err) : 0;
+		if (!status)
+			status = vni_criu_run(argv, r.cgroup, err);
 	}
 	if (status) {
 		if (status > 0)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/ckpthook.h"
+#include "core/identity.h"
 
 bool vni_hook_wanted(void)
 {
@@ -90,6 +91,27 @@ static int set_hostname(void)
 	return ret ? 1 : 0;
 }
 
+/* post-restore: the restored tree's /run/vni/instance says who it is now
+ * (core/identity.h). */
+static int set_identity(void)
+{
+	const char *text = getenv("VNI_HOOK_IDENTITY"), *pid = getenv("CRTOOLS_INIT_PID");
+	char path[64];
+	int fd, ret;
+
+	if (!text)
+		return 0;
+	if (!pid)
+		return 1;
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", atoi(pid));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	ret = setns(fd, CLONE_NEWNS) || vni_identity_install(text);
+	close(fd);
+	return ret ? 1 : 0;
+}
+
 int vni_hook_run(void)
 {
 	const char *action = getenv("CRTOOLS_SCRIPT_ACTION");
@@ -97,6 +119,6 @@ int vni_hook_run(void)
 	if (!strcmp(action, "post-dump"))
 		return copy_maps();
 	if (!strcmp(action, "post-restore"))
-		return set_hostname();
+		return set_hostname() || set_identity();
 	return 0;
 }

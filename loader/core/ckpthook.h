@@ -8,7 +8,8 @@
  *     of the dump), with coreutils 'cp -a --reflink=auto';
  *   post-restore (tasks restored, none resumed): the hostname of the restored
  *     tree's UTS namespace set to VNI_HOOK_HOSTNAME (a clone's own; CRIU
- *     wrote the image's). A failure aborts the restore.
+ *     wrote the image's), and its /run/vni/instance rewritten with
+ *     VNI_HOOK_IDENTITY (core/identity.h). A failure aborts the restore.
  * Other actions: nothing.
  */
 #ifndef VNI_CKPTHOOK_H

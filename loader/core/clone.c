@@ -13,6 +13,7 @@
 #include "core/ckpthook.h"
 #include "core/ckptmeta.h"
 #include "core/clone.h"
+#include "core/identity.h"
 #include "core/handle.h"
 #include "core/pool.h"
 #include "sys/crashpoint.h"
@@ -111,7 +112,7 @@ static void last_error(const char *work, char *buf, size_t n)
 static int restore(const char *dir, const struct vni_ckpt_meta *m, const struct vni_record *r,
 		   struct clone_files *f, char *err)
 {
-	char self[PATH_MAX], why[256];
+	char self[PATH_MAX], why[256], identity[VNI_IDENTITY_MAX];
 	char *argv[64] = { "criu", "restore", "-D", (char *)dir, "-W", f->work, "-o",
 			   "restore.log", "-d", "--root", "/", VNI_CRIU_COMMON,
 			   "--action-script", self };
@@ -124,11 +125,14 @@ static int restore(const char *dir, const struct vni_ckpt_meta *m, const struct 
 		argv[argc++] = "--external";
 		argv[argc++] = f->ext[i];
 	}
+	vni_identity_text(r, identity, sizeof(identity));
 	setenv(VNI_HOOK_ENV, "1", 1);
 	setenv("VNI_HOOK_HOSTNAME", r->hostname, 1);
+	setenv("VNI_HOOK_IDENTITY", identity, 1);
 	status = vni_criu_run(argv, r->cgroup, err);
 	unsetenv(VNI_HOOK_ENV);
 	unsetenv("VNI_HOOK_HOSTNAME");
+	unsetenv("VNI_HOOK_IDENTITY");
 	if (status < 0)
 		return status;
 	if (status) {

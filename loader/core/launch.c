@@ -19,6 +19,7 @@
 
 #include <linux/sched.h>
 
+#include "core/identity.h"
 #include "core/launch.h"
 #include "core/launch_mounts.h"
 #include "core/launch_userns.h"
@@ -172,6 +173,8 @@ static _Noreturn void run_init(const struct vni_launch *l, const struct passwd *
 	vni_mounts_drop_nsfs();
 	if ((ret = vni_mounts_bind(l->binds, l->nbinds, what, sizeof(what))))
 		child_fail(errfd, what, -ret);
+	if (l->identity && (ret = vni_identity_install(l->identity)))
+		child_fail(errfd, "cannot write " VNI_IDENTITY_FILE, -ret);
 	if ((ret = vni_mounts_protect(what, sizeof(what))))
 		child_fail(errfd, what, -ret);
 	if (l->userns && (pipe2(to_init, O_CLOEXEC) || pipe2(to_app, O_CLOEXEC)))

@@ -30,6 +30,7 @@ struct vni_launch {
 	char **argv;          /* the application */
 	const struct vni_bind *binds; /* mounted by init, before the protections */
 	unsigned nbinds;
+	const char *identity; /* /run/vni/instance (core/identity.h); NULL: none */
 };
 
 /* Returns the status vnictl should exit with (the application's, 128+signal

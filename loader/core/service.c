@@ -9,6 +9,7 @@
 
 #include "core/handle.h"
 #include "core/instance.h"
+#include "core/identity.h"
 #include "core/launch.h"
 #include "core/mapdirs.h"
 #include "core/ops.h"
@@ -106,7 +107,7 @@ int vni_start(const struct vni_node *n, const struct vni_start_req *s, char *err
 	struct vni_launch l = { .user = c->user[0] ? c->user : NULL,
 				.userns = c->userns,
 				.argv = c->cmd.we_wordv };
-	char why[VNI_ERRLEN];
+	char why[VNI_ERRLEN], identity[VNI_IDENTITY_MAX];
 	struct vni_record r;
 	int status, ret;
 
@@ -120,6 +121,8 @@ int vni_start(const struct vni_node *n, const struct vni_start_req *s, char *err
 		r.hostname, r.cgroup);
 	l.cgroup = r.cgroup;
 	l.hostname = r.hostname;
+	vni_identity_text(&r, identity, sizeof(identity));
+	l.identity = identity;
 	status = start_maps(n, &r, c, &l, err);
 	if (!status)
 		status = vni_launch(&l, err);

@@ -20,6 +20,12 @@ clone_ask() { # addr: one answer from the peer
 s = socket.create_connection((sys.argv[1], 7000), timeout=5); s.sendall(b"?"); print(s.recv(100).decode().strip())' "$1" 2>&1 | tail -n 1
 }
 
+clone_identity() { # name: its /run/vni/instance, as read by its processes
+	local pid
+	pid=$(vnictl show --cgroup "$1" --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["pids"][-1])')
+	nsenter -t "$pid" -m cat /run/vni/instance | grep -E '^(name|hostname|vip4|template)=' | tr '\n' ' ' | sed 's/ $//'
+}
+
 clone_wait() { # addr
 	local i
 	for i in $(seq 100); do
@@ -60,6 +66,10 @@ test_clones_answer_on_their_own_vips_with_their_own_names_and_data() {
 	expect_eq "the original keeps serving" "web-0 7" "$(clone_ask 10.10.0.1)"
 	expect_json "show names the template" "$T_DIR/tmpl" "$(vnictl show --cgroup c1 --json)" 'd["template"]'
 	expect_json "the original is no clone" null "$(vnictl show --cgroup web --json)" 'd["template"]'
+	# what the application reads to know it was cloned (core/identity.h)
+	expect_eq "c1's /run/vni/instance" "name=c1 hostname=vni-10-10-0-11 vip4=10.10.0.11 template=$T_DIR/tmpl" \
+		"$(clone_identity c1)"
+	expect_eq "the original's" "name=web hostname=web-0 vip4=10.10.0.1 template=" "$(clone_identity web)"
 	vnictl detach --cgroup c2 --force >/dev/null || fail "detach c2"
 	expect_eq "c1 after c2 went" "vni-10-10-0-11 9" "$(clone_ask 10.10.0.11)"
 	expect_eq "c3 after c2 went" "vni-10-10-0-13 8" "$(clone_ask 10.10.0.13)"
