@@ -62,3 +62,38 @@ test_checkpoint_refuses_bad_requests() {
 		"$(vnictl checkpoint 2>&1 | tr -d '\n'; echo " ${PIPESTATUS[0]}")"
 	expect_match "still running" "*web*running*" "$(vnictl list | sed -n 2p)"
 }
+
+# clone_refused EXIT MESSAGE ARGS...: one line, that exit code, node unchanged
+clone_refused() {
+	local code=$1 msg=$2 before err rc
+	shift 2
+	before=$(snapshot)
+	err=$(vnictl clone "$@" 2>&1 >/dev/null)
+	rc=$?
+	expect_eq "exit code of clone $*" "$code" "$rc"
+	expect_eq "one line" 1 "$(printf '%s\n' "$err" | wc -l)"
+	expect_eq "error of clone $*" "vnictl: $msg" "$err"
+	expect_eq "node after clone $*" "$before" "$(snapshot)"
+}
+
+# Clones refuse bad requests before CRIU runs (the clones themselves: VM,
+# tests/vm/t_clone.sh).
+test_clone_refuses_bad_requests() {
+	local d=$T_DIR/tmpl
+	vnictl attach --cgroup web --vip 10.10.0.9 >/dev/null || fail "attach"
+	mkdir "$d"
+	clone_refused 1 "cannot use $T_DIR/none: No such file or directory" --dir "$T_DIR/none" --cgroup c
+	clone_refused 1 "$d is not a vni checkpoint (no vni.json)" --dir "$d" --cgroup c
+	clone_refused 2 "invalid --count '0' (1 to 1000) (see 'vnictl help')" --dir "$d" --cgroup c --count 0
+	clone_refused 2 "--count takes only --vip auto[/POOL] (each clone its own) (see 'vnictl help')" \
+		--dir "$d" --cgroup c --count 3 --vip 10.10.0.5
+	clone_refused 2 "clone needs --dir DIR (see 'vnictl help')" --cgroup c
+	good_meta >"$d/vni.json"
+	clone_refused 1 "$d is not a template (vnictl checkpoint --template makes one)" --dir "$d" --cgroup c
+	good_meta | sed 's/"dump_ms": 12/"dump_ms": 12, "template": true/' >"$d/vni.json"
+	clone_refused 1 "$d has no CRIU images (inventory.img missing)" --dir "$d" --cgroup c
+	touch "$d/inventory.img"
+	clone_refused 1 "an instance named web exists" --dir "$d" --cgroup web --vip 10.10.0.7
+	clone_refused 1 "VIP 10.10.0.9 is taken by instance web" --dir "$d" --cgroup c --vip 10.10.0.9
+	clone_refused 1 "the template has no IPv6 VIP: give its clones none" --dir "$d" --cgroup c --vip 2001:db8:10::5
+}

@@ -183,22 +183,6 @@ static int ensure_bpffs(const struct vni_node *n, char *err)
 	return vni_err(err, -ENOTDIR, "%s is not on a bpf filesystem (bpffs)", parent);
 }
 
-static int rm_pin(const char *p, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	if (type == FTW_DP)
-		rmdir(p);
-	else
-		unlink(p);
-	return 0;
-}
-
-static void remove_tree(const char *path)
-{
-	nftw(path, rm_pin, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static void forget_maps(void);
 
 /* What vni creates under the bpffs dir; nothing else there is touched. */
@@ -215,7 +199,7 @@ static void remove_ours(const struct vni_node *n)
 	for (i = N(subdirs); i-- > 0;)
 		if (!vni_path(path, sizeof(path), "%s/%s", n->bpffs, subdirs[i]) &&
 		    access(path, F_OK) == 0) {
-			remove_tree(path);
+			vni_remove_tree(path);
 			vni_crashpoint("bpffs subdir removed");
 		}
 	rmdir(n->bpffs); /* only when empty */
@@ -595,7 +579,7 @@ void vni_bpf_unlink_instance(const struct vni_node *n, uint64_t cgid)
 	char dir[PATH_MAX];
 
 	if (!links_dir(dir, sizeof(dir), n, cgid))
-		remove_tree(dir);
+		vni_remove_tree(dir);
 }
 
 int vni_bpf_set_instance(const struct vni_node *n, uint64_t cgid, const struct vni_inst *rec,

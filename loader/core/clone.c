@@ -37,13 +37,6 @@ static int run_quiet(char *const argv[])
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -EINTR;
 }
 
-static void remove_tree(const char *path)
-{
-	char *argv[] = { "rm", "-rf", "--one-file-system", "--", (char *)path, NULL };
-
-	run_quiet(argv);
-}
-
 struct clone_files {
 	char work[PATH_MAX];
 	char made[VNI_MAPS_MAX][PATH_MAX]; /* map sources made from the template's copies */
@@ -87,9 +80,9 @@ static void unmake(struct clone_files *f)
 
 	for (i = 0; i < VNI_MAPS_MAX; i++)
 		if (f->made[i][0])
-			remove_tree(f->made[i]);
+			vni_remove_tree(f->made[i]);
 	if (f->work[0])
-		remove_tree(f->work);
+		vni_remove_tree(f->work);
 }
 
 /* CRIU's last error line of the clone's restore.log, for a one-line message. */
@@ -203,7 +196,8 @@ int vni_clone(const struct vni_node *n, const char *dir_arg, const struct vni_at
 	ret = vni_state_set_maps(st, r.name, r.maps, r.nmaps, err);
 	if (!ret)
 		ret = make_maps(dir, &r, f, err);
-	if (!ret && (vni_path(f->work, sizeof(f->work), "%s/clones/%u", vni_state_dir(st), r.aid) ||
+	if (!ret && (vni_path(f->work, sizeof(f->work), "%s/" VNI_CLONES_DIR "/%u",
+				     vni_state_dir(st), r.aid) ||
 		     vni_mkdir_p(f->work, 0700)))
 		ret = vni_err(err, -EIO, "cannot make a work dir for the clone in %s",
 			      vni_state_dir(st));

@@ -714,6 +714,15 @@ int vni_fence_locked(const struct vni_node *n, struct vni_state *st,
 	return detach(n, st, r, true, false, err);
 }
 
+/* A clone's CRIU work dir (its restore.log), kept while it lives. */
+static void forget_clone_work(struct vni_state *st, const struct vni_record *r)
+{
+	char dir[PATH_MAX];
+
+	if (!vni_path(dir, sizeof(dir), "%s/" VNI_CLONES_DIR "/%u", vni_state_dir(st), r->aid))
+		vni_remove_tree(dir);
+}
+
 static int detach(const struct vni_node *n, struct vni_state *st, const struct vni_record *r,
 		  bool force, bool release, char *err)
 {
@@ -753,6 +762,8 @@ static int detach(const struct vni_node *n, struct vni_state *st, const struct v
 		return ret;
 	}
 	ret = vni_state_delete(st, r->name, err);
+	if (!ret && r->template[0])
+		forget_clone_work(st, r);
 	if (!ret)
 		vni_crashpoint("detach: done");
 	return ret;

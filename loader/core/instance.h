@@ -29,6 +29,10 @@ struct vni_attach_req {
 	int npids;
 };
 
+/* In the state dir: clones/<aid>, a clone's CRIU work dir (its restore.log),
+ * removed when the clone is detached. */
+#define VNI_CLONES_DIR "clones"
+
 /* The state's meta key naming the VNI root cgroup when vnictl made it. */
 #define META_CREATED_ROOT "created_cgroup_root"
 

@@ -48,7 +48,7 @@ make_template() {
 }
 
 test_clones_answer_on_their_own_vips_with_their_own_names_and_data() {
-	local i line
+	local i line aid2
 	make_template
 	expect_json "vni.json: a template" true "$(cat "$T_DIR/tmpl/vni.json")" 'd["template"]'
 	expect_eq "the map's copy as of the dump" 6 "$(cat "$T_DIR/tmpl/maps/0/count")"
@@ -70,7 +70,10 @@ test_clones_answer_on_their_own_vips_with_their_own_names_and_data() {
 	expect_eq "c1's /run/vni/instance" "name=c1 hostname=vni-10-10-0-11 vip4=10.10.0.11 template=$T_DIR/tmpl" \
 		"$(clone_identity c1)"
 	expect_eq "the original's" "name=web hostname=web-0 vip4=10.10.0.1 template=" "$(clone_identity web)"
+	aid2=$(vnictl show --cgroup c2 --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["aid"])')
+	[ -e "$VNI_STATE_DIR/clones/$aid2/restore.log" ] || fail "c2's restore.log is not in its work dir"
 	vnictl detach --cgroup c2 --force >/dev/null || fail "detach c2"
+	expect_eq "c2's work dir went with it" no "$([ -e "$VNI_STATE_DIR/clones/$aid2" ] && echo yes || echo no)"
 	expect_eq "c1 after c2 went" "vni-10-10-0-11 9" "$(clone_ask 10.10.0.11)"
 	expect_eq "c3 after c2 went" "vni-10-10-0-13 8" "$(clone_ask 10.10.0.13)"
 }
@@ -124,4 +127,22 @@ s = socket.create_connection(("10.10.0.1", 7000)); time.sleep(600)' &
 		"$(vnictl checkpoint --cgroup web --dir "$T_DIR/tmpl" --template 2>&1)"
 	expect_eq "nothing dumped" "" "$(ls -A "$T_DIR/tmpl" 2>/dev/null)"
 	kill %2 2>/dev/null
+}
+
+# A template dumped without --leave-running comes back as itself with
+# restore: its map mounted again from its own source.
+test_template_restored_as_itself() {
+	local line
+	mkdir -p "$T_DIR/data/web" && echo 5 >"$T_DIR/data/web/count"
+	vnictl attach --cgroup web --vip 10.10.0.1 --hostname web-0 >/dev/null || fail "attach"
+	vnictl run --cgroup web --map "/srv/data=$T_DIR/data/%n" -- python3 -c "$CLONE_SERVER" \
+		</dev/null >>"$T_DIR/server.log" 2>&1 &
+	clone_wait 10.10.0.1
+	expect_eq "before" "web-0 6" "$(clone_ask 10.10.0.1)"
+	expect_eq "checkpoint --template" "checkpointed web into $T_DIR/tmpl as a template" \
+		"$(vnictl checkpoint --cgroup web --dir "$T_DIR/tmpl" --template 2>&1)"
+	line=$(vnictl restore --dir "$T_DIR/tmpl" 2>&1) || grep -E "Error" "$T_DIR/tmpl/restore.log" | tail -n 3
+	expect_match "restore" "restored web: *" "$line"
+	expect_eq "its own data again" "web-0 7" "$(clone_ask 10.10.0.1)"
+	expect_eq "written to its own source" 7 "$(cat "$T_DIR/data/web/count")"
 }
