@@ -7,6 +7,9 @@
 # sends a line every 10 ms; dump with --tcp-established, restore on the same
 # node. Reports dump and restore wall time and the longest gap the client
 # saw between two answers (how long the service was frozen).
+# Then clones: a server that takes a while to initialise, started cold (1,
+# then 10 at once) against clones of its template (1, then one after another
+# up to 10): time until each answers, memory (Pss) per instance.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 source "$TOP/tests/lib.sh"
@@ -71,3 +74,56 @@ for k in vni plain; do
 		"$(awk '{ print $1 }' "$T_DIR/$k" | median)" "$(awk '{ print $2 }' "$T_DIR/$k" | median)" \
 		"$(awk '{ print $3 }' "$T_DIR/$k" | median)"
 done
+
+# ---- clones (vnictl checkpoint --template, vnictl clone) -------------------
+
+# It builds a table before it listens (a warm-up a clone skips), then answers
+# each connection with its hostname.
+SLOW_ROWS=${SLOW_ROWS:-100000}
+SLOW_SERVER='import hashlib, socket
+table = [hashlib.sha256(str(i).encode()).hexdigest() for i in range('"$SLOW_ROWS"')]
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 7000)); s.listen(16)
+while True:
+    c, _ = s.accept(); c.sendall((socket.gethostname() + "\n").encode()); c.close()'
+answers() { until probe_peer -t 1 connect "$1" 7000 2>/dev/null | grep -q '^LOCAL'; do sleep 0.02; done; }
+pss_kb() { # instance: the summed Pss of its processes
+	local p
+	for p in $(cat "$VNI_CGROUP_ROOT/$1/cgroup.procs"); do
+		awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup"
+	done | awk '{ s += $1 } END { print s + 0 }'
+}
+start_cold() { # name vip
+	vnictl attach --cgroup "$1" --vip "$2" >/dev/null || fail "attach $1"
+	vnictl run --cgroup "$1" -- python3 -c "$SLOW_SERVER" </dev/null >/dev/null 2>&1 &
+}
+
+t0=$(ms); start_cold cold0 10.10.0.100; answers 10.10.0.100; cold1=$(($(ms) - t0))
+mem_cold=$(pss_kb cold0)
+t0=$(ms)
+for i in $(seq 1 10); do start_cold "cold$i" "10.10.0.$((100 + i))"; done
+for i in $(seq 1 10); do answers "10.10.0.$((100 + i))"; done
+cold10=$(($(ms) - t0))
+t0=$(ms)
+vnictl checkpoint --cgroup cold0 --dir "$T_DIR/tmpl" --template --leave-running >/dev/null || fail "template"
+tmpl=$(($(ms) - t0))
+: >"$T_DIR/clones"
+for i in $(seq 1 10); do
+	t0=$(ms)
+	vnictl clone --dir "$T_DIR/tmpl" --cgroup "c$i" --vip "10.10.0.$((120 + i))" >/dev/null || fail "clone $i"
+	answers "10.10.0.$((120 + i))"
+	echo "$(($(ms) - t0))" >>"$T_DIR/clones"
+done
+mem_clone=$(pss_kb c1)
+echo
+echo "Clones: a Python server that builds a table of $SLOW_ROWS rows before it listens."
+echo
+echo "| | ms until it answers | memory (Pss, KiB) |"
+echo "|---|---|---|"
+echo "| cold start, 1 instance | $cold1 | $mem_cold |"
+echo "| cold start, 10 at once (until all answer) | $cold10 | |"
+echo "| template dump (--leave-running) | $tmpl | |"
+echo "| clone, the first | $(sed -n 1p "$T_DIR/clones") | $mem_clone |"
+echo "| clones 1 to 10, one after another (total) | $(awk '{ s += $1 } END { print s }' "$T_DIR/clones") | |"
+echo
+echo "Per clone as N grows (ms): $(tr '\n' ' ' <"$T_DIR/clones")"
