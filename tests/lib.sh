@@ -180,6 +180,23 @@ userns_base() { # /etc/subuid|/etc/subgid
 	echo "${base:-2147483648}"
 }
 
+# Runs "vnictl ARGS" with a crash after step N; prints the step it died at,
+# or nothing when the command finished (N is past its last step).
+crash_after() { # N ARGS...
+	local n=$1 out rc
+	shift
+	# output to a file: an application started by 'run' keeps it open
+	VNI_DEBUG_CRASH_AFTER=$n vnictl "$@" >"$T_DIR/crash.out" 2>&1 </dev/null
+	rc=$?
+	out=$(cat "$T_DIR/crash.out")
+	case $out in
+	*"killed after step $n:"*)
+		[ $rc = 137 ] || fail "step $n: exit $rc, not SIGKILL: $out"
+		echo "${out#*killed after step $n: }" | head -n 1 ;;
+	*) [ $rc = 0 ] || fail "vnictl $* without a crash: exit $rc: $out" ;;
+	esac
+}
+
 # Everything a refused command must leave untouched.
 snapshot() {
 	{

@@ -179,6 +179,7 @@ int vni_clone(const struct vni_node *n, const char *dir_arg, const struct vni_at
 	q.template = dir;
 	q.virt4 = m.rec.vip4;
 	q.virt6 = m.rec.vip6;
+	q.unfinished = true; /* ready once its processes are restored */
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return vni_err(err, -ENOMEM, "out of memory");
@@ -209,6 +210,11 @@ int vni_clone(const struct vni_node *n, const char *dir_arg, const struct vni_at
 		goto out;
 	}
 	vni_crashpoint("clone: restored");
+	r.phase = VNI_READY;
+	if (vni_state_update(st, &r, warn)) /* its processes are in: recovery finishes it */
+		vni_log(VNI_LOG_WARN, "%s", warn);
+	else
+		vni_crashpoint("clone: done");
 	if (r.vip4.family && vni_announce(r.dev, &r.vip4, warn) < 0)
 		vni_log(VNI_LOG_WARN, "%s", warn);
 	if (r.vip6.family && vni_announce(r.dev, &r.vip6, warn) < 0)

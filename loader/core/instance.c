@@ -689,10 +689,12 @@ int vni_attach_locked(const struct vni_node *n, struct vni_state *st,
 	}
 	if (req->npids)
 		vni_crashpoint("attach: processes moved in");
-	r.phase = VNI_READY;
-	ret = vni_state_update(st, &r, err);
-	if (ret) /* too late to undo: its processes are in; recovery finishes it */
-		return ret;
+	if (!req->unfinished) {
+		r.phase = VNI_READY;
+		ret = vni_state_update(st, &r, err);
+		if (ret) /* too late to undo: its processes are in; recovery finishes it */
+			return ret;
+	}
 	vni_crashpoint("attach: done");
 	if (out)
 		*out = r;
@@ -714,8 +716,7 @@ int vni_fence_locked(const struct vni_node *n, struct vni_state *st,
 	return detach(n, st, r, true, false, err);
 }
 
-/* A clone's CRIU work dir (its restore.log), kept while it lives. */
-static void forget_clone_work(struct vni_state *st, const struct vni_record *r)
+void vni_forget_clone_work(struct vni_state *st, const struct vni_record *r)
 {
 	char dir[PATH_MAX];
 
@@ -763,7 +764,7 @@ static int detach(const struct vni_node *n, struct vni_state *st, const struct v
 	}
 	ret = vni_state_delete(st, r->name, err);
 	if (!ret && r->template[0])
-		forget_clone_work(st, r);
+		vni_forget_clone_work(st, r);
 	if (!ret)
 		vni_crashpoint("detach: done");
 	return ret;

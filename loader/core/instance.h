@@ -23,6 +23,9 @@ struct vni_attach_req {
 	const char *dev;      /* NULL: "lo" */
 	uint32_t flags;       /* VNI_F_ALLOW_RAW */
 	bool restore;         /* the identity of a checkpointed instance (restore) */
+	bool unfinished;      /* leave it "attaching": the caller finishes it once
+				 its processes are in (clone: after CRIU), so that
+				 a crash before is undone by recovery */
 	const char *template; /* a clone: its template's checkpoint dir, else NULL */
 	struct vni_addr virt4, virt6; /* a clone: the template's VIPs (family 0: none) */
 	const int *pids;      /* running processes to move into the instance */
@@ -30,8 +33,9 @@ struct vni_attach_req {
 };
 
 /* In the state dir: clones/<aid>, a clone's CRIU work dir (its restore.log),
- * removed when the clone is detached. */
+ * removed when the clone is detached (or its clone undone). */
 #define VNI_CLONES_DIR "clones"
+void vni_forget_clone_work(struct vni_state *st, const struct vni_record *r);
 
 /* The state's meta key naming the VNI root cgroup when vnictl made it. */
 #define META_CREATED_ROOT "created_cgroup_root"

@@ -35,6 +35,8 @@ int vni_recover_one(const struct vni_node *n, struct vni_state *st, const struct
 			ret = vni_instance_teardown(n, r, err);
 		if (!ret)
 			ret = vni_state_delete(st, r->name, err);
+		if (!ret && r->template[0])
+			vni_forget_clone_work(st, r);
 		snprintf(done, len, "%s the interrupted %s of %s",
 			 r->phase == VNI_ATTACHING ? "undid" : "finished",
 			 r->phase == VNI_ATTACHING ? "attach" : "detach", r->name);

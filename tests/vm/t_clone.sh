@@ -146,3 +146,33 @@ test_template_restored_as_itself() {
 	expect_eq "its own data again" "web-0 7" "$(clone_ask 10.10.0.1)"
 	expect_eq "written to its own source" 7 "$(cat "$T_DIR/data/web/count")"
 }
+
+# A clone cut short after any step (intent first: it stays "attaching" until
+# its processes are restored): the next vnictl undoes it, or finishes it once
+# its processes are in; nothing of it is left over either way.
+test_crash_at_every_step_of_clone() {
+	local n step steps=() out
+	make_template
+	for n in $(seq 1 100); do
+		step=$(crash_after "$n" clone --dir "$T_DIR/tmpl" --cgroup c1 --vip 10.10.0.11) || exit 1
+		[ -z "$step" ] && break
+		steps+=("$step")
+		out=$(vnictl sync 2>&1) || fail "sync after a crash at '$step': $out"
+		out=$(vnictl check 2>&1) || fail "check after a crash at '$step' and sync: $out"
+		if vnictl show --cgroup c1 >/dev/null 2>&1; then
+			expect_match "finished after '$step': it serves as itself" "vni-10-10-0-11 *" \
+				"$(clone_wait 10.10.0.11; clone_ask 10.10.0.11)"
+			vnictl detach --cgroup c1 --force >/dev/null || fail "detach after '$step'"
+		fi
+		expect_eq "no c1 cgroup after '$step'" no "$([ -d "$VNI_CGROUP_ROOT/c1" ] && echo yes || echo no)"
+		expect_eq "no clone work dir after '$step'" "" "$(ls "$VNI_STATE_DIR/clones" 2>/dev/null)"
+		expect_eq "VIP gone after '$step'" "" "$(on_node ip -o addr show to 10.10.0.11)"
+	done
+	echo "note: clone: crashed after each of ${#steps[@]} steps: $(IFS=,; echo "${steps[*]}")"
+	for step in "clone: attached" "clone: maps made" "clone: restored" "clone: done"; do
+		[[ ",$(IFS=,; echo "${steps[*]}")," == *",$step,"* ]] || fail "no crash point '$step'"
+	done
+	expect_match "without a crash, the clone serves" "vni-10-10-0-11 *" \
+		"$(clone_wait 10.10.0.11; clone_ask 10.10.0.11)"
+	expect_eq "the original still serves" "web-0" "$(clone_ask 10.10.0.1 | cut -d' ' -f1)"
+}
