@@ -93,12 +93,17 @@ pss_kb() { # instance: the summed Pss of its processes
 		awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup"
 	done | awk '{ s += $1 } END { print s + 0 }'
 }
-start_cold() { # name vip
+start_cold() { # name vip [run-options]
 	vnictl attach --cgroup "$1" --vip "$2" >/dev/null || fail "attach $1"
-	vnictl run --cgroup "$1" -- python3 -c "$SLOW_SERVER" </dev/null >/dev/null 2>&1 &
+	vnictl run --cgroup "$1" "${@:3}" -- python3 -c "$SLOW_SERVER" </dev/null >/dev/null 2>&1 &
 }
 
-t0=$(ms); start_cold cold0 10.10.0.100; answers 10.10.0.100; cold1=$(($(ms) - t0))
+# the template's instance has a mapped directory of MAP_MB MiB: each clone
+# gets its own copy (cp -a --reflink=auto)
+MAP_MB=${MAP_MB:-20}
+mkdir -p "$T_DIR/data/cold0" && head -c "${MAP_MB}M" /dev/urandom >"$T_DIR/data/cold0/blob"
+t0=$(ms); start_cold cold0 10.10.0.100 --map "/srv/data=$T_DIR/data/%n"; answers 10.10.0.100
+cold1=$(($(ms) - t0))
 mem_cold=$(pss_kb cold0)
 t0=$(ms)
 for i in $(seq 1 10); do start_cold "cold$i" "10.10.0.$((100 + i))"; done
@@ -115,6 +120,8 @@ for i in $(seq 1 10); do
 	echo "$(($(ms) - t0))" >>"$T_DIR/clones"
 done
 mem_clone=$(pss_kb c1)
+t0=$(ms); cp -a --reflink=auto "$T_DIR/data/cold0" "$T_DIR/copy-test"; copy=$(($(ms) - t0))
+fstype=$(stat -f -c %T "$T_DIR")
 echo
 echo "Clones: a Python server that builds a table of $SLOW_ROWS rows before it listens."
 echo
@@ -127,3 +134,5 @@ echo "| clone, the first | $(sed -n 1p "$T_DIR/clones") | $mem_clone |"
 echo "| clones 1 to 10, one after another (total) | $(awk '{ s += $1 } END { print s }' "$T_DIR/clones") | |"
 echo
 echo "Per clone as N grows (ms): $(tr '\n' ' ' <"$T_DIR/clones")"
+echo "Each clone copies the template's mapped directory ($MAP_MB MiB) with cp -a --reflink=auto;"
+echo "the same copy alone on this file system ($fstype): $copy ms (a reflink where the file system can: XFS, btrfs)."
