@@ -141,5 +141,5 @@ static int remove_one(const char *p, const struct stat *sb, int type, struct FTW
 
 void vni_remove_tree(const char *path)
 {
-	nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }

@@ -23,8 +23,9 @@ int vni_path(char *buf, size_t n, const char *fmt, ...) __attribute__((format(pr
 
 /* mkdir -p; 0 or -errno. */
 int vni_mkdir_p(const char *path, mode_t mode);
-/* Removes path and everything below it, on its file system only (no
- * symlink followed); best effort. */
+/* Removes path and everything below it (no symlink followed; not limited
+ * to one file system: on overlayfs files and directories differ in st_dev);
+ * best effort. */
 void vni_remove_tree(const char *path);
 
 /* Replaces path atomically (temporary file in the same directory, then

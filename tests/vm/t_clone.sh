@@ -73,7 +73,8 @@ test_clones_answer_on_their_own_vips_with_their_own_names_and_data() {
 	aid2=$(vnictl show --cgroup c2 --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["aid"])')
 	[ -e "$VNI_STATE_DIR/clones/$aid2/restore.log" ] || fail "c2's restore.log is not in its work dir"
 	vnictl detach --cgroup c2 --force >/dev/null || fail "detach c2"
-	expect_eq "c2's work dir went with it" no "$([ -e "$VNI_STATE_DIR/clones/$aid2" ] && echo yes || echo no)"
+	expect_eq "c2's work dir went with it" no \
+		"$([ -e "$VNI_STATE_DIR/clones/$aid2" ] && { echo yes; ls -la "$VNI_STATE_DIR/clones/$aid2"; findmnt -R "$VNI_STATE_DIR"; } || echo no)"
 	expect_eq "c1 after c2 went" "vni-10-10-0-11 9" "$(clone_ask 10.10.0.11)"
 	expect_eq "c3 after c2 went" "vni-10-10-0-13 8" "$(clone_ask 10.10.0.13)"
 }
