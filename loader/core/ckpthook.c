@@ -71,45 +71,36 @@ static int copy_maps(void)
 	return 0;
 }
 
-/* post-restore: the restored tree's UTS namespace gets the clone's hostname. */
-static int set_hostname(void)
+/* Enters namespace ns (CLONE_NEWUTS, CLONE_NEWNS) of the restored tree's
+ * root task (CRTOOLS_INIT_PID); 0 or -1. */
+static int enter_restored(const char *ns, int type)
 {
-	const char *host = getenv("VNI_HOOK_HOSTNAME"), *pid = getenv("CRTOOLS_INIT_PID");
+	const char *pid = getenv("CRTOOLS_INIT_PID");
 	char path[64];
 	int fd, ret;
 
-	if (!host)
-		return 0;
 	if (!pid)
-		return 1;
-	snprintf(path, sizeof(path), "/proc/%d/ns/uts", atoi(pid));
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", atoi(pid), ns);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return 1;
-	ret = setns(fd, CLONE_NEWUTS) || sethostname(host, strlen(host));
+		return -1;
+	ret = setns(fd, type);
 	close(fd);
-	return ret ? 1 : 0;
+	return ret ? -1 : 0;
 }
 
-/* post-restore: the restored tree's /run/vni/instance says who it is now
- * (core/identity.h). */
+/* post-restore: the restored tree's UTS namespace gets the clone's hostname,
+ * and its /run/vni/instance says who it is now (core/identity.h). */
 static int set_identity(void)
 {
-	const char *text = getenv("VNI_HOOK_IDENTITY"), *pid = getenv("CRTOOLS_INIT_PID");
-	char path[64];
-	int fd, ret;
+	const char *host = getenv("VNI_HOOK_HOSTNAME"), *text = getenv("VNI_HOOK_IDENTITY");
 
-	if (!text)
-		return 0;
-	if (!pid)
+	if (host && (enter_restored("uts", CLONE_NEWUTS) || sethostname(host, strlen(host))))
 		return 1;
-	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", atoi(pid));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (text && (enter_restored("mnt", CLONE_NEWNS) || vni_identity_install(text)))
 		return 1;
-	ret = setns(fd, CLONE_NEWNS) || vni_identity_install(text);
-	close(fd);
-	return ret ? 1 : 0;
+	return 0;
 }
 
 int vni_hook_run(void)
@@ -119,6 +110,6 @@ int vni_hook_run(void)
 	if (!strcmp(action, "post-dump"))
 		return copy_maps();
 	if (!strcmp(action, "post-restore"))
-		return set_hostname() || set_identity();
+		return set_identity();
 	return 0;
 }

@@ -35,14 +35,19 @@ clone_wait() { # addr
 	fail "$1:7000 never answered"
 }
 
-# tmpl: a template of instance web (data/web/count = 5), left running
-make_template() {
+# the server in instance web, with its map data/web (count = 5), answering
+start_web() {
 	mkdir -p "$T_DIR/data/web" && echo 5 >"$T_DIR/data/web/count"
 	vnictl attach --cgroup web --vip 10.10.0.1 --hostname web-0 >/dev/null || fail "attach"
 	vnictl run --cgroup web --map "/srv/data=$T_DIR/data/%n" -- python3 -c "$CLONE_SERVER" \
 		</dev/null >>"$T_DIR/server.log" 2>&1 &
 	clone_wait 10.10.0.1
 	expect_eq "the original answers" "web-0 6" "$(clone_ask 10.10.0.1)"
+}
+
+# tmpl: a template of instance web, left running
+make_template() {
+	start_web
 	expect_eq "checkpoint --template" "checkpointed web into $T_DIR/tmpl as a template (still running)" \
 		"$(vnictl checkpoint --cgroup web --dir "$T_DIR/tmpl" --template --leave-running 2>&1)"
 }
@@ -134,12 +139,7 @@ s = socket.create_connection(("10.10.0.1", 7000)); time.sleep(600)' &
 # restore: its map mounted again from its own source.
 test_template_restored_as_itself() {
 	local line
-	mkdir -p "$T_DIR/data/web" && echo 5 >"$T_DIR/data/web/count"
-	vnictl attach --cgroup web --vip 10.10.0.1 --hostname web-0 >/dev/null || fail "attach"
-	vnictl run --cgroup web --map "/srv/data=$T_DIR/data/%n" -- python3 -c "$CLONE_SERVER" \
-		</dev/null >>"$T_DIR/server.log" 2>&1 &
-	clone_wait 10.10.0.1
-	expect_eq "before" "web-0 6" "$(clone_ask 10.10.0.1)"
+	start_web
 	expect_eq "checkpoint --template" "checkpointed web into $T_DIR/tmpl as a template" \
 		"$(vnictl checkpoint --cgroup web --dir "$T_DIR/tmpl" --template 2>&1)"
 	line=$(vnictl restore --dir "$T_DIR/tmpl" 2>&1) || grep -E "Error" "$T_DIR/tmpl/restore.log" | tail -n 3
