@@ -93,6 +93,12 @@ test_clone_refuses_bad_requests() {
 	good_meta | sed 's/"dump_ms": 12/"dump_ms": 12, "template": true/' >"$d/vni.json"
 	clone_refused 1 "$d has no CRIU images (inventory.img missing)" --dir "$d" --cgroup c
 	touch "$d/inventory.img"
+	good_meta | sed 's/"dump_ms": 12/"dump_ms": 12, "template": true, "needs": ["no_such_feature"]/' >"$d/vni.json"
+	clone_refused 1 "this node's kernel lacks 'no_such_feature', which template $d needs (criu check --feature no_such_feature)" \
+		--dir "$d" --cgroup c
+	good_meta | sed 's/"dump_ms": 12/"dump_ms": 12, "template": true, "needs": ["Bad Name"]/' >"$d/vni.json"
+	clone_refused 1 "checkpoint metadata: 'needs' holds a bad feature name" --dir "$d" --cgroup c
+	good_meta | sed 's/"dump_ms": 12/"dump_ms": 12, "template": true/' >"$d/vni.json"
 	clone_refused 1 "an instance named web exists" --dir "$d" --cgroup web --vip 10.10.0.7
 	clone_refused 1 "VIP 10.10.0.9 is taken by instance web" --dir "$d" --cgroup c --vip 10.10.0.9
 	clone_refused 1 "the template has no IPv6 VIP: give its clones none" --dir "$d" --cgroup c --vip 2001:db8:10::5

@@ -404,6 +404,12 @@ int vni_checkpoint(const struct vni_node *n, const struct vni_ckpt_req *req, cha
 	m.created = (int64_t)time(NULL);
 	m.tcp_established = req->tcp_established;
 	m.template = req->template;
+	/* what every tree of 'vnictl run' is in, which its clones' restores
+	 * need of their node's kernel: a cgroup and a PID namespace */
+	if (req->template) {
+		strcpy(m.needs[m.nneeds++], "cgroupns");
+		strcpy(m.needs[m.nneeds++], "ns_pid");
+	}
 	snprintf(m.node, sizeof(m.node), "%s", uname(&uts) ? "?" : uts.nodename);
 	ret = vni_ckpt_meta_write(dir, &m, err);
 	if (!ret && !req->leave_running)

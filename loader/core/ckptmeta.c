@@ -57,6 +57,14 @@ char *vni_ckpt_meta_format(const struct vni_ckpt_meta *m)
 	json_object_object_add(o, "tcp_established", json_object_new_boolean(m->tcp_established));
 	json_object_object_add(o, "dump_ms", json_object_new_int64(m->dump_ms));
 	json_object_object_add(o, "template", json_object_new_boolean(m->template));
+	if (m->nneeds) {
+		json_object *a = json_object_new_array();
+		unsigned i;
+
+		for (i = 0; i < m->nneeds; i++)
+			json_object_array_add(a, json_object_new_string(m->needs[i]));
+		json_object_object_add(o, "needs", a);
+	}
 	text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
 	json_object_put(o);
 	return text;
@@ -147,6 +155,30 @@ static int maps_field(json_object *o, struct vni_record *r, char *err)
 	return 0;
 }
 
+/* "needs": an array of CRIU feature names ([a-z0-9_-], short). */
+static int needs_field(json_object *v, struct vni_ckpt_meta *m, char *err)
+{
+	size_t i, n;
+
+	if (!json_object_is_type(v, json_type_array) ||
+	    (n = json_object_array_length(v)) > VNI_CKPT_NEEDS_MAX)
+		return vni_err(err, -EINVAL,
+			       "checkpoint metadata: field 'needs' is not an array of at most %d names",
+			       VNI_CKPT_NEEDS_MAX);
+	for (i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(v, i);
+		const char *s = json_object_is_type(e, json_type_string) ? json_object_get_string(e) : "";
+
+		if (!*s || strlen(s) >= VNI_CKPT_NEED_LEN ||
+		    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(s))
+			return vni_err(err, -EINVAL,
+				       "checkpoint metadata: 'needs' holds a bad feature name");
+		strcpy(m->needs[i], s);
+	}
+	m->nneeds = (unsigned)n;
+	return 0;
+}
+
 int vni_ckpt_meta_parse(const char *text, struct vni_ckpt_meta *m, char *err)
 {
 	json_object *o = json_tokener_parse(text), *v;
@@ -207,6 +239,8 @@ int vni_ckpt_meta_parse(const char *text, struct vni_ckpt_meta *m, char *err)
 		else
 			m->template = json_object_get_boolean(v);
 	}
+	if (!ret && json_object_object_get_ex(o, "needs", &v))
+		ret = needs_field(v, m, err);
 	json_object_put(o);
 	return ret;
 }

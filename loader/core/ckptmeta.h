@@ -5,7 +5,8 @@
  *   format, version, name, aid, vip4, vip6 (null when absent), hostname,
  *   allow_raw, loopback ("shared" or "private"; optional), dev, maps ([{path,
  *   source}] of vnictl run --map; optional), node (nodename it was dumped on), created (unix time),
- *   tcp_established, dump_ms, template (true: vnictl checkpoint --template, the
+ *   tcp_established, dump_ms, needs (a template's kernel features; optional),
+ *   template (true: vnictl checkpoint --template, the
  *   VIPs and hostname are virtual ids, each map's copy is in DIR/maps/N;
  *   optional, false)
  */
@@ -22,6 +23,9 @@
 #define VNI_CKPT_FILE "vni.json"
 #define VNI_CKPT_FILE_MAX 65536 /* what is read of it, with a NUL */
 
+#define VNI_CKPT_NEEDS_MAX 8
+#define VNI_CKPT_NEED_LEN 32
+
 struct vni_ckpt_meta {
 	struct vni_record rec; /* name, aid, vips, hostname, flags, dev, maps */
 	char node[65];
@@ -29,6 +33,10 @@ struct vni_ckpt_meta {
 	bool tcp_established;
 	int64_t dump_ms;
 	bool template;
+	/* a template: the kernel features (CRIU's names, 'criu check --feature')
+	 * its images need, checked on the node of each clone */
+	char needs[VNI_CKPT_NEEDS_MAX][VNI_CKPT_NEED_LEN];
+	unsigned nneeds;
 };
 
 /* Serialises to a JSON text the caller frees. */

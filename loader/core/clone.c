@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,12 @@ static int run_quiet(char *const argv[])
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		if (null >= 0) {
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+		}
 		execvp(argv[0], argv);
 		_exit(127);
 	}
@@ -152,6 +159,23 @@ static int want_vips(const struct vni_ckpt_meta *m, struct vni_attach_req *q, ch
 	return 0;
 }
 
+/* The kernel features the template needs, as CRIU sees them on this node
+ * ('criu check --feature F': one at a time, about 0.1 s each). */
+static int kernel_has(const struct vni_ckpt_meta *m, const char *dir, char *err)
+{
+	unsigned i;
+
+	for (i = 0; i < m->nneeds; i++) {
+		char *argv[] = { "criu", "check", "--feature", (char *)m->needs[i], NULL };
+
+		if (run_quiet(argv))
+			return vni_err(err, -ENOTSUP,
+				       "this node's kernel lacks '%s', which template %s needs (criu check --feature %s)",
+				       m->needs[i], dir, m->needs[i]);
+	}
+	return 0;
+}
+
 int vni_clone(const struct vni_node *n, const char *dir_arg, const struct vni_attach_req *req,
 	      struct vni_record *out, char *err)
 {
@@ -172,7 +196,7 @@ int vni_clone(const struct vni_node *n, const char *dir_arg, const struct vni_at
 			       "%s is not a template (vnictl checkpoint --template makes one)", dir);
 	if (vni_path(inv, sizeof(inv), "%s/inventory.img", dir) || access(inv, R_OK))
 		return vni_err(err, -ENOENT, "%s has no CRIU images (inventory.img missing)", dir);
-	if ((ret = want_vips(&m, &q, err)))
+	if ((ret = kernel_has(&m, dir, err)) || (ret = want_vips(&m, &q, err)))
 		return ret;
 	q.dev = m.rec.dev;
 	q.flags = m.rec.flags & (VNI_F_ALLOW_RAW | VNI_F_PRIVATE_LO);

@@ -84,6 +84,9 @@ static void assert_same(const struct vni_ckpt_meta *a, const struct vni_ckpt_met
 	assert_int_equal(a->tcp_established, b->tcp_established);
 	assert_int_equal(a->dump_ms, b->dump_ms);
 	assert_int_equal(a->template, b->template);
+	assert_int_equal(a->nneeds, b->nneeds);
+	for (unsigned i = 0; i < a->nneeds; i++)
+		assert_string_equal(a->needs[i], b->needs[i]);
 	assert_int_equal(a->rec.nmaps, b->rec.nmaps);
 	for (unsigned i = 0; i < a->rec.nmaps; i++) {
 		assert_string_equal(a->rec.maps[i].path, b->rec.maps[i].path);
@@ -110,6 +113,14 @@ static void round_trip(void **state)
 	(void)state;
 	good(&m);
 	format_then_parse(&m);
+	/* a template and the kernel features it needs */
+	m.template = true;
+	strcpy(m.needs[0], "cgroupns");
+	strcpy(m.needs[1], "ns_pid");
+	m.nneeds = 2;
+	format_then_parse(&m);
+	m.template = false;
+	m.nneeds = 0;
 	/* one VIP only: the other is null */
 	memset(&m.rec.vip6, 0, sizeof(m.rec.vip6));
 	m.rec.flags = 0;
@@ -336,6 +347,11 @@ static void refuses_bad_fields(void **state)
 	assert_int_equal(parse_changed("maps", "[]", err), 0);
 	/* images of a vnictl before --template are none */
 	assert_int_equal(parse_changed("template", NULL, err), 0);
+	assert_int_equal(parse_changed("needs", "[\"cgroupns\", \"ns_pid\"]", err), 0);
+	assert_int_not_equal(parse_changed("needs", "\"cgroupns\"", err), 0);
+	assert_int_not_equal(parse_changed("needs", "[\"Cgroup NS\"]", err), 0);
+	assert_int_not_equal(parse_changed("needs", "[1]", err), 0);
+	assert_int_not_equal(parse_changed("needs", "[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\"]", err), 0);
 	/* images of a vnictl before --loopback have none: shared */
 	assert_int_equal(parse_changed("loopback", NULL, err), 0);
 	assert_int_equal(parse_changed("aid", "4294967295", err), 0);

@@ -117,6 +117,14 @@ test_clone_refusals_leave_nothing() {
 	rm -r "$T_DIR/tmpl/maps/0"
 	expect_eq "a missing map copy" "vnictl: $T_DIR/tmpl has no copy of map /srv/data ($T_DIR/tmpl/maps/0 missing)" \
 		"$(vnictl clone --dir "$T_DIR/tmpl" --cgroup c3 --vip 10.10.0.13 2>&1)"
+	# a kernel feature this node lacks (here: one no kernel has)
+	expect_json "the template says what it needs" "cgroupns ns_pid" "$(cat "$T_DIR/tmpl/vni.json")" '" ".join(d["needs"])'
+	python3 -c 'import json, sys
+p = sys.argv[1]; d = json.load(open(p)); d["needs"].append("no_such_feature"); json.dump(d, open(p, "w"))' \
+		"$T_DIR/tmpl/vni.json"
+	expect_eq "a kernel feature missing" \
+		"vnictl: this node's kernel lacks 'no_such_feature', which template $T_DIR/tmpl needs (criu check --feature no_such_feature)" \
+		"$(vnictl clone --dir "$T_DIR/tmpl" --cgroup c3 --vip 10.10.0.13 2>&1)"
 	expect_eq "nothing left after these" "$before" "$(snapshot)"
 }
 
