@@ -106,24 +106,25 @@ static int add_node(const struct vni_farm_node *m, void *arg)
 	return 0;
 }
 
-static bool alive(const struct farm *f, const char *node)
+/* Whether node is one of the n names (node names, as the farm lists them). */
+static bool named(char (*names)[65], size_t n, const char *node)
 {
 	size_t i;
 
-	for (i = 0; i < f->nalive; i++)
-		if (!strcmp(f->alive[i], node))
+	for (i = 0; i < n; i++)
+		if (!strcmp(names[i], node))
 			return true;
 	return false;
 }
 
+static bool alive(const struct farm *f, const char *node)
+{
+	return named(f->alive, f->nalive, node);
+}
+
 static bool seen_alive(const struct agent *a, const char *node)
 {
-	size_t i;
-
-	for (i = 0; i < a->nseen; i++)
-		if (!strcmp(a->seen[i], node))
-			return true;
-	return false;
+	return named(a->seen, a->nseen, node);
 }
 
 static void remember_alive(struct agent *a, const struct farm *f)
