@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* vnictl start and stop (see service.h). */
+/* vnictl start and stop (see unit.h). */
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -13,7 +13,7 @@
 #include "core/launch.h"
 #include "core/mapdirs.h"
 #include "core/ops.h"
-#include "core/service.h"
+#include "core/unit.h"
 #include "sys/cgroup.h"
 #include "sys/log.h"
 #include "sys/util.h"

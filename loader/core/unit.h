@@ -4,8 +4,8 @@
  * systemd unit vni@.service): attach what a config file describes, run its
  * command in it, detach when the command exits.
  */
-#ifndef VNI_SERVICE_H
-#define VNI_SERVICE_H
+#ifndef VNI_UNIT_H
+#define VNI_UNIT_H
 
 #include "core/node.h"
 #include "core/unitconf.h"

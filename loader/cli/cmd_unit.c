@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "core/service.h"
+#include "core/unit.h"
 #include "core/validate.h"
 #include "sys/cgroup.h"
 #include "sys/util.h"
@@ -75,7 +75,7 @@ static const struct cli_opt stop_opts[] = {
 	{ NULL },
 };
 
-const struct cli_cmd cli_service_cmds[] = {
+const struct cli_cmd cli_unit_cmds[] = {
 	{ "start", cmd_start, start_opts,
 	  "attach the instance /etc/vni/NAME.conf (or --conf) describes, run its command in it, detach when it exits (--in-unit: inside this process's cgroup, for vni@.service)",
 	  CLI_ROOT, NULL },
