@@ -15,8 +15,9 @@ BPF_CFLAGS := -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Iinclude -Ib
 LDLIBS := -lbpf -lelf -lz -lmnl -lsqlite3 -ljson-c -lcap -linih -lcurl -lresolv -pthread
 
 # One object (one skeleton) per attach domain: instance cgroups, the cgroup2
-# root (guard), network namespaces (sk_lookup), LSM; maps shared by pinning.
-BPF_NAMES := vni_inst vni_guard vni_lookup vni_lsm
+# root (guard), network namespaces (sk_lookup), LSM, the UDP iterator of
+# services (run by vnictl); maps shared by pinning.
+BPF_NAMES := vni_inst vni_guard vni_lookup vni_lsm vni_iter
 BPF_OBJS := $(BPF_NAMES:%=$(BUILD)/%.bpf.o)
 SKELS := $(BPF_NAMES:%=$(BUILD)/%.skel.h)
 # loader/: sys/ (OS and kernel wrappers) <- core/ (one node) <- cli/ (vnictl);

@@ -9,6 +9,8 @@
  * the kernel gives a socket dialing an address of the node that very address
  * as source, which vni_lookup would take for the instance's own traffic.
  * (v4 needs no such guard: a socket dialing 127/8 gets 127.0.0.1.)
+ * A service address (vnictl service) is no instance's: no socket binds it,
+ * and only a member's UDP reply to a flow dispatched to it leaves from it.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -17,19 +19,24 @@
 #define VNI_MAP_SKTAG
 #define VNI_MAP_GSTATS
 #define VNI_MAP_EVENTS
+#define VNI_MAP_SVCS
+#define VNI_MAP_SVCMEM
+#define VNI_IN_GUARD
 #include "vni_shared.h"
 #include "vni_defs.bpf.h"
 #include "vni_maps.bpf.h"
 #include "vni_addr.bpf.h"
 #include "vni_events.bpf.h"
+#include "vni_service.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* The owner of address (family, a) when this socket may not use it: the
- * address is a VIP and the socket was not tagged by the VIP's instance.
- * NULL when the socket may. */
+/* The owner of address (family, a) when this socket may not use it (bind
+ * it, or send from it): the address is a VIP and the socket was not tagged
+ * by the VIP's instance. NULL when the socket may. */
 static __always_inline struct vni_vip_owner *refused_owner(struct bpf_sock_addr *ctx,
-							   __u32 family, const union vni_ip *a)
+							   __u32 family, const union vni_ip *a,
+							   bool send)
 {
 	struct vni_vip_key key = {
 		.netns_cookie = bpf_get_netns_cookie(ctx),
@@ -45,20 +52,22 @@ static __always_inline struct vni_vip_owner *refused_owner(struct bpf_sock_addr 
 		return NULL;
 	cookie = bpf_get_socket_cookie(ctx);
 	tag = bpf_map_lookup_elem(&vni_sktag, &cookie);
+	if (owner->flags & VNI_VIP_SERVICE)
+		return send && tag && svc_reply_ok(ctx, &key, tag->cgid) ? NULL : owner;
 	return tag && tag->cgid == owner->cgid ? NULL : owner;
 }
 
 /* A v6 address: ::ffff:a.b.c.d is the v4 VIP a.b.c.d. */
 static __always_inline struct vni_vip_owner *refused_owner6(struct bpf_sock_addr *ctx,
-							    const union vni_ip *a)
+							    const union vni_ip *a, bool send)
 {
 	union vni_ip v4 = { .w = { a->w[3] } };
 
 	if (is_any6(a))
 		return NULL;
 	if (is_mapped(a))
-		return v4.w[0] ? refused_owner(ctx, AF_INET, &v4) : NULL;
-	return refused_owner(ctx, AF_INET6, a);
+		return v4.w[0] ? refused_owner(ctx, AF_INET, &v4, send) : NULL;
+	return refused_owner(ctx, AF_INET6, a, send);
 }
 
 /* The event names the VIP's owner; pid and comm are the outsider's. */
@@ -81,7 +90,7 @@ static __always_inline int guard_deny(const struct vni_vip_owner *o, __u32 op, _
 static __always_inline struct vni_vip_owner *refused_lo_dst(struct bpf_sock_addr *ctx,
 							    const union vni_ip *dst)
 {
-	struct vni_vip_owner *o = refused_owner6(ctx, dst);
+	struct vni_vip_owner *o = refused_owner6(ctx, dst, false);
 
 	return o && (o->flags & VNI_VIP_LOOPBACK) ? o : NULL;
 }
@@ -90,7 +99,7 @@ SEC("cgroup/bind4")
 int vni_guard_bind4(struct bpf_sock_addr *ctx)
 {
 	union vni_ip a = { .w = { ctx->user_ip4 } };
-	struct vni_vip_owner *o = a.w[0] ? refused_owner(ctx, AF_INET, &a) : NULL;
+	struct vni_vip_owner *o = a.w[0] ? refused_owner(ctx, AF_INET, &a, false) : NULL;
 
 	return o ? guard_deny(o, VNI_OP_GUARD_BIND, AF_INET, &a, ctx->user_port) : VNI_ALLOW;
 }
@@ -103,7 +112,7 @@ static __always_inline int guard_user6(struct bpf_sock_addr *ctx, __u32 op)
 	union vni_ip a;
 
 	get_user_ip6(ctx, &a);
-	o = op == VNI_OP_GUARD_BIND ? refused_owner6(ctx, &a) : refused_lo_dst(ctx, &a);
+	o = op == VNI_OP_GUARD_BIND ? refused_owner6(ctx, &a, false) : refused_lo_dst(ctx, &a);
 	return o ? guard_deny(o, op, AF_INET6, &a, ctx->user_port) : VNI_ALLOW;
 }
 
@@ -117,7 +126,7 @@ SEC("cgroup/sendmsg4")
 int vni_guard_send4(struct bpf_sock_addr *ctx)
 {
 	union vni_ip src = { .w = { ctx->msg_src_ip4 } };
-	struct vni_vip_owner *o = src.w[0] ? refused_owner(ctx, AF_INET, &src) : NULL;
+	struct vni_vip_owner *o = src.w[0] ? refused_owner(ctx, AF_INET, &src, true) : NULL;
 
 	return o ? guard_deny(o, VNI_OP_GUARD_SEND, AF_INET, &src, 0) : VNI_ALLOW;
 }
@@ -129,7 +138,7 @@ int vni_guard_send6(struct bpf_sock_addr *ctx)
 	union vni_ip src;
 
 	get_msg_src_ip6(ctx, &src);
-	o = refused_owner6(ctx, &src);
+	o = refused_owner6(ctx, &src, true);
 	if (o)
 		return guard_deny(o, VNI_OP_GUARD_SEND, AF_INET6, &src, 0);
 	return guard_user6(ctx, VNI_OP_GUARD_CONNECT);

@@ -32,12 +32,17 @@
 #define VNI_MAP_VIDS
 #define VNI_MAP_GSTATS
 #define VNI_MAP_EVENTS
+#define VNI_MAP_SVCMEM
+#define VNI_MAP_SVCSOCK
+#define VNI_MAP_SVCFLOW
+#define VNI_IN_INSTANCE
 #include "vni_shared.h"
 #include "vni_defs.bpf.h"
 #include "vni_maps.bpf.h"
 #include "vni_addr.bpf.h"
 #include "vni_events.bpf.h"
 #include "vni_loopback.bpf.h"
+#include "vni_service.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -479,6 +484,7 @@ int vni_sockops(struct bpf_sock_ops *ctx)
 	 * those to its ::1 when its loopback is private) */
 	if (t && (t->flags & VNI_TAG_DUAL) && (in->flags & (VNI_F_V6 | VNI_F_PRIVATE_LO)))
 		add_dual(ctx, in->cgid, port);
+	svc_listening(ctx, in->cgid, port, reg, t && (t->flags & VNI_TAG_DUAL));
 	return 1;
 }
 
@@ -668,7 +674,11 @@ int vni_sendmsg4(struct bpf_sock_addr *ctx)
 	} else if (is_lo4(dst.w[0])) {
 		return VNI_ALLOW;
 	} else if (in->flags & VNI_F_V4) {
-		ctx->msg_src_ip4 = VIP4(in);
+		union vni_ip svc;
+
+		/* a reply to a flow a service dispatched here: from the service */
+		ctx->msg_src_ip4 = svc_reply_src(ctx, in->cgid, AF_INET, &dst, &svc) ? svc.w[0] :
+										     VIP4(in);
 		if (real_addr(in, AF_INET, &dst)) /* a clone sending to its template's VIP */
 			ctx->user_ip4 = dst.w[0];
 	} else {
@@ -701,6 +711,8 @@ int vni_sendmsg6(struct bpf_sock_addr *ctx)
 		goto deny;
 	if (how == SRC_VIP && !eq6(&to, &dst))
 		set_user_ip6(ctx, &to); /* a virtual id */
+	if (how == SRC_VIP)
+		svc_reply_src(ctx, in->cgid, AF_INET6, &dst, &src); /* (sendmsg4) */
 	if (how == SRC_PRIVATE) {
 		set_user_ip6(ctx, &to);
 		if (!eq6(&to, &src)) /* went to the VIP */

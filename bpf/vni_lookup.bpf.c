@@ -13,6 +13,8 @@
  *    on ::ffff:VIP4 are assigned to that listener;
  *  - an instance's private address is reached by no one, but for its own
  *    sockets when it is its loopback (attach --loopback private);
+ *  - traffic to a service address goes to one of the service's members
+ *    (bpf/vni_service.bpf.h), or is refused when none listens;
  *  - traffic to any other address (the node's) never reaches an instance's
  *    socket that holds its port on the wildcard address.
  * sk_lookup programs cannot read their namespace, so each namespace gets its
@@ -28,6 +30,11 @@
 #define VNI_MAP_WILDN
 #define VNI_MAP_DUAL
 #define VNI_MAP_GSTATS
+#define VNI_MAP_SVCS
+#define VNI_MAP_SVCSOCK
+#define VNI_MAP_SVCSLOT
+#define VNI_MAP_SVCFLOW
+#define VNI_IN_LOOKUP
 #include "vni_shared.h"
 #include "vni_defs.bpf.h"
 #include "vni_maps.bpf.h"
@@ -44,6 +51,8 @@ static __always_inline int drop(void)
 		s->dropped_recv++;
 	return SK_DROP;
 }
+
+#include "vni_service.bpf.h"
 
 /* A v6 connection for a dual-stack listener of the instance: SK_PASS when
  * one took it. */
@@ -161,8 +170,11 @@ int vni_lookup(struct bpf_sk_lookup *ctx)
 		w[3] = ctx->local_ip6[3];
 	}
 	o = bpf_map_lookup_elem(&vni_vips, &key);
-	if (o)
+	if (o) {
+		if (o->flags & VNI_VIP_SERVICE)
+			return to_service(ctx, &key);
 		return o->flags & VNI_VIP_PRIVATE ? to_private(ctx, o, &key) : to_instance(ctx, o);
+	}
 	total = wild_total();
 	if (!total || !*total)
 		return SK_PASS;

@@ -168,6 +168,74 @@ struct {
 } vni_lo_sends SEC(".maps");
 #endif
 
+/* ---- service addresses (vnictl service; bpf/vni_service.bpf.h) -------- */
+
+#ifdef VNI_MAP_SVCS
+/* (netns, address, port, protocol) -> the service served there. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VNI_MAX_SERVICES);
+	__type(key, struct vni_svc_key);
+	__type(value, struct vni_svc_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vni_svcs SEC(".maps");
+#endif
+
+#ifdef VNI_MAP_SVCMEM
+/* (member, port, protocol, family) -> its service and slot. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VNI_MAX_SERVICES * VNI_SVC_MAX_MEMBERS);
+	__type(key, struct vni_svc_member_key);
+	__type(value, struct vni_svc_member);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vni_svc_members SEC(".maps");
+
+/* How many entries vni_svc_members has: while none, an instance's listen and
+ * send skip that lookup (an array lookup costs next to nothing). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vni_svcn SEC(".maps");
+#endif
+
+#ifdef VNI_MAP_SVCSLOT
+/* Service slots: the member and its dispatch counter (vni_svc_slot). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VNI_MAX_SERVICES * VNI_SVC_MAX_MEMBERS);
+	__type(key, __u32);
+	__type(value, struct vni_svc_slot);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vni_svc_slots SEC(".maps");
+#endif
+
+#ifdef VNI_MAP_SVCSOCK
+/* The members' sockets: TCP listeners put there by the instance's sockops
+ * program when they listen, UDP sockets by vnictl (bpf/vni_iter.bpf.c). */
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKHASH);
+	__uint(max_entries, VNI_MAX_SERVICES * VNI_SVC_MAX_MEMBERS * VNI_SVC_SUBS);
+	__type(key, struct vni_svc_sock_key);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vni_svc_socks SEC(".maps");
+#endif
+
+#ifdef VNI_MAP_SVCFLOW
+/* UDP flows dispatched to a member, for the source of its replies. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VNI_MAX_SVC_FLOWS);
+	__type(key, struct vni_svc_flow_key);
+	__type(value, struct vni_svc_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vni_svc_flows SEC(".maps");
+#endif
+
 /* ---- node-wide counters and reports ----------------------------------- */
 
 #ifdef VNI_MAP_GSTATS

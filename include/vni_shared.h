@@ -56,6 +56,8 @@ struct vni_vip_key {
 #define VNI_VIP_PRIVATE (1u << 0) /* the instance's private address, not a VIP */
 #define VNI_VIP_LOOPBACK (1u << 1) /* ... that is its 127.0.0.1 / ::1 (--loopback private):
 				      its own sockets reach it */
+#define VNI_VIP_SERVICE (1u << 2)  /* a service address (vnictl service): owned by no
+				      instance (cgid 0), dispatched to its members */
 
 /* Owners and tags name the instance by cgroup id, which the kernel never
  * hands out twice in a boot: a socket tagged by a detached instance can never
@@ -181,6 +183,75 @@ struct vni_vid_val {
 	__u8 addr[16] __attribute__((aligned(4))); /* the instance's own: its VIP */
 };
 
+/*
+ * Service addresses (vnictl service; bpf/vni_service.bpf.h): ADDR:PORT served
+ * by several instances, each listening on its own VIP at PORT. New
+ * connections and UDP datagrams to ADDR:PORT are dispatched by vni_lookup
+ * (sk_lookup) to one member's socket, chosen by a hash of the 4-tuple.
+ * ADDR is owned in vni_vips with VNI_VIP_SERVICE (cgid 0: no socket may bind
+ * it or send from it, but for a member's UDP replies). A member is a slot of
+ * its service; its sockets are in vni_svc_socks under (service, slot).
+ */
+struct vni_svc_key {
+	__u64 netns_cookie;
+	__u32 family;
+	__u8 addr[16] __attribute__((aligned(4))); /* v4 in the first 4 bytes */
+	__u16 port; /* host order */
+	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 pad;
+};
+
+struct vni_svc_val {
+	__u32 id;    /* 1..VNI_MAX_SERVICES-1: its slots in vni_svc_slots */
+	__u32 slots; /* slots in use are below this (holes: members removed) */
+};
+
+/* Which service slot a member's socket at (port, proto, family) fills: what
+ * the instance programs look up when one of its sockets listens (TCP) and
+ * when it sends (a UDP reply takes the service address as source). */
+struct vni_svc_member_key {
+	__u64 cgid;
+	__u16 port;   /* host order */
+	__u8 proto;
+	__u8 family;  /* AF_INET or AF_INET6: the service address's */
+	__u32 pad;
+};
+
+struct vni_svc_member {
+	__u32 id;
+	__u32 slot;
+};
+
+/* vni_svc_slots[id * VNI_SVC_MAX_MEMBERS + slot]: the member's instance (0:
+ * a hole) and how many connections (TCP) or datagrams (UDP) went to it. */
+struct vni_svc_slot {
+	__u64 cgid;
+	__u64 dispatched;
+};
+
+/* A member's sockets: a few per slot (a reuseport group, a v4 and a
+ * dual-stack listener); a socket leaves the map when it closes. */
+struct vni_svc_sock_key {
+	__u32 id;
+	__u16 slot;
+	__u16 sub;
+};
+#define VNI_SVC_SUBS 4
+
+/* A UDP flow dispatched to a member: its replies to the peer leave from the
+ * service address (set by the member's sendmsg program). An LRU. */
+struct vni_svc_flow_key {
+	__u64 cgid;    /* the member */
+	__u32 family;
+	__u16 port;    /* the service port, host order */
+	__u16 rport;   /* the peer's port, network order */
+	__u8 raddr[16] __attribute__((aligned(4))); /* the peer */
+};
+
+struct vni_svc_flow {
+	__u8 addr[16] __attribute__((aligned(4))); /* the service address */
+};
+
 /* Mirror of the instance records keyed by cgroup id, for task-based hooks (LSM). */
 struct vni_cgrp_val {
 	__u32 aid;
@@ -237,5 +308,8 @@ struct vni_event {
 #define VNI_MAX_DUAL 65536            /* dual-stack listener slots */
 #define VNI_MAX_LO_SENDS 65536        /* vni_lo_sends: remembered loopback sends */
 #define VNI_MAX_VIDS 65536            /* vni_vids: virtual ids of clones */
+#define VNI_MAX_SERVICES 256          /* service ids 1..255 */
+#define VNI_SVC_MAX_MEMBERS 64        /* slots per service */
+#define VNI_MAX_SVC_FLOWS 65536       /* vni_svc_flows: UDP flows remembered */
 
 #endif

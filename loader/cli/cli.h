@@ -99,6 +99,6 @@ int cli_open_for_read(struct vni_node *n, struct vni_state **st, char *err);
 
 /* The commands (cmd_*.c). */
 extern const struct cli_cmd cli_instance_cmds[], cli_node_cmds[], cli_image_cmds[],
-	cli_unit_cmds[], cli_pool_cmds[], cli_farm_cmds[];
+	cli_unit_cmds[], cli_service_cmds[], cli_pool_cmds[], cli_farm_cmds[];
 
 #endif

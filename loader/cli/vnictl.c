@@ -13,7 +13,7 @@
 
 /* Every command, in the order help lists them. */
 static const struct cli_cmd *const groups[] = { cli_node_cmds, cli_instance_cmds,
-						cli_image_cmds, cli_unit_cmds,
+						cli_image_cmds, cli_unit_cmds, cli_service_cmds,
 						cli_pool_cmds, cli_farm_cmds };
 
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))

@@ -423,7 +423,7 @@ static int obj_get(const struct vni_node *n, const char *sub, const char *name, 
 static struct map_cache {
 	char path[PATH_MAX];
 	int fd;
-} maps_open[16];
+} maps_open[32];
 
 static void forget_maps(void)
 {
@@ -455,7 +455,7 @@ static int map_fd(const struct vni_node *n, const char *name, char *err)
 		snprintf(maps_open[free_slot].path, PATH_MAX, "%s", path);
 		maps_open[free_slot].fd = fd;
 	}
-	/* (a 17th map would leak one fd per call: there are 13) */
+	/* (a 33rd map would leak one fd per call: there are 19) */
 	return fd;
 }
 

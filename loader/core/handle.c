@@ -5,6 +5,7 @@
 
 #include "core/handle.h"
 #include "core/recover.h"
+#include "core/svcbuild.h"
 #include "sys/log.h"
 #include "sys/util.h"
 
@@ -47,12 +48,54 @@ static void recover_all(const struct vni_node *n, struct vni_state *st)
 	free(l.v);
 }
 
+static int collect_services(const struct vni_service *svc, void *arg)
+{
+	struct names *l = arg;
+	char **v;
+
+	if (svc->phase == VNI_READY)
+		return 0;
+	v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	l->v = v;
+	l->v[l->n] = strdup(svc->name);
+	return l->v[l->n++] ? 0 : -ENOMEM;
+}
+
+/* Service commands that were cut short (core/svcbuild.h). */
+static void recover_services(const struct vni_node *n, struct vni_state *st)
+{
+	char err[VNI_ERRLEN], done[VNI_ERRLEN];
+	struct vni_service *svc = malloc(sizeof(*svc));
+	struct names l = {};
+	size_t i;
+
+	if (!svc)
+		return;
+	if (vni_state_svc_each(st, svc, collect_services, &l, err))
+		vni_log(VNI_LOG_WARN, "cannot look for interrupted service commands: %s", err);
+	for (i = 0; i < l.n; i++) {
+		if (vni_state_svc_get(st, l.v[i], svc, err) == 1) {
+			if (vni_svc_recover_one(n, st, svc, done, sizeof(done), err))
+				vni_log(VNI_LOG_WARN, "%s", err);
+			else
+				vni_log(VNI_LOG_INFO, "recovered: %s", done);
+		}
+		free(l.v[i]);
+	}
+	free(l.v);
+	free(svc);
+}
+
 int vni_node_open(const struct vni_node *n, bool create, struct vni_state **st, char *err)
 {
 	int ret = vni_state_open(n->state_dir, create, st, err);
 
-	if (!ret)
+	if (!ret) {
 		recover_all(n, *st);
+		recover_services(n, *st);
+	}
 	return ret;
 }
 
@@ -60,7 +103,9 @@ int vni_node_try_open(const struct vni_node *n, struct vni_state **st, char *err
 {
 	int ret = vni_state_try_open(n->state_dir, st, err);
 
-	if (!ret)
+	if (!ret) {
 		recover_all(n, *st);
+		recover_services(n, *st);
+	}
 	return ret;
 }

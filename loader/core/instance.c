@@ -19,6 +19,7 @@
 #include "sys/nladdr.h"
 #include "sys/sockdiag.h"
 #include "sys/log.h"
+#include "core/svcmaps.h"
 #include "sys/crashpoint.h"
 #include "sys/util.h"
 
@@ -507,6 +508,8 @@ int vni_instance_teardown(const struct vni_node *n, const struct vni_record *r, 
 	}
 	vni_instance_drop_addrs(n, r);
 	if (r->cgroup_id) {
+		/* out of its services: no new connection goes to it */
+		vni_bpf_svc_drop_cgid(n, r->cgroup_id);
 		vni_bpf_clear_instance(n, r->cgroup_id);
 		vni_crashpoint("instance record cleared");
 		vni_bpf_unlink_instance(n, r->cgroup_id);

@@ -1116,12 +1116,94 @@ static void etcd_reg_close(struct vni_registry *g)
 	free(g);
 }
 
+/* ---- service addresses: vip/ADDR -> "service on NODE" ---- */
+
+static void addr_key(struct etcd_registry *er, const struct vni_addr *a, char *k, char *holder,
+		     size_t n)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	key(er, k, "vip/%s", vni_addr_str(a, ip, sizeof(ip)));
+	snprintf(holder, n, "service on %s", er->g.n->node_name);
+}
+
+/* One compare and one request, in a transaction: 1 if it held, 0 if not
+ * (*have: the key's value then), <0 error. */
+static int addr_txn(struct etcd_registry *er, const char *k, const char *holder, bool put,
+		    char *have, size_t n, char *err)
+{
+	json_object *txn = json_object_new_object(), *cmp = json_object_new_array(),
+		    *ok = json_object_new_array(), *ko = json_object_new_array(), *c, *resp, *rs,
+		    *kvs;
+	int ret;
+
+	c = json_object_new_object();
+	json_object_object_add(c, "key", etcd_b64(k, -1));
+	json_object_object_add(c, "result", json_object_new_string("EQUAL"));
+	if (put) { /* created by no one */
+		json_object_object_add(c, "target", json_object_new_string("CREATE"));
+		json_object_object_add(c, "create_revision", json_object_new_string("0"));
+		json_object_array_add(ok, request("request_put", k, holder));
+	} else { /* still ours */
+		json_object_object_add(c, "target", json_object_new_string("VALUE"));
+		json_object_object_add(c, "value", etcd_b64(holder, -1));
+		json_object_array_add(ok, request("request_delete_range", k, NULL));
+	}
+	json_object_array_add(cmp, c);
+	json_object_array_add(ko, request("request_range", k, NULL));
+	json_object_object_add(txn, "compare", cmp);
+	json_object_object_add(txn, "success", ok);
+	json_object_object_add(txn, "failure", ko);
+	ret = etcd_call(er->e, "kv/txn", txn, &resp, err);
+	if (ret)
+		return ret;
+	have[0] = '\0';
+	if (json_object_object_get_ex(resp, "succeeded", &rs) && json_object_get_boolean(rs)) {
+		json_object_put(resp);
+		return 1;
+	}
+	if (json_object_object_get_ex(resp, "responses", &rs) && (rs = json_object_array_get_idx(rs, 0)) &&
+	    json_object_object_get_ex(rs, "response_range", &rs) && (kvs = kvs_of(rs)) &&
+	    json_object_array_length(kvs) > 0)
+		etcd_unb64(json_object_array_get_idx(kvs, 0), "value", have, n);
+	json_object_put(resp);
+	return 0;
+}
+
+static int etcd_claim_addr(struct vni_registry *g, const struct vni_addr *a, char *err)
+{
+	struct etcd_registry *er = of(g);
+	char k[512], holder[128], have[256], ip[INET6_ADDRSTRLEN];
+	int ret;
+
+	addr_key(er, a, k, holder, sizeof(holder));
+	ret = addr_txn(er, k, holder, true, have, sizeof(have), err);
+	if (ret < 0 || ret == 1 || !strcmp(have, holder))
+		return ret < 0 ? ret : 0;
+	return vni_err(err, -EEXIST, "address %s is taken by %s%s in the registry",
+		       vni_addr_str(a, ip, sizeof(ip)), strncmp(have, "service ", 8) ? "instance " : "",
+		       have);
+}
+
+static int etcd_release_addr(struct vni_registry *g, const struct vni_addr *a, char *err)
+{
+	struct etcd_registry *er = of(g);
+	char k[512], holder[128], have[256];
+	int ret;
+
+	addr_key(er, a, k, holder, sizeof(holder));
+	ret = addr_txn(er, k, holder, false, have, sizeof(have), err);
+	return ret < 0 ? ret : 0; /* not ours (any more): nothing to give back */
+}
+
 const struct vni_registry_ops vni_registry_etcd = {
 	.kind = "etcd",
 	.claim = etcd_claim,
 	.release = etcd_release,
 	.hand_back = etcd_hand_back,
 	.each_held = etcd_each_held,
+	.claim_addr = etcd_claim_addr,
+	.release_addr = etcd_release_addr,
 	.pool_add = etcd_pool_add,
 	.pool_del = etcd_pool_del,
 	.pool_each = etcd_pool_each,

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 
 #include "core/registry.h"
@@ -318,12 +319,33 @@ static void local_close(struct vni_registry *g)
 	free(g);
 }
 
+/* The node's state is the registry: an address is free when no instance has
+ * it as its VIP (services may share one). */
+static int local_claim_addr(struct vni_registry *g, const struct vni_addr *a, char *err)
+{
+	char who[VNI_NAME_MAX + 16], buf[INET6_ADDRSTRLEN];
+	int ret = vni_state_vip_user(g->st, a, who, sizeof(who), err);
+
+	if (ret == 1 && strncmp(who, "service ", 8))
+		return vni_err(err, -EEXIST, "address %s is the VIP of instance %s",
+			       vni_addr_str(a, buf, sizeof(buf)), who);
+	return ret < 0 ? ret : 0;
+}
+
+static int local_release_addr(struct vni_registry *g, const struct vni_addr *a, char *err)
+{
+	(void)g, (void)a, (void)err;
+	return 0;
+}
+
 const struct vni_registry_ops vni_registry_local = {
 	.kind = "local",
 	.claim = local_claim,
 	.release = local_release,
 	.hand_back = local_hand_back,
 	.each_held = local_each_held,
+	.claim_addr = local_claim_addr,
+	.release_addr = local_release_addr,
 	.pool_add = local_pool_add,
 	.pool_del = local_pool_del,
 	.pool_each = local_pool_each,

@@ -65,6 +65,12 @@ struct vni_registry_ops {
 	 * hostname filled), for sync to compare with the node's state. */
 	int (*each_held)(struct vni_registry *g, int (*fn)(const struct vni_record *r, void *arg),
 			 void *arg, char *err);
+	/* A service address (vnictl service) is this node's: refused (-EEXIST,
+	 * naming the holder) when it is an instance's VIP or another node's
+	 * service address; a no-op when this node holds it already. */
+	int (*claim_addr)(struct vni_registry *g, const struct vni_addr *a, char *err);
+	/* It is free again (the node's last service there went). */
+	int (*release_addr)(struct vni_registry *g, const struct vni_addr *a, char *err);
 	/* Refused (-EEXIST) when the range overlaps one of any pool. */
 	int (*pool_add)(struct vni_registry *g, const char *pool, const struct vni_range *r,
 			char *err);

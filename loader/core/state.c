@@ -44,6 +44,14 @@ static const char *const migrations[] = {
 	"ALTER TABLE instances ADD COLUMN template TEXT;"
 	" ALTER TABLE instances ADD COLUMN virt4 TEXT;"
 	" ALTER TABLE instances ADD COLUMN virt6 TEXT",
+	/* service addresses (vnictl service, state_services.c) */
+	"CREATE TABLE services (name TEXT PRIMARY KEY, id INTEGER NOT NULL UNIQUE,"
+	" family INTEGER NOT NULL, addr TEXT NOT NULL, port INTEGER NOT NULL,"
+	" proto INTEGER NOT NULL, dev TEXT NOT NULL, netns_cookie INTEGER NOT NULL,"
+	" created INTEGER NOT NULL, phase TEXT NOT NULL DEFAULT 'ready',"
+	" UNIQUE (addr, port, proto));"
+	" CREATE TABLE service_members (service TEXT NOT NULL, instance TEXT NOT NULL,"
+	" slot INTEGER NOT NULL, PRIMARY KEY (service, instance), UNIQUE (service, slot))",
 };
 
 #define COLUMNS                                                                    \
@@ -334,6 +342,8 @@ int vni_state_conflict(struct vni_state *st, const struct vni_record *r, char *e
 		" FROM instances WHERE vip4 = ?4"
 		" UNION ALL SELECT 'VIP ' || ?5 || ' is taken by instance ' || name"
 		" FROM instances WHERE vip6 = ?5"
+		" UNION ALL SELECT 'VIP ' || addr || ' is the address of service ' || name"
+		" FROM services WHERE addr IN (?4, ?5)"
 		" UNION ALL SELECT 'hostname ' || ?6 || ' is taken by instance ' || name"
 		" FROM instances WHERE hostname = ?6 LIMIT 1";
 	sqlite3_stmt *s;
@@ -523,6 +533,8 @@ int vni_state_delete(struct vni_state *st, const char *name, char *err)
 	if (ret)
 		return ret;
 	ret = vni_db_write_maps(st, name, NULL, 0, err);
+	if (!ret) /* it leaves its services */
+		ret = vni_db_drop_memberships(st, name, err);
 	if (!ret && sqlite3_prepare_v2(st->db, "DELETE FROM instances WHERE name = ?", -1, &s,
 				       NULL) != SQLITE_OK)
 		ret = vni_db_err(st, err, "delete");

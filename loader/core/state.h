@@ -109,9 +109,56 @@ int vni_state_pool_del(struct vni_state *st, const char *pool, const struct vni_
 int vni_state_pool_each(struct vni_state *st,
 			int (*fn)(const char *pool, const struct vni_range *r, void *arg), void *arg,
 			char *err);
-/* 1 (and the instance's name) when an instance has the address as a VIP. */
+/* 1 (and the instance's name, or "service NAME") when an instance has the
+ * address as a VIP or a service as its address. */
 int vni_state_vip_user(struct vni_state *st, const struct vni_addr *a, char *name, size_t n,
 		       char *err);
+
+/*
+ * Service addresses (vnictl service; state_services.c). A service is
+ * ADDR:PORT/PROTO, owned by no instance, served by its members, each in a
+ * slot of its own (the slot a member keeps while it is a member; slots of
+ * members that left are holes, reused by the next). add and del record
+ * their intent (phase attaching/detaching) before touching the kernel, as
+ * attach and detach do (core/svcbuild.c finishes or undoes them).
+ */
+#define VNI_SVC_PROTO_NAME(p) ((p) == 17 ? "udp" : "tcp")
+struct vni_service_member {
+	char instance[PATH_MAX];
+	uint32_t slot;
+};
+struct vni_service {
+	char name[VNI_NAME_MAX + 1];
+	uint32_t id; /* 1..255: its slots in the BPF maps */
+	struct vni_addr addr;
+	uint16_t port;
+	uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	char dev[IF_NAMESIZE];
+	uint64_t netns_cookie;
+	int64_t created;
+	enum vni_phase phase;
+	unsigned nmembers; /* ordered by slot */
+	struct vni_service_member members[64]; /* VNI_SVC_MAX_MEMBERS */
+};
+
+/* 1 found, 0 not found, <0 error. */
+int vni_state_svc_get(struct vni_state *st, const char *name, struct vni_service *svc,
+		      char *err);
+/* The service row and its members (svc->id 0: the smallest free id). */
+int vni_state_svc_insert(struct vni_state *st, struct vni_service *svc, char *err);
+int vni_state_svc_set_phase(struct vni_state *st, const char *name, enum vni_phase p,
+			    char *err);
+int vni_state_svc_delete(struct vni_state *st, const char *name, char *err);
+/* A member into the service's smallest free slot (m->slot set), or out. */
+int vni_state_svc_member_add(struct vni_state *st, const char *svc,
+			     struct vni_service_member *m, char *err);
+int vni_state_svc_member_del(struct vni_state *st, const char *svc, const char *instance,
+			     char *err);
+/* Every service, ordered by name (svc: the caller's buffer, reused). */
+int vni_state_svc_each(struct vni_state *st, struct vni_service *svc,
+		       int (*fn)(const struct vni_service *svc, void *arg), void *arg, char *err);
+/* How many services have the address (at any port), or <0. */
+int vni_state_svc_addr_count(struct vni_state *st, const struct vni_addr *a, char *err);
 
 /* Calls fn for each record, ordered by name; stops on a non-zero return. */
 int vni_state_each(struct vni_state *st, int (*fn)(const struct vni_record *r, void *arg),

@@ -29,6 +29,8 @@ int vni_db_release(struct vni_state *st, int ret, const char *what, char *err);
 int vni_db_read_maps(struct vni_state *st, sqlite3_stmt **s, struct vni_record *r, char *err);
 int vni_db_write_maps(struct vni_state *st, const char *name, const struct vni_map *maps,
 		      unsigned n, char *err);
+/* The instance leaves every service it is a member of (state_services.c). */
+int vni_db_drop_memberships(struct vni_state *st, const char *instance, char *err);
 /* An address as text, or NULL for none. */
 void vni_bind_addr(sqlite3_stmt *s, int col, const struct vni_addr *a);
 

@@ -87,7 +87,9 @@ int vni_state_vip_user(struct vni_state *st, const struct vni_addr *a, char *nam
 
 	if (sqlite3_prepare_v2(st->db,
 			       "SELECT name FROM instances WHERE vip4 = ?1"
-			       " UNION ALL SELECT name FROM instances WHERE vip6 = ?1 LIMIT 1",
+			       " UNION ALL SELECT name FROM instances WHERE vip6 = ?1"
+			       " UNION ALL SELECT 'service ' || name FROM services WHERE addr = ?1"
+			       " LIMIT 1",
 			       -1, &s, NULL) != SQLITE_OK)
 		return vni_db_err(st, err, "query");
 	vni_bind_addr(s, 1, a);
