@@ -8,11 +8,15 @@
 #       N connections (TCP) or N flows of one datagram each (UDP, each from
 #       its own port) to ADDR:PORT; prints "NAME COUNT" for each name that
 #       answered, then "FAILED N" and the first error when some failed
+#   svc_probe.py hold ADDR PORT
+#       one TCP connection: prints the name that answers, then again after
+#       each line read on stdin (the connection stays open between)
 #   svc_probe.py flow N ADDR PORT
 #       one UDP socket connected to ADDR:PORT (it takes only replies from
 #       there) sends N datagrams; prints each answer's name and source
 import socket
 import sys
+import threading
 
 
 def family_of(addr):
@@ -34,13 +38,17 @@ def serve(proto, name, port, addr):
             s.sendto(name.encode(), peer)
             continue
         c, _ = s.accept()
-        with c:
-            c.settimeout(5)
-            try:
-                c.recv(64)
+        threading.Thread(target=answer, args=(c, name), daemon=True).start()
+
+
+def answer(c, name):
+    with c:
+        c.settimeout(30)
+        try:
+            while c.recv(64):
                 c.sendall(name.encode())
-            except OSError:
-                pass
+        except OSError:
+            pass
 
 
 def one(proto, addr, port):
@@ -67,6 +75,17 @@ def spread(proto, n, addr, port):
         print("FAILED", failed, first)
 
 
+def hold(addr, port):
+    with socket.socket(family_of(addr), socket.SOCK_STREAM) as s:
+        s.settimeout(5)
+        s.connect((addr, port))
+        while True:
+            s.send(b"hi")
+            print(s.recv(64).decode(), flush=True)
+            if not sys.stdin.readline():
+                return
+
+
 def flow(n, addr, port):
     with socket.socket(family_of(addr), socket.SOCK_DGRAM) as s:
         s.settimeout(5)
@@ -82,5 +101,7 @@ if cmd == "serve":
     serve(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5] if len(sys.argv) > 5 else "")
 elif cmd == "spread":
     spread(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]))
+elif cmd == "hold":
+    hold(sys.argv[2], int(sys.argv[3]))
 elif cmd == "flow":
     flow(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))

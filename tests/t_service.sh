@@ -61,3 +61,186 @@ test_three_members_share_the_address_each_a_fair_share() {
 	out=$(on_node python3 "$TOP/tests/svc_probe.py" spread tcp 90 $SVC 8080)
 	fair "90 connections from the node" 15 "$out" a b c
 }
+
+# a, b, c serving TCP 8080 behind $SVC:8080 (service web)
+web() {
+	members a b c
+	serve_in A a tcp 8080
+	serve_in B b tcp 8080
+	serve_in C c tcp 8080
+	vnictl service add --name web --addr $SVC:8080 --instance a --instance b --instance c \
+		>/dev/null || fail "service add"
+}
+
+test_a_member_removed_or_detached_gets_no_new_connections_and_keeps_its_own() {
+	local out held who
+	web
+	# a connection held open to whichever member the hash picks
+	coproc HOLD { on_peer python3 "$TOP/tests/svc_probe.py" hold $SVC 8080 2>&1; }
+	read -r -t 10 who <&"${HOLD[0]}" || fail "no answer on the held connection"
+	[[ $who == [abc] ]] || fail "held connection: $who"
+	vnictl service del-member --name web --instance "$who" >/dev/null || fail "del-member"
+	out=$(from_peer spread tcp 100 $SVC 8080)
+	[[ $out == *"$who "* ]] && fail "$who got new connections after del-member: $out"
+	fair "100 connections after $who left" 20 "$out" $(echo a b c | tr -d "$who")
+	echo >&"${HOLD[1]}"
+	read -r -t 10 held <&"${HOLD[0]}" || fail "the held connection broke"
+	expect_eq "the established connection stays with $who" "$who" "$held"
+	expect_json "show: the members left" "$(echo a b c | tr -d "$who" | xargs)" \
+		"$(vnictl service show --name web --json)" '" ".join(m["instance"] for m in d["members"])'
+	# a detached member: out of the service, the others take everything
+	local other=a; [ "$who" = a ] && other=b
+	vnictl detach --cgroup "$other" --force >/dev/null || fail "detach $other"
+	out=$(from_peer spread tcp 60 $SVC 8080)
+	[[ $out == *"$other "* ]] && fail "detached $other got connections: $out"
+	[[ $out == *FAILED* ]] && fail "connections failed after the detach: $out"
+	expect_eq "all to the last member" 1 "$(wc -l <<<"$out")"
+	kill "$HOLD_PID" 2>/dev/null
+}
+
+test_a_member_that_stops_listening_is_skipped_and_none_refused_until_the_last() {
+	local out
+	web
+	stop_in b
+	out=$(from_peer spread tcp 100 $SVC 8080)
+	[[ $out == *"b "* ]] && fail "b got connections after it stopped listening: $out"
+	fair "100 connections, b not listening" 20 "$out" a c
+	expect_json "show: b is not listening" "serving not listening serving" \
+		"$(vnictl service show --name web --json)" '" ".join(m["status"] for m in d["members"])'
+	# b listens again (a restart): back in the rotation at once
+	serve_in B b tcp 8080
+	out=$(from_peer spread tcp 150 $SVC 8080)
+	fair "150 connections, b back" 20 "$out" a b c
+	stop_in a
+	stop_in b
+	stop_in c
+	out=$(from_peer spread tcp 5 $SVC 8080)
+	expect_eq "no member listening: refused, not a hang" "FAILED 5 Connection refused" "$out"
+	vnictl service del --name web >/dev/null || fail "service del"
+	on_node ip -o addr show | grep -q "$SVC" && fail "the service address is still on the node"
+	expect_json "no services" "[]" "$(vnictl service list --json)" d
+}
+
+test_no_one_binds_or_sends_from_the_service_address() {
+	web
+	expect_eq "node process binds the service address" "ERR EPERM" \
+		"$(probe_node bind $SVC 8080)"
+	expect_eq "node process binds it at another port" "ERR EPERM" \
+		"$(probe_node bind -u $SVC 9999)"
+	expect_match "a member binds it" "ERR *" "$(probe_inst a bind $SVC 8080)"
+	expect_match "node process sends from it (IP_PKTINFO)" "ERR EPERM*" \
+		"$(probe_node sendto -S $SVC $PEER_IP 9)"
+	# the node's own traffic to the service is served, its source its own
+	expect_match "node client" "a *" "$(on_node python3 "$TOP/tests/svc_probe.py" spread tcp 30 $SVC 8080)"
+}
+
+test_bad_input_is_one_line_and_changes_nothing() {
+	local before out
+	web
+	vnictl attach --cgroup d --vip 10.10.0.9 >/dev/null || fail "attach d"
+	before=$(snapshot; vnictl service list --json)
+	bad() { # WHAT EXPECTED-GLOB ARGS...
+		local what=$1 glob=$2
+		shift 2
+		out=$(vnictl service "$@" 2>&1) && fail "$what: accepted: $out"
+		[ "$(wc -l <<<"$out")" = 1 ] || fail "$what: not one line: $out"
+		expect_match "$what" "$glob" "$out"
+	}
+	bad "unknown member" "*no instance named 'nosuch'*" add --name s2 --addr 10.10.0.101:80 --instance a --instance nosuch
+	bad "address of the node" "*already an address of this node*" add --name s2 --addr $NODE_IP:80 --instance d
+	bad "an instance's VIP" "*VIP of instance a*" add --name s2 --addr 10.10.0.1:80 --instance d
+	bad "address and port of another service" "*service web*" add --name s2 --addr $SVC:8080 --instance d
+	bad "port 0" "*port '0' is not 1-65535*" add --name s2 --addr 10.10.0.101:0 --instance d
+	bad "no port" "*ADDR:PORT*" add --name s2 --addr 10.10.0.101 --instance d
+	bad "duplicate service" "*service named web exists*" add --name web --addr 10.10.0.101:80 --instance d
+	bad "a member twice" "*given twice*" add --name s2 --addr 10.10.0.101:80 --instance d --instance d
+	bad "a member of another service at the port" "*already serves 8080/tcp for service web*" \
+		add --name s2 --addr 10.10.0.101:8080 --instance a
+	bad "no members" "*needs --instance*" add --name s2 --addr 10.10.0.101:80
+	bad "bad protocol" "*tcp or udp*" add --name s2 --addr 10.10.0.101:80 --proto sctp --instance d
+	bad "loopback address" "*" add --name s2 --addr 127.0.0.9:80 --instance d
+	bad "unknown service" "*no service named 'nosuch'*" del --name nosuch
+	bad "del-member of no member" "*no member of web*" del-member --name web --instance d
+	bad "add-member twice" "*member of web already*" add-member --name web --instance a
+	bad "unknown word" "*add, del*" frob --name web
+	expect_eq "nothing changed" "$before" "$(snapshot; vnictl service list --json)"
+}
+
+test_udp_flows_stay_on_one_member_and_replies_come_from_the_service() {
+	local out
+	members a b c
+	serve_in A a udp 5353
+	serve_in B b udp 5353
+	serve_in C c udp 5353
+	vnictl service add --name dns --addr $SVC:5353 --proto udp --instance a --instance b \
+		--instance c >/dev/null || fail "service add udp"
+	# one connected socket: it accepts only datagrams from $SVC:5353
+	out=$(from_peer flow 20 $SVC 5353)
+	expect_eq "20 datagrams of one flow, 20 answers" 20 "$(wc -l <<<"$out")"
+	expect_eq "one member answered them all, from the service address" 1 \
+		"$(awk '{ print $1, $2, $3 }' <<<"$out" | sort -u | wc -l)"
+	expect_match "from $SVC:5353" "? $SVC 5353" "$(head -n 1 <<<"$out")"
+	out=$(from_peer spread udp 150 $SVC 5353)
+	fair "150 flows" 20 "$out" a b c
+	expect_json "datagrams counted per member" "150" \
+		"$(vnictl service show --name dns --json)" 'sum(m["dispatched"] for m in d["members"]) - 20'
+}
+
+test_ipv6_service() {
+	local out
+	members a b
+	serve_in A a tcp 8080 ::
+	serve_in B b tcp 8080 ::
+	vnictl service add --name web6 --addr "[$SVC6]:8080" --instance a --instance b \
+		>/dev/null || fail "service add v6"
+	on_peer ip -6 route add $SVC6/128 via $NODE_IP6 2>/dev/null
+	out=$(from_peer spread tcp 100 $SVC6 8080)
+	fair "100 v6 connections" 20 "$out" a b
+	expect_json "list" "web6 [$SVC6]:8080" "$(vnictl service list --json)" \
+		'" ".join(s["name"] + " [" + s["addr"] + "]:" + str(s["port"]) for s in d)'
+}
+
+test_check_sync_and_down_cover_services() {
+	local out
+	web
+	vnictl check >/dev/null || fail "check on a whole node"
+	on_node ip addr del $SVC/32 dev lo || fail "remove the address by hand"
+	out=$(vnictl check 2>&1) && fail "check missed the missing address: $out"
+	expect_match "check names the service" "*web*" "$out"
+	vnictl sync >/dev/null || fail "sync"
+	vnictl check >/dev/null || fail "check after sync"
+	fair "served after sync" 10 "$(from_peer spread tcp 60 $SVC 8080)" a b c
+	vnictl down --force >/dev/null || fail "down"
+	on_node ip -o addr show | grep -q "$SVC" && fail "down left the service address"
+	return 0
+}
+
+test_an_interrupted_service_command_is_finished_by_the_next() {
+	local n step out
+	members a b
+	serve_in A a tcp 8080
+	serve_in B b tcp 8080
+	for n in $(seq 1 30); do
+		step=$(crash_after $n service add --name web --addr $SVC:8080 --instance a --instance b)
+		vnictl init >/dev/null 2>&1 || fail "step $n ($step): the next command failed"
+		out=$(vnictl service list --json)
+		if [ -n "$step" ]; then
+			# finished by the next command, or gone without a trace
+			case $(json_get '" ".join(s["name"] + ":" + s["status"] for s in d)' <<<"$out") in
+			"web:ready") ;;
+			"") on_node ip -o addr show | grep -q "$SVC" && fail "step $n ($step): address left" ;;
+			*) fail "step $n ($step): $out" ;;
+			esac
+		fi
+		vnictl check >/dev/null || fail "step $n ($step): check: $(vnictl check 2>&1)"
+		if json_get 'len(d)' <<<"$out" | grep -q 1; then
+			fair "step $n ($step): served" 3 "$(from_peer spread tcp 20 $SVC 8080)" a b
+			step2=$(crash_after $n service del --name web)
+			vnictl init >/dev/null 2>&1 || fail "del step $n ($step2): the next command failed"
+			expect_json "del step $n ($step2): gone" "[]" "$(vnictl service list --json)" d
+			vnictl check >/dev/null || fail "del step $n ($step2): check"
+		fi
+		[ -z "$step" ] && break
+	done
+	echo "note: crash points of service add: $((n - 1))"
+}

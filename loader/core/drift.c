@@ -17,6 +17,7 @@
 #include "core/recover.h"
 #include "core/registry.h"
 #include "core/revive.h"
+#include "core/svcbuild.h"
 
 /* What the state says exists in the kernel. */
 struct known {
@@ -360,6 +361,13 @@ static int collect_vip(const struct vni_vip_key *k, const struct vni_vip_owner *
 
 	if (known_vip(s, k, o))
 		return 0;
+	if (o->flags & VNI_VIP_SERVICE) { /* a service's (services_pass checks it) */
+		struct vni_addr a = { .family = (int)k->family };
+
+		memcpy(a.a, k->addr, sizeof(a.a));
+		if (vni_state_svc_addr_count(s->st, &a, NULL) > 0)
+			return 0;
+	}
 	if (!(v = grow(s->keys, s->nids, sizeof(*v))))
 		return -ENOMEM;
 	s->keys = v;
@@ -409,6 +417,35 @@ static void orphan_vips(struct scan *s)
 	free(s->ids);
 	s->keys = NULL;
 	s->ids = NULL;
+}
+
+/* Each service's kernel parts (core/svcbuild.h); sync makes them again. */
+static int check_service(const struct vni_service *svc, void *arg)
+{
+	struct vni_drift d = { .kind = "service" };
+	struct scan *s = arg;
+	char why[VNI_ERRLEN], what[256], done[VNI_ERRLEN];
+	int ret = 0;
+
+	if (!vni_svc_diagnose(s->n, s->st, svc, what, sizeof(what)))
+		return 0;
+	snprintf(d.detail, sizeof(d.detail), "service %s: %s", svc->name, what);
+	if (s->repair)
+		ret = svc->phase == VNI_READY ?
+			      vni_svc_build(s->n, s->st, svc, why) :
+			      vni_svc_recover_one(s->n, s->st, svc, done, sizeof(done), why);
+	finding(s, &d, ret, why);
+	return 0;
+}
+
+static void services_pass(struct scan *s)
+{
+	struct vni_service *svc = malloc(sizeof(*svc));
+	char err[VNI_ERRLEN];
+
+	if (svc && vni_state_svc_each(s->st, svc, check_service, s, err))
+		vni_log(VNI_LOG_WARN, "cannot check the services: %s", err);
+	free(svc);
 }
 
 static int collect_gone_netns(uint64_t netns, void *arg)
@@ -628,6 +665,7 @@ int vni_drift_scan(const struct vni_node *n, struct vni_state *st, enum vni_drif
 			   vni_bpf_unlink_instance);
 		orphan_ids(&s, "orphan_record", "there is an instance record for",
 			   vni_bpf_each_cgrp, vni_bpf_clear_instance);
+		services_pass(&s);
 		orphan_vips(&s);
 		orphan_lookups(&s);
 		orphan_cgroups(&s);

@@ -3,6 +3,8 @@
  * the work of core/instance.c, close. */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +13,7 @@
 #include "core/handle.h"
 #include "core/instance.h"
 #include "core/ops.h"
+#include "core/svcbuild.h"
 #include "sys/cgroup.h"
 #include "sys/util.h"
 
@@ -74,6 +77,42 @@ static int down_one(const struct vni_record *r, void *arg)
 	return vni_detach_locked(c->n, c->st, r, c->force, c->err);
 }
 
+/* Services go first: their addresses, owner entries and registry claims,
+ * then their rows (after the walk: deleting under it could skip one). */
+struct down_svcs {
+	struct down_ctx *c;
+	char names[VNI_MAX_SERVICES][VNI_NAME_MAX + 1];
+	int n;
+};
+
+static int down_service(const struct vni_service *svc, void *arg)
+{
+	struct down_svcs *d = arg;
+
+	vni_svc_teardown(d->c->n, d->c->st, svc);
+	vni_svc_release_addr(d->c->n, d->c->st, svc);
+	if (d->n < VNI_MAX_SERVICES)
+		snprintf(d->names[d->n++], sizeof(d->names[0]), "%s", svc->name);
+	return 0;
+}
+
+static int down_services(struct down_ctx *c)
+{
+	struct vni_service *svc = malloc(sizeof(*svc));
+	struct down_svcs *d = calloc(1, sizeof(*d));
+	int ret = svc && d ? 0 : vni_err(c->err, -ENOMEM, "out of memory"), i;
+
+	if (!ret) {
+		d->c = c;
+		ret = vni_state_svc_each(c->st, svc, down_service, d, c->err);
+	}
+	for (i = 0; !ret && i < d->n; i++)
+		ret = vni_state_svc_delete(c->st, d->names[i], c->err);
+	free(svc);
+	free(d);
+	return ret;
+}
+
 /* The VNI root cgroup goes only if vnictl made it (and it is empty). */
 static void remove_created_root(const struct vni_node *n, struct vni_state *st)
 {
@@ -94,6 +133,8 @@ int vni_down(const struct vni_node *n, bool force, char *err)
 		return ret;
 	/* refuse before changing anything */
 	ret = force ? 0 : vni_state_each(c.st, busy_instance, &c, err);
+	if (!ret)
+		ret = down_services(&c);
 	if (!ret)
 		ret = vni_state_each(c.st, down_one, &c, err);
 	if (!ret)

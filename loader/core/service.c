@@ -113,11 +113,17 @@ static int check_addr(struct vni_state *st, const struct vni_service *svc, char 
 {
 	struct vni_service *scratch = malloc(sizeof(*scratch));
 	struct same_ctx c = { svc, "" };
-	char where[64], dev[IF_NAMESIZE] = "?";
+	char where[64], dev[IF_NAMESIZE] = "?", who[VNI_NAME_MAX + 16];
 	int ifindex = 0, ret;
 
 	if (!scratch)
 		return vni_err(err, -ENOMEM, "out of memory");
+	ret = vni_state_vip_user(st, &svc->addr, who, sizeof(who), err);
+	if (ret == 1 && strncmp(who, "service ", 8)) {
+		free(scratch);
+		return vni_err(err, -EADDRINUSE, "address %s is the VIP of instance %s",
+			       vni_addr_str(&svc->addr, where, sizeof(where)), who);
+	}
 	ret = vni_state_svc_each(st, scratch, same_addr_port, &c, err);
 	free(scratch);
 	if (ret == 1)
