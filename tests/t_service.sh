@@ -60,6 +60,11 @@ test_three_members_share_the_address_each_a_fair_share() {
 	echo "note: 300 connections: $(echo $out)"
 	out=$(on_node python3 "$TOP/tests/svc_probe.py" spread tcp 90 $SVC 8080)
 	fair "90 connections from the node" 15 "$out" a b c
+	expect_json "vnictl stats: connections per member, 390 in all" "390 3" \
+		"$(vnictl stats --json)" \
+		'"%d %d" % (sum(s["connections"] for i in d for s in i.get("services", [])), sum(1 for i in d if i.get("services")))'
+	expect_match "vnictl stats: the member table" "*MEMBER*SERVICE*DISPATCHED*web*" \
+		"$(vnictl stats | tr '\n' ' ')"
 }
 
 # a, b, c serving TCP 8080 behind $SVC:8080 (service web)

@@ -19,6 +19,8 @@
 #include "core/mapdirs.h"
 #include "core/pool.h"
 #include "core/handle.h"
+#include "core/service.h"
+#include "sys/log.h"
 #include "sys/caps.h"
 #include "sys/util.h"
 
@@ -323,7 +325,52 @@ struct stats_ctx {
 	json_object *array;
 	char *err;
 	bool header_done;
+	json_object *members; /* instance -> [{service, dispatched}] */
 };
+
+/* Per member of each service: what the dispatcher handed it. */
+static int stats_service(const struct vni_service *svc, const struct vni_service_view *v,
+			 void *arg)
+{
+	struct stats_ctx *c = arg;
+	json_object *list, *o;
+	unsigned i;
+
+	for (i = 0; i < svc->nmembers; i++) {
+		if (!json_object_object_get_ex(c->members, svc->members[i].instance, &list)) {
+			list = json_object_new_array();
+			json_object_object_add(c->members, svc->members[i].instance, list);
+		}
+		o = json_object_new_object();
+		json_object_object_add(o, "service", json_object_new_string(svc->name));
+		json_object_object_add(o, svc->proto == 17 ? "datagrams" : "connections",
+				       json_object_new_uint64(v[i].dispatched));
+		json_object_array_add(list, o);
+	}
+	return 0;
+}
+
+/* Text: a line per membership under the counters. */
+static void print_member_stats(const struct stats_ctx *c)
+{
+	bool header = false;
+	size_t i;
+
+	json_object_object_foreach(c->members, inst, list) {
+		for (i = 0; i < json_object_array_length(list); i++) {
+			json_object *o = json_object_array_get_idx(list, i), *svc, *count;
+
+			if (!header)
+				printf("\n%-32s %-20s %12s\n", "MEMBER", "SERVICE", "DISPATCHED");
+			header = true;
+			json_object_object_get_ex(o, "service", &svc);
+			if (!json_object_object_get_ex(o, "connections", &count))
+				json_object_object_get_ex(o, "datagrams", &count);
+			printf("%-32s %-20s %12llu\n", inst, json_object_get_string(svc),
+			       (unsigned long long)json_object_get_uint64(count));
+		}
+	}
+}
 
 static int stats_one(const struct vni_record *r, void *arg)
 {
@@ -335,8 +382,12 @@ static int stats_one(const struct vni_record *r, void *arg)
 	if (c->array) {
 		json_object *o = json_object_new_object();
 
+		json_object *svcs;
+
 		json_object_object_add(o, "name", json_object_new_string(r->name));
 		json_object_object_add(o, "counters", vni_stats_json(&s));
+		if (json_object_object_get_ex(c->members, r->name, &svcs))
+			json_object_object_add(o, "services", json_object_get(svcs));
 		json_object_array_add(c->array, o);
 	} else {
 		if (!c->header_done)
@@ -351,15 +402,19 @@ static int cmd_stats(struct vni_node *n, const struct cli_args *a)
 {
 	const char *name = cli_str(a, "cgroup");
 	char err[VNI_ERRLEN];
-	struct stats_ctx ctx = { n, NULL, err, false };
+	struct stats_ctx ctx = { n, NULL, err, false, json_object_new_object() };
 	struct vni_state *st;
 	struct vni_record r;
 	int ret = 0;
 
-	if (cli_open_for_read(n, &st, err))
+	if (cli_open_for_read(n, &st, err)) {
+		json_object_put(ctx.members);
 		return cli_fail(err);
+	}
 	if (cli_flag(a, "json"))
 		ctx.array = json_object_new_array();
+	if (st && vni_service_each(n, st, NULL, stats_service, &ctx, err))
+		vni_log(VNI_LOG_WARN, "cannot read the services: %s", err);
 	if (name) {
 		ret = st ? vni_state_get(st, name, &r, err) : 0;
 		if (ret == 0)
@@ -370,6 +425,9 @@ static int cmd_stats(struct vni_node *n, const struct cli_args *a)
 		ret = vni_state_each(st, stats_one, &ctx, err);
 	}
 	vni_state_close(st);
+	if (!ret && !ctx.array)
+		print_member_stats(&ctx);
+	json_object_put(ctx.members);
 	if (ctx.array)
 		return cli_finish_json(ctx.array, ret, err);
 	return ret ? cli_fail(err) : EXIT_OK;
