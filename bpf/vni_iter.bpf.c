@@ -21,6 +21,7 @@
 #include "vni_shared.h"
 #include "vni_defs.bpf.h"
 #include "vni_maps.bpf.h"
+#include "vni_service.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -34,18 +35,10 @@ __u64 vni_added = 0;
 static __always_inline void add(struct sock *sk, __u64 cgid, __u16 port, __u8 proto,
 				__u8 family)
 {
-	struct vni_svc_member_key mk = {
-		.cgid = cgid, .port = port, .proto = proto, .family = family
-	};
-	struct vni_svc_member *m = bpf_map_lookup_elem(&vni_svc_members, &mk);
 	struct vni_svc_sock_key k;
 
-	if (!m)
-		return;
-	k.id = m->id;
-	k.slot = (__u16)m->slot;
-	k.sub = (__u16)(bpf_get_socket_cookie(sk) % VNI_SVC_SUBS);
-	if (!bpf_map_update_elem(&vni_svc_socks, &k, sk, BPF_ANY))
+	if (svc_sock_place(cgid, port, proto, family, bpf_get_socket_cookie(sk), &k) &&
+	    !bpf_map_update_elem(&vni_svc_socks, &k, sk, BPF_ANY))
 		vni_added++;
 }
 

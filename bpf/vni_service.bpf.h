@@ -22,6 +22,26 @@
 #include "vni_addr.bpf.h"
 
 #if defined(VNI_MAP_SVCMEM)
+/* Where a member's socket at (port, proto) goes in vni_svc_socks, when its
+ * instance serves a service of that family there: true and *k. Its place
+ * in the slot is the socket's cookie modulo VNI_SVC_SUBS (sockops and
+ * vnictl's iterators agree, so a socket is put where it already is). */
+static __always_inline bool svc_sock_place(__u64 cgid, __u16 port, __u8 proto, __u8 family,
+					   __u64 cookie, struct vni_svc_sock_key *k)
+{
+	struct vni_svc_member_key mk = {
+		.cgid = cgid, .port = port, .proto = proto, .family = family
+	};
+	struct vni_svc_member *m = bpf_map_lookup_elem(&vni_svc_members, &mk);
+
+	if (!m)
+		return false;
+	k->id = m->id;
+	k->slot = (__u16)m->slot;
+	k->sub = (__u16)(cookie % VNI_SVC_SUBS);
+	return true;
+}
+
 /* Whether any instance is a member of a service (vni_svcn). */
 static __always_inline bool any_member(void)
 {
@@ -176,25 +196,16 @@ static __always_inline int to_service(struct bpf_sk_lookup *ctx, const struct vn
 
 #if defined(VNI_MAP_SVCMEM) && defined(VNI_MAP_SVCSOCK) && defined(VNI_IN_INSTANCE)
 
-/* Into the member's slot, at the place its cookie says (as vnictl's
- * iterator puts the sockets that listened before: bpf/vni_iter.bpf.c). Two
- * listeners of one member on one place: the later one is dispatched to (a
- * reuseport group is still spread by the kernel). */
+/* Into the member's slot (two listeners of one member on one place: the
+ * later one is dispatched to; a reuseport group is still spread by the
+ * kernel). */
 static __always_inline void svc_add_sock(struct bpf_sock_ops *ctx, __u64 cgid, __u16 port,
 					 __u8 family)
 {
-	struct vni_svc_member_key mk = {
-		.cgid = cgid, .port = port, .proto = IPPROTO_TCP, .family = family
-	};
-	struct vni_svc_member *m = bpf_map_lookup_elem(&vni_svc_members, &mk);
 	struct vni_svc_sock_key k;
 
-	if (!m)
-		return;
-	k.id = m->id;
-	k.slot = (__u16)m->slot;
-	k.sub = (__u16)(bpf_get_socket_cookie(ctx) % VNI_SVC_SUBS);
-	bpf_sock_hash_update(ctx, &vni_svc_socks, &k, BPF_ANY);
+	if (svc_sock_place(cgid, port, IPPROTO_TCP, family, bpf_get_socket_cookie(ctx), &k))
+		bpf_sock_hash_update(ctx, &vni_svc_socks, &k, BPF_ANY);
 }
 
 /* A TCP socket of the instance listens where it receives reg (VNI_REG_*):

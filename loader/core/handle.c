@@ -14,17 +14,20 @@ struct names {
 	size_t n;
 };
 
-static int collect_unfinished(const struct vni_record *r, void *arg)
+static int push_name(struct names *l, const char *name)
 {
-	struct names *l = arg;
-	char **v;
+	char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
 
-	v = realloc(l->v, (l->n + 1) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	l->v = v;
-	l->v[l->n] = strdup(r->name);
+	l->v[l->n] = strdup(name);
 	return l->v[l->n++] ? 0 : -ENOMEM;
+}
+
+static int collect_unfinished(const struct vni_record *r, void *arg)
+{
+	return push_name(arg, r->name);
 }
 
 static void recover_all(const struct vni_node *n, struct vni_state *st)
@@ -50,17 +53,7 @@ static void recover_all(const struct vni_node *n, struct vni_state *st)
 
 static int collect_services(const struct vni_service *svc, void *arg)
 {
-	struct names *l = arg;
-	char **v;
-
-	if (svc->phase == VNI_READY)
-		return 0;
-	v = realloc(l->v, (l->n + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	l->v = v;
-	l->v[l->n] = strdup(svc->name);
-	return l->v[l->n++] ? 0 : -ENOMEM;
+	return svc->phase == VNI_READY ? 0 : push_name(arg, svc->name);
 }
 
 /* Service commands that were cut short (core/svcbuild.h). */

@@ -179,14 +179,37 @@ static json_object *request(const char *op, const char *k, const char *v)
 	return o;
 }
 
+/* Sends the transaction (compare, then success or failure requests): 1 when
+ * it succeeded, 0 when the failure branch ran (*resp: the reply, the
+ * caller's to put), <0 error. */
+static int txn_call(struct etcd_registry *er, json_object *cmp, json_object *ok, json_object *ko,
+		    json_object **resp, char *err)
+{
+	json_object *txn = json_object_new_object(), *rs;
+	int ret;
+
+	json_object_object_add(txn, "compare", cmp);
+	json_object_object_add(txn, "success", ok);
+	json_object_object_add(txn, "failure", ko);
+	ret = etcd_call(er->e, "kv/txn", txn, resp, err);
+	if (ret)
+		return ret;
+	if (json_object_object_get_ex(*resp, "succeeded", &rs) && json_object_get_boolean(rs)) {
+		json_object_put(*resp);
+		*resp = NULL;
+		return 1;
+	}
+	return 0;
+}
+
 /* 1: claimed; 0: not, with taken[i] set for each key that exists (and
  * its holder's name in holder[i]); <0 error. */
 static int claim_txn(struct etcd_registry *er, const struct claim_keys *ck,
 		     const char hints[][2][512], int nhints, bool taken[5], char holder[5][256],
 		     char *err)
 {
-	json_object *txn = json_object_new_object(), *cmp = json_object_new_array(),
-		    *ok = json_object_new_array(), *ko = json_object_new_array(), *resp, *rs;
+	json_object *cmp = json_object_new_array(), *ok = json_object_new_array(),
+		    *ko = json_object_new_array(), *resp, *rs;
 	int i, j = 0, ret;
 
 	for (i = 0; i < 5; i++) {
@@ -207,16 +230,9 @@ static int claim_txn(struct etcd_registry *er, const struct claim_keys *ck,
 	}
 	for (i = 0; i < nhints; i++)
 		json_object_array_add(ok, request("request_put", hints[i][0], hints[i][1]));
-	json_object_object_add(txn, "compare", cmp);
-	json_object_object_add(txn, "success", ok);
-	json_object_object_add(txn, "failure", ko);
-	ret = etcd_call(er->e, "kv/txn", txn, &resp, err);
+	ret = txn_call(er, cmp, ok, ko, &resp, err);
 	if (ret)
 		return ret;
-	if (json_object_object_get_ex(resp, "succeeded", &rs) && json_object_get_boolean(rs)) {
-		json_object_put(resp);
-		return 1;
-	}
 	/* the failure branch: one range reply per compared key, in order */
 	json_object_object_get_ex(resp, "responses", &rs);
 	for (i = 0; i < 5; i++) {
@@ -1132,9 +1148,8 @@ static void addr_key(struct etcd_registry *er, const struct vni_addr *a, char *k
 static int addr_txn(struct etcd_registry *er, const char *k, const char *holder, bool put,
 		    char *have, size_t n, char *err)
 {
-	json_object *txn = json_object_new_object(), *cmp = json_object_new_array(),
-		    *ok = json_object_new_array(), *ko = json_object_new_array(), *c, *resp, *rs,
-		    *kvs;
+	json_object *cmp = json_object_new_array(), *ok = json_object_new_array(),
+		    *ko = json_object_new_array(), *c, *resp, *rs, *kvs;
 	int ret;
 
 	c = json_object_new_object();
@@ -1151,17 +1166,10 @@ static int addr_txn(struct etcd_registry *er, const char *k, const char *holder,
 	}
 	json_object_array_add(cmp, c);
 	json_object_array_add(ko, request("request_range", k, NULL));
-	json_object_object_add(txn, "compare", cmp);
-	json_object_object_add(txn, "success", ok);
-	json_object_object_add(txn, "failure", ko);
-	ret = etcd_call(er->e, "kv/txn", txn, &resp, err);
+	have[0] = '\0';
+	ret = txn_call(er, cmp, ok, ko, &resp, err);
 	if (ret)
 		return ret;
-	have[0] = '\0';
-	if (json_object_object_get_ex(resp, "succeeded", &rs) && json_object_get_boolean(rs)) {
-		json_object_put(resp);
-		return 1;
-	}
 	if (json_object_object_get_ex(resp, "responses", &rs) && (rs = json_object_array_get_idx(rs, 0)) &&
 	    json_object_object_get_ex(rs, "response_range", &rs) && (kvs = kvs_of(rs)) &&
 	    json_object_array_length(kvs) > 0)

@@ -16,7 +16,7 @@ _vnictl() {
 		esac
 	done
 	case $prev in
-	--cgroup)
+	--cgroup | --instance)
 		COMPREPLY=($(compgen -W "$(_vnictl_instances)" -- "$cur"))
 		return ;;
 	--dir | --conf | --cgroup-root | --bpffs | --state-dir | --hosts-file)
@@ -33,7 +33,7 @@ _vnictl() {
 		return ;;
 	esac
 	case $cmd in
-	"") COMPREPLY=($(compgen -W "init attach run detach list show stats monitor check sync checkpoint restore clone start stop pool agent farm down help --cgroup-root --bpffs --state-dir --hosts-file --registry --node --version" -- "$cur")) ;;
+	"") COMPREPLY=($(compgen -W "init attach run detach list show stats monitor check sync checkpoint restore clone start stop service pool agent farm down help --cgroup-root --bpffs --state-dir --hosts-file --registry --node --version" -- "$cur")) ;;
 	attach) COMPREPLY=($(compgen -W "--cgroup --vip --hostname --aid --dev --allow-raw --loopback --pid" -- "$cur")) ;;
 	run) COMPREPLY=($(compgen -W "--cgroup --user --userns --cap-add --cap-drop --keep-net-caps --map --" -- "$cur")) ;;
 	detach) COMPREPLY=($(compgen -W "--cgroup --force" -- "$cur")) ;;
@@ -42,6 +42,7 @@ _vnictl() {
 	start) COMPREPLY=($(compgen -W "--cgroup --conf --in-unit" -- "$cur")) ;;
 	stop) COMPREPLY=($(compgen -W "--cgroup --in-unit" -- "$cur")) ;;
 	pool) COMPREPLY=($(compgen -W "add del list --pool --json" -- "$cur")) ;;
+	service) COMPREPLY=($(compgen -W "add del add-member del-member list show --name --addr --proto --dev --instance --json" -- "$cur")) ;;
 	agent) COMPREPLY=($(compgen -W "--ttl" -- "$cur")) ;;
 	farm) COMPREPLY=($(compgen -W "--json" -- "$cur")) ;;
 	show | stats | monitor) COMPREPLY=($(compgen -W "--cgroup --json" -- "$cur")) ;;
