@@ -235,5 +235,5 @@ test_state_of_an_older_vnictl_is_upgraded() {
 	expect_eq "its pools table" 0 "$(sqlite3 "$VNI_STATE_DIR/state.db" "SELECT COUNT(*) FROM pools")"
 	expect_eq "its maps table" 0 "$(sqlite3 "$VNI_STATE_DIR/state.db" "SELECT COUNT(*) FROM maps")"
 	sqlite3 "$VNI_STATE_DIR/state.db" 'PRAGMA user_version = 9'
-	expect_match "a newer database is refused" "vnictl: state database version 9 is newer than this vnictl knows (4)" "$(vnictl list 2>&1)"
+	expect_match "a newer database is refused" "vnictl: state database version 9 is newer than this vnictl knows (5)" "$(vnictl list 2>&1)"
 }
