@@ -27,7 +27,7 @@
 #define IO_TIMEOUT_SEC	5
 #define IO_BUF		65536
 #define MAX_COUNT	100000000L	/* rr round trips */
-#define MODE_NAMES	"server-accept|server-echo|server-udp|udp-sink|connect|rr|udp|bind"
+#define MODE_NAMES	"server-accept|server-echo|server-udp|udp-sink|connect|crr|rr|udp|bind"
 
 struct opts {
 	double secs;			/* -d */
@@ -366,6 +366,34 @@ static void run_connect(const struct opts *o)
 	run_timed(op_connect, (void *)&o->addr, o->secs, o->threads);
 }
 
+/* connect, 1 byte each way, close with RST: a whole transaction, so that
+ * through a proxy the count is of connections the server answered, not of
+ * handshakes with the proxy. Against server-echo. */
+static int op_crr(void *arg)
+{
+	static const struct linger rst = { .l_onoff = 1, .l_linger = 0 };
+	const struct sockaddr_in *sa = arg;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	char c = 'x';
+	int ret = -1;
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+	set_io_timeouts(fd);
+	if (!connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) && !send_all(fd, &c, 1) &&
+	    recv(fd, &c, 1, 0) == 1)
+		ret = 0;
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
+	close(fd);
+	return ret;
+}
+
+static void run_crr(const struct opts *o)
+{
+	run_timed(op_crr, (void *)&o->addr, o->secs, o->threads);
+}
+
 struct udp_ctx {
 	int fd;
 	const struct sockaddr_in *dst;
@@ -484,6 +512,7 @@ static const struct mode modes[] = {
 	{ "server-udp", "", 2, "ADDR PORT", serve_udp },
 	{ "udp-sink", "d:", 2, "-d SECONDS ADDR PORT", run_udp_sink },
 	{ "connect", "d:t:", 2, "-d SECONDS [-t THREADS] ADDR PORT", run_connect },
+	{ "crr", "d:t:", 2, "-d SECONDS [-t THREADS] ADDR PORT", run_crr },
 	{ "rr", "n:", 2, "-n COUNT ADDR PORT", run_rr },
 	{ "udp", "d:", 2, "-d SECONDS ADDR PORT", run_udp },
 	{ "bind", "d:", 0, "-d SECONDS", run_bind },

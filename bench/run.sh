@@ -8,6 +8,8 @@
 #   N  the node              192.0.2.1; vni instance "bench" with VIP 10.10.0.1;
 #                            10.10.0.2 on lo for the shim; bridge 172.31.0.1/24
 #   C  a "container" netns   172.31.0.2 behind veth + bridge in N (routed)
+# Then bench/service.sh: service addresses (vnictl service) against one
+# member's VIP, IPVS and haproxy, in namespaces of its own.
 # Output: build/bench/results.md (tables) and build/bench/*.png (gnuplot).
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -199,6 +201,8 @@ after=$(kb)
 	echo "| ip netns add + ip link add veth | $(((t1 - t0) / 1000 / NETNS)) | $(awk -v a="$after" -v b="$before" -v n="$NETNS" 'BEGIN { printf "%.1f", (a - b) / n }') |"
 } >>"$OUT/results.md"
 for i in $(seq "$NETNS"); do ip link del "vx$i" 2>/dev/null; done
+
+QUICK=$QUICK "$TOP/bench/service.sh" >/dev/null || echo "bench: bench/service.sh failed" >&2
 
 if command -v gnuplot >/dev/null; then
 	for c in $CONFIGS; do

@@ -14,10 +14,12 @@ systemd"
 # Test-only: the stock servers tests/t_apps.sh starts in instances (node and
 # java come from Debian only where there are none yet)
 TEST_PKGS="nginx-light redis-server openssh-server haproxy memcached postgresql strace etcd-server etcd-client"
+# Bench-only: IPVS's admin tool, a baseline for service addresses (bench/service.sh)
+BENCH_PKGS="ipvsadm"
 command -v node >/dev/null 2>&1 || TEST_PKGS="$TEST_PKGS nodejs"
 command -v java >/dev/null 2>&1 || TEST_PKGS="$TEST_PKGS default-jdk-headless"
 
-missing=$(for p in $PKGS $TEST_PKGS; do
+missing=$(for p in $PKGS $TEST_PKGS $BENCH_PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"
 done)
 [ -z "$missing" ] && [ "${1:-}" != "--force" ] && exit 0
@@ -27,4 +29,4 @@ if [ "$(id -u)" != 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-apt-get install -y -q --no-install-recommends $PKGS $TEST_PKGS
+apt-get install -y -q --no-install-recommends $PKGS $TEST_PKGS $BENCH_PKGS
