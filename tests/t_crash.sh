@@ -344,3 +344,34 @@ test_run_refuses_a_checkpointed_instance() {
 	sqlite3 "$VNI_STATE_DIR/state.db" "UPDATE instances SET checkpointed = 1" || fail "sqlite3"
 	expect_eq "run" "vnictl: instance web is checkpointed; restore it first" "$(vnictl run --cgroup web -- true 2>&1)"
 }
+
+# service add and del (core/svcbuild.h): crash after each step
+test_an_interrupted_service_command_is_finished_by_the_next() {
+	local n step out
+	members a b
+	serve_in A a tcp 8080
+	serve_in B b tcp 8080
+	for n in $(seq 1 30); do
+		step=$(crash_after $n service add --name web --addr $SVC:8080 --instance a --instance b)
+		vnictl init >/dev/null 2>&1 || fail "step $n ($step): the next command failed"
+		out=$(vnictl service list --json)
+		if [ -n "$step" ]; then
+			# finished by the next command, or gone without a trace
+			case $(json_get '" ".join(s["name"] + ":" + s["status"] for s in d)' <<<"$out") in
+			"web:ready") ;;
+			"") on_node ip -o addr show | grep -q "$SVC" && fail "step $n ($step): address left" ;;
+			*) fail "step $n ($step): $out" ;;
+			esac
+		fi
+		vnictl check >/dev/null || fail "step $n ($step): check: $(vnictl check 2>&1)"
+		if json_get 'len(d)' <<<"$out" | grep -q 1; then
+			fair "step $n ($step): served" 3 "$(from_peer spread tcp 20 $SVC 8080)" a b
+			step2=$(crash_after $n service del --name web)
+			vnictl init >/dev/null 2>&1 || fail "del step $n ($step2): the next command failed"
+			expect_json "del step $n ($step2): gone" "[]" "$(vnictl service list --json)" d
+			vnictl check >/dev/null || fail "del step $n ($step2): check"
+		fi
+		[ -z "$step" ] && break
+	done
+	echo "note: crash points of service add: $((n - 1))"
+}

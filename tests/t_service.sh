@@ -1,51 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Service addresses (vnictl service; bpf/vni_service.bpf.h, docs/services.md):
 # one address:port served by several instances, dispatched in the kernel.
-
-SVC=10.10.0.100
-SVC6=2001:db8:10::100
-
-svc_probe() { python3 "$TOP/tests/svc_probe.py" "$@"; }
-
-# Instances NAME... with VIPs 10.10.0.K and 2001:db8:10::K (K = 1, 2, ...)
-members() {
-	local k=1 name
-	for name in "$@"; do
-		vnictl attach --cgroup "$name" --vip 10.10.0.$k --vip 2001:db8:10::$k >/dev/null ||
-			fail "attach $name"
-		k=$((k + 1))
-	done
-}
-
-# A member's server (answers with its name): serve_in VAR NAME PROTO PORT [ADDR]
-serve_in() {
-	local __v=$1 name=$2
-	shift 2
-	start_bg "$__v" in_inst "$name" python3 "$TOP/tests/svc_probe.py" serve "$1" "$name" "${@:2}"
-	expect_eq "$name serving" "READY" "$(read_line "${!__v}")"
-}
-stop_in() { # NAME: its servers end (a member that stops listening)
-	on_node pkill -f "svc_probe.py serve [a-z]* $1 " 2>/dev/null
-	local i
-	for i in $(seq 50); do
-		on_node pgrep -f "svc_probe.py serve [a-z]* $1 " >/dev/null || return 0
-		sleep 0.1
-	done
-	fail "$1's server did not stop"
-}
-
-from_peer() { on_peer python3 "$TOP/tests/svc_probe.py" "$@"; }
-
-# "a N b M c K" -> fails unless each of the names got at least MIN
-fair() { # WHAT MIN OUTPUT NAMES...
-	local what=$1 min=$2 out=$3 name n
-	shift 3
-	[[ $out == *FAILED* ]] && fail "$what: some failed: $out"
-	for name in "$@"; do
-		n=$(awk -v n="$name" '$1 == n { print $2 }' <<<"$out")
-		[ "${n:-0}" -ge "$min" ] || fail "$what: $name got ${n:-0} (< $min): $(echo $out)"
-	done
-}
+# (Helpers: tests/lib.sh; the crash at every step of service add and del:
+# t_crash.sh.)
 
 test_three_members_share_the_address_each_a_fair_share() {
 	local a b c out
@@ -218,34 +175,4 @@ test_check_sync_and_down_cover_services() {
 	vnictl down --force >/dev/null || fail "down"
 	on_node ip -o addr show | grep -q "$SVC" && fail "down left the service address"
 	return 0
-}
-
-test_an_interrupted_service_command_is_finished_by_the_next() {
-	local n step out
-	members a b
-	serve_in A a tcp 8080
-	serve_in B b tcp 8080
-	for n in $(seq 1 30); do
-		step=$(crash_after $n service add --name web --addr $SVC:8080 --instance a --instance b)
-		vnictl init >/dev/null 2>&1 || fail "step $n ($step): the next command failed"
-		out=$(vnictl service list --json)
-		if [ -n "$step" ]; then
-			# finished by the next command, or gone without a trace
-			case $(json_get '" ".join(s["name"] + ":" + s["status"] for s in d)' <<<"$out") in
-			"web:ready") ;;
-			"") on_node ip -o addr show | grep -q "$SVC" && fail "step $n ($step): address left" ;;
-			*) fail "step $n ($step): $out" ;;
-			esac
-		fi
-		vnictl check >/dev/null || fail "step $n ($step): check: $(vnictl check 2>&1)"
-		if json_get 'len(d)' <<<"$out" | grep -q 1; then
-			fair "step $n ($step): served" 3 "$(from_peer spread tcp 20 $SVC 8080)" a b
-			step2=$(crash_after $n service del --name web)
-			vnictl init >/dev/null 2>&1 || fail "del step $n ($step2): the next command failed"
-			expect_json "del step $n ($step2): gone" "[]" "$(vnictl service list --json)" d
-			vnictl check >/dev/null || fail "del step $n ($step2): check"
-		fi
-		[ -z "$step" ] && break
-	done
-	echo "note: crash points of service add: $((n - 1))"
 }
