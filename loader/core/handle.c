@@ -51,25 +51,25 @@ static void recover_all(const struct vni_node *n, struct vni_state *st)
 	free(l.v);
 }
 
-static int collect_services(const struct vni_service *svc, void *arg)
+static int collect_service(const char *name, void *arg)
 {
-	return svc->phase == VNI_READY ? 0 : push_name(arg, svc->name);
+	return push_name(arg, name);
 }
 
 /* Service commands that were cut short (core/svcbuild.h). */
 static void recover_services(const struct vni_node *n, struct vni_state *st)
 {
 	char err[VNI_ERRLEN], done[VNI_ERRLEN];
-	struct vni_service *svc = malloc(sizeof(*svc));
+	struct vni_service *svc = NULL;
 	struct names l = {};
 	size_t i;
 
-	if (!svc)
-		return;
-	if (vni_state_svc_each(st, svc, collect_services, &l, err))
+	if (vni_state_svc_each_unfinished(st, collect_service, &l, err))
 		vni_log(VNI_LOG_WARN, "cannot look for interrupted service commands: %s", err);
+	if (l.n && !(svc = malloc(sizeof(*svc))))
+		vni_log(VNI_LOG_WARN, "cannot recover service commands now: out of memory");
 	for (i = 0; i < l.n; i++) {
-		if (vni_state_svc_get(st, l.v[i], svc, err) == 1) {
+		if (svc && vni_state_svc_get(st, l.v[i], svc, err) == 1) {
 			if (vni_svc_recover_one(n, st, svc, done, sizeof(done), err))
 				vni_log(VNI_LOG_WARN, "%s", err);
 			else

@@ -157,6 +157,10 @@ int vni_state_svc_member_del(struct vni_state *st, const char *svc, const char *
 /* Every service, ordered by name (svc: the caller's buffer, reused). */
 int vni_state_svc_each(struct vni_state *st, struct vni_service *svc,
 		       int (*fn)(const struct vni_service *svc, void *arg), void *arg, char *err);
+/* fn for the name of each service in a phase other than ready (a service
+ * command was cut short); stops on non-zero. */
+int vni_state_svc_each_unfinished(struct vni_state *st, int (*fn)(const char *name, void *arg),
+				  void *arg, char *err);
 /* How many services have the address (at any port), or <0. */
 int vni_state_svc_addr_count(struct vni_state *st, const struct vni_addr *a, char *err);
 

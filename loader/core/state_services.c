@@ -248,3 +248,20 @@ int vni_state_svc_addr_count(struct vni_state *st, const struct vni_addr *a, cha
 	sqlite3_finalize(s);
 	return ret;
 }
+
+int vni_state_svc_each_unfinished(struct vni_state *st, int (*fn)(const char *name, void *arg),
+				  void *arg, char *err)
+{
+	sqlite3_stmt *s;
+	int rc, ret = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT name FROM services WHERE phase != 'ready'", -1, &s,
+			       NULL) != SQLITE_OK)
+		return vni_db_err(st, err, "query");
+	while (!ret && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		ret = fn((const char *)sqlite3_column_text(s, 0), arg);
+	if (!ret && rc != SQLITE_DONE)
+		ret = vni_db_err(st, err, "query");
+	sqlite3_finalize(s);
+	return ret;
+}
