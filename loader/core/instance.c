@@ -471,10 +471,15 @@ static void drop_owned(const struct vni_node *n, const struct vni_record *r,
 	if (vni_bpf_vip_owner(n, r->netns_cookie, &o->a, &owner) == 1 &&
 	    owner.cgid != r->cgroup_id)
 		return;
-	if (here && vni_owned_installed(o) &&
-	    nl_addr_find(o->a.family, o->a.a, &ifindex, NULL, 0) == 1) {
-		nl_addr_del(ifindex, o->a.family, o->a.a, NULL, 0);
-		vni_crashpoint("VIP address removed");
+	if (here && vni_owned_installed(o)) {
+		if (nl_addr_find(o->a.family, o->a.a, &ifindex, NULL, 0) == 1) {
+			nl_addr_del(ifindex, o->a.family, o->a.a, NULL, 0);
+			vni_crashpoint("VIP address removed");
+		} else if ((ifindex = (int)if_nametoindex(o->private ? "lo" : r->dev))) {
+			/* not found may be a v4 address of a device that is down
+			 * (no local route to find it by): where it was put */
+			nl_addr_del(ifindex, o->a.family, o->a.a, NULL, 0);
+		}
 	}
 	vni_bpf_vip_del(n, r->netns_cookie, &o->a);
 	vni_crashpoint("VIP owner removed");
