@@ -381,19 +381,16 @@ int vni_state_set_checkpointed(struct vni_state *st, const char *name, bool on, 
 	return rc == SQLITE_DONE ? 0 : vni_db_err(st, err, "update");
 }
 
-int vni_state_nesting(struct vni_state *st, const char *cgroup, char *name, size_t n,
-		      char *err)
+/* The name of an instance q finds for the cgroup a: 1, or 0 for none. */
+static int nesting_query(struct vni_state *st, const char *q, const char *a, char *name,
+			 size_t n, char *err)
 {
-	/* one of the two cgroups is an ancestor of the other */
-	static const char q[] =
-		"SELECT name FROM instances WHERE substr(?1, 1, length(cgroup) + 1) = cgroup || '/'"
-		" OR substr(cgroup, 1, length(?1) + 1) = ?1 || '/' LIMIT 1";
 	sqlite3_stmt *s;
 	int rc;
 
 	if (sqlite3_prepare_v2(st->db, q, -1, &s, NULL) != SQLITE_OK)
 		return vni_db_err(st, err, "query");
-	sqlite3_bind_text(s, 1, cgroup, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		col_text(s, 0, name, n);
@@ -401,6 +398,29 @@ int vni_state_nesting(struct vni_state *st, const char *cgroup, char *name, size
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return vni_db_err(st, err, "query");
 	return rc == SQLITE_ROW;
+}
+
+int vni_state_nesting(struct vni_state *st, const char *cgroup, char *name, size_t n,
+		      char *err)
+{
+	/* Lookups on the cgroup column's index, not a scan of every row: the
+	 * cgroups below it are the range [cgroup "/", cgroup "0") ('0' follows
+	 * '/'), the ones above it its prefixes ending before a '/'. */
+	static const char below[] =
+		"SELECT name FROM instances WHERE cgroup > ?1 || '/' AND cgroup < ?1 || '0' LIMIT 1";
+	static const char above[] = "SELECT name FROM instances WHERE cgroup = ?1";
+	char path[PATH_MAX];
+	const char *p;
+	int ret = nesting_query(st, below, cgroup, name, n, err);
+
+	if (vni_path(path, sizeof(path), "%s", cgroup))
+		return vni_err(err, -ENAMETOOLONG, "cgroup path too long");
+	for (p = strchr(cgroup + 1, '/'); !ret && p; p = strchr(p + 1, '/')) {
+		path[p - cgroup] = '\0';
+		ret = nesting_query(st, above, path, name, n, err);
+		path[p - cgroup] = '/';
+	}
+	return ret;
 }
 
 int vni_state_hostname_taken(struct vni_state *st, const char *hostname, char *err)
