@@ -4,10 +4,15 @@
  * work 'vnictl attach' does, without process start-up) and prints the time
  * per attach and the kernel memory it took. Node paths, the registry and the
  * node's name come from the VNI_* environment variables, as for vnictl.
- *   attach_bench N [FIRST]   instances bench-FIRST.. with VIPs 10.200.x.y
- * Output: one line, KEY=VALUE pairs.
+ *   attach_bench [-p] N [FIRST]   instances bench-FIRST.. with VIPs 10.200.x.y
+ * Output: one line, KEY=VALUE pairs. With -p, also one line per phase, the
+ * mean time per attach from the step before to this one; the steps are the
+ * crash points (VNI_DEBUG_CRASH_AFTER=trace), so "attach: identity claimed"
+ * covers opening the state, recovery, checks and the claim, and "close"
+ * what follows the last step.
  */
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +21,8 @@
 
 #include "core/instance.h"
 #include "core/ops.h"
+#include "core/state.h"
+#include "sys/log.h"
 #include "sys/util.h"
 
 static double now_us(void)
@@ -42,6 +49,39 @@ static long kernel_kb(void)
 	return sum;
 }
 
+/* -p: time per phase, summed over the attaches (steps of one name, like the
+ * program links, add up into one phase) */
+#define MAX_PHASES 32
+static struct {
+	char name[64];
+	double us;
+} phases[MAX_PHASES];
+static int nphases;
+static double mark;
+
+static void add_phase(const char *name)
+{
+	double t = now_us();
+	int i;
+
+	for (i = 0; i < nphases && strcmp(phases[i].name, name); i++)
+		;
+	if (i == nphases && nphases < MAX_PHASES)
+		snprintf(phases[nphases++].name, sizeof(phases[0].name), "%s", name);
+	if (i < nphases)
+		phases[i].us += t - mark;
+	mark = t;
+}
+
+/* the trace mode's "step N: NAME" lines */
+static void on_log(enum vni_log_level level, const char *msg)
+{
+	const char *step = strstr(msg, ": ");
+
+	if (level == VNI_LOG_DEBUG && !strncmp(msg, "step ", 5) && step)
+		add_phase(step + 2);
+}
+
 static int cmp(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -51,14 +91,19 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	int n = argc > 1 ? atoi(argv[1]) : 0, first = argc > 2 ? atoi(argv[2]) : 1, i;
+	bool by_phase = argc > 1 && !strcmp(argv[1], "-p");
+	int n, first, i;
 	struct vni_node node = {};
 	char err[VNI_ERRLEN], name[32], vip[32];
 	double *t, total = 0;
 	long before, after;
 
+	if (by_phase)
+		argc--, argv++;
+	n = argc > 1 ? atoi(argv[1]) : 0;
+	first = argc > 2 ? atoi(argv[2]) : 1;
 	if (n <= 0 || first <= 0 || first + n > 60000) {
-		fprintf(stderr, "usage: attach_bench N [FIRST] (FIRST+N <= 60000)\n");
+		fprintf(stderr, "usage: attach_bench [-p] N [FIRST] (FIRST+N <= 60000)\n");
 		return 2;
 	}
 	if (getenv("VNI_CGROUP_ROOT"))
@@ -77,6 +122,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "attach_bench: %s\n", err);
 		return 1;
 	}
+	if (by_phase) { /* after init: its steps are not an attach's */
+		setenv("VNI_DEBUG_CRASH_AFTER", "trace", 1);
+		vni_set_log(on_log);
+	}
+	/* as a process attaching many (apply, a daemon) does: one connection */
+	vni_state_keep_open(true);
 	t = calloc((size_t)n, sizeof(*t));
 	before = kernel_kb();
 	for (i = 0; i < n; i++) {
@@ -88,12 +139,14 @@ int main(int argc, char **argv)
 		snprintf(vip, sizeof(vip), "10.200.%d.%d", k / 250, k % 250 + 1);
 		if (vni_parse_vip(vip, &req.vip4, err))
 			return 1;
-		t0 = now_us();
+		mark = t0 = now_us();
 		if (vni_attach(&node, &req, NULL, err)) {
 			fprintf(stderr, "attach_bench: %s: %s\n", name, err);
 			return 1;
 		}
 		t[i] = now_us() - t0;
+		if (by_phase)
+			add_phase("close");
 		total += t[i];
 	}
 	after = kernel_kb();
@@ -101,6 +154,8 @@ int main(int argc, char **argv)
 	printf("n=%d mean_us=%.0f p50_us=%.0f p99_us=%.0f kernel_kb=%ld kb_per_instance=%.1f\n", n,
 	       total / n, t[n / 2], t[(int)(n * 0.99)], after - before,
 	       (double)(after - before) / n);
+	for (i = 0; by_phase && i < nphases; i++)
+		printf("phase %-40s %8.0f us\n", phases[i].name, phases[i].us / n);
 	free(t);
 	return 0;
 }

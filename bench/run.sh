@@ -170,19 +170,61 @@ lookup on
 echo "== scale" >&2
 base=$(for r in $(seq "$ROUNDS"); do run_workload vni connect1; done | median)
 echo "connect1 vni 1 $base" >"$OUT/scale"
-total=0
+# attach_bench N FIRST: N attaches through the library, instances FIRST..
+attach_bench() { ns N env VNI_CGROUP_ROOT="$VNI_CGROUP_ROOT" "$B/attach_bench" "$@"; }
+# the whole command, process start included: p50 of CMD_N vnictl attach, then
+# of the detach of the same (timed in one shell of the node, no fork counted)
+CMD_N=20
+cli_p50() { # tag first -> "attach_p50_us detach_p50_us"
+	ns N env B="$B" TAG="$1" FIRST="$2" N="$CMD_N" bash -c '
+		for i in $(seq "$FIRST" $((FIRST + N - 1))); do
+			t0=${EPOCHREALTIME/./}
+			"$B/vnictl" attach --cgroup "$TAG-$i" --vip "10.201.$((i / 250)).$((i % 250 + 1))" >/dev/null || exit 1
+			echo "attach $(( ${EPOCHREALTIME/./} - t0 ))"
+		done
+		for i in $(seq "$FIRST" $((FIRST + N - 1))); do
+			t0=${EPOCHREALTIME/./}
+			"$B/vnictl" detach --cgroup "$TAG-$i" >/dev/null || exit 1
+			echo "detach $(( ${EPOCHREALTIME/./} - t0 ))"
+		done' >"$OUT/cli-$1" || die "vnictl attach/detach at $1"
+	echo "$(awk '$1 == "attach" { print $2 }' "$OUT/cli-$1" | median) $(awk '$1 == "detach" { print $2 }' "$OUT/cli-$1" | median)"
+}
+# small node: attaches 1..100 (the "bench" instance is there too)
+small=$(attach_bench 100 2) || die "attach_bench"
+total=100
+read -r cli_small_a cli_small_d <<<"$(cli_p50 small 1)"
 {
 	echo
 	echo "| instances | attach mean (us) | attach p50 | attach p99 | kernel kB per instance | connect/s in one instance | vs 1 instance |"
 	echo "|---|---|---|---|---|---|---|"
 	echo "| 1 | | | | | $base | 1.000 |"
 	for n in $SCALE; do
-		out=$(ns N env VNI_CGROUP_ROOT="$VNI_CGROUP_ROOT" "$B/attach_bench" $((n - total)) $((total + 2)))
+		# up to n - 100, then the last 100 measured: the cost at n
+		[ $((n - 100 - total)) -gt 0 ] && { attach_bench $((n - 100 - total)) $((total + 2)) >/dev/null || die "attach_bench"; }
+		out=$(attach_bench 100 $((n - 100 + 2))) || die "attach_bench"
 		total=$n
 		rate=$(for r in $(seq "$ROUNDS"); do run_workload vni connect1; done | median)
 		echo "connect1 vni $n $rate" >>"$OUT/scale"
 		echo "| $n | $(echo "$out" | value mean_us) | $(echo "$out" | value p50_us) | $(echo "$out" | value p99_us) | $(echo "$out" | value kb_per_instance) | $rate | $(awk -v a="$rate" -v b="$base" 'BEGIN { printf "%.3f", a / b }') |"
 	done
+	echo
+	echo "(each row: attaches number n-99 to n, the node holding n-100 before them)"
+} >>"$OUT/results.md"
+read -r cli_large_a cli_large_d <<<"$(cli_p50 large 1001)"
+big_p50=$(echo "$out" | value p50_us)
+small_p50=$(echo "$small" | value p50_us)
+t0=$(date +%s%N)
+vnictl down --force >/dev/null || die "down"
+t1=$(date +%s%N)
+{
+	echo
+	echo "| attach at scale | 100 instances | $total instances | $total / 100 |"
+	echo "|---|---|---|---|"
+	echo "| library attach p50 (us) | $small_p50 | $big_p50 | $(awk -v a="$big_p50" -v b="$small_p50" 'BEGIN { printf "%.2f", a / b }') |"
+	echo "| vnictl attach p50 (us) | $cli_small_a | $cli_large_a | $(awk -v a="$cli_large_a" -v b="$cli_small_a" 'BEGIN { printf "%.2f", a / b }') |"
+	echo "| vnictl detach p50 (us) | $cli_small_d | $cli_large_d | $(awk -v a="$cli_large_d" -v b="$cli_small_d" 'BEGIN { printf "%.2f", a / b }') |"
+	echo
+	echo "vnictl down of $((total + 1)) instances: $(awk -v t=$((t1 - t0)) 'BEGIN { printf "%.2f", t / 1e9 }') s"
 } >>"$OUT/results.md"
 
 echo "== network namespaces for comparison" >&2

@@ -11,6 +11,7 @@
 #include "core/bpfobj.h"
 #include "sys/cgroup.h"
 #include "core/drift.h"
+#include "core/hostsedit.h"
 #include "core/instance.h"
 #include "sys/log.h"
 #include "sys/nladdr.h"
@@ -534,7 +535,9 @@ static void stale_hosts(struct scan *s)
 		fclose(f);
 	}
 	/* no file yet is no drift while there is nothing to name */
-	if (have ? strcmp(have, want) : any_live(s)) {
+	/* by the names it gives, not the text: attach and detach change it by
+	 * lines (core/hostsedit.h) */
+	if (have ? !vni_hosts_same(have, want) : any_live(s)) {
 		vni_err(d.detail, 0, "hosts file %s does not match the instances",
 			 s->n->hosts_file);
 		if (s->repair)

@@ -13,7 +13,7 @@
 
 #include "core/bpfobj.h"
 #include "sys/cgroup.h"
-#include "core/hostsfile.h"
+#include "core/hostsedit.h"
 #include "core/instance.h"
 #include "core/registry.h"
 #include "sys/nladdr.h"
@@ -471,10 +471,15 @@ static void drop_owned(const struct vni_node *n, const struct vni_record *r,
 	if (vni_bpf_vip_owner(n, r->netns_cookie, &o->a, &owner) == 1 &&
 	    owner.cgid != r->cgroup_id)
 		return;
-	if (here && vni_owned_installed(o) &&
-	    nl_addr_find(o->a.family, o->a.a, &ifindex, NULL, 0) == 1) {
-		nl_addr_del(ifindex, o->a.family, o->a.a, NULL, 0);
-		vni_crashpoint("VIP address removed");
+	if (here && vni_owned_installed(o)) {
+		if (nl_addr_find(o->a.family, o->a.a, &ifindex, NULL, 0) == 1) {
+			nl_addr_del(ifindex, o->a.family, o->a.a, NULL, 0);
+			vni_crashpoint("VIP address removed");
+		} else if ((ifindex = (int)if_nametoindex(o->private ? "lo" : r->dev))) {
+			/* not found may be a v4 address of a device that is down
+			 * (no local route to find it by): where it was put */
+			nl_addr_del(ifindex, o->a.family, o->a.a, NULL, 0);
+		}
 	}
 	vni_bpf_vip_del(n, r->netns_cookie, &o->a);
 	vni_crashpoint("VIP owner removed");
@@ -522,16 +527,7 @@ int vni_instance_teardown(const struct vni_node *n, const struct vni_record *r, 
 
 static int hosts_line(const struct vni_record *r, void *arg)
 {
-	const struct vni_addr *a[2] = { &r->vip4, &r->vip6 };
-	char buf[INET6_ADDRSTRLEN];
-	FILE *f = arg;
-	int i;
-
-	/* an attaching row is listed (the attach publishes before it is done);
-	 * a detaching one is not */
-	for (i = 0; i < 2 && !r->checkpointed && r->phase != VNI_DETACHING; i++)
-		if (a[i]->family)
-			fprintf(f, "%s %s\n", vni_addr_str(a[i], buf, sizeof(buf)), r->hostname);
+	vni_hosts_lines(r, arg);
 	return 0;
 }
 
@@ -574,7 +570,9 @@ int vni_hosts_text(struct vni_state *st, char **text, char *err)
 	return ret;
 }
 
-/* The hosts file is derived from the state: rewritten whole on every change. */
+/* The hosts file is derived from the state: written whole here (after
+ * recovery, sync, a checkpoint, the agent's farm names), by the lines of one
+ * instance on attach and detach. */
 int vni_publish_hosts(const struct vni_node *n, struct vni_state *st, char *err)
 {
 	char *text;
@@ -629,6 +627,25 @@ static int move_pids(const struct vni_node *n, const struct vni_attach_req *req,
 	return ret;
 }
 
+/* attach: its lines added to the file (the whole file when there is none) */
+static int publish_one(const struct vni_node *n, struct vni_state *st,
+		       const struct vni_record *r, char *err)
+{
+	int ret = vni_hosts_append(n->hosts_file, r, err);
+
+	return ret == -ENOENT ? vni_publish_hosts(n, st, err) : ret;
+}
+
+/* detach: its lines commented out; the file is written whole when there is
+ * none, or when lines commented out outweigh the rest */
+static int unpublish_one(const struct vni_node *n, struct vni_state *st,
+			 const struct vni_record *r, char *err)
+{
+	int ret = vni_hosts_comment_out(n->hosts_file, r, err);
+
+	return ret == -ENOENT || ret == 1 ? vni_publish_hosts(n, st, err) : ret;
+}
+
 static void undo_attach(const struct vni_node *n, struct vni_state *st, struct vni_record *r,
 			const struct attach_undo *u)
 {
@@ -678,7 +695,7 @@ int vni_attach_locked(const struct vni_node *n, struct vni_state *st,
 	}
 	if (!ret) {
 		u.published = true;
-		ret = vni_publish_hosts(n, st, err);
+		ret = publish_one(n, st, &r, err);
 	}
 	if (!ret) {
 		vni_crashpoint("attach: hosts file written");
@@ -752,8 +769,9 @@ static int detach(const struct vni_node *n, struct vni_state *st, const struct v
 	if (ret)
 		return ret;
 	vni_crashpoint("detach: intent recorded");
-	/* its name goes first; a stale hosts file is rewritten on the next change */
-	if (vni_publish_hosts(n, st, err))
+	/* its name goes first; a hosts file that could not be changed is
+	 * reported stale by check and rewritten by sync */
+	if (unpublish_one(n, st, r, err))
 		vni_log(VNI_LOG_WARN, "%s", err);
 	vni_crashpoint("detach: hosts file written");
 	if (procs > 0 && (ret = cg_kill_all(r->cgroup, err)) == 0)

@@ -183,6 +183,8 @@ static int open_state(const char *dir, bool create, int how, struct vni_state **
 	if (ret)
 		goto fail;
 	vni_path(path, sizeof(path), "%s/state.db", dir);
+	if (vni_db_reuse(st, path))
+		goto migrate; /* set up by the open that made it */
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK) {
 		ret = vni_err(err, -EIO, "cannot open %s: %s", path, sqlite3_errmsg(st->db));
@@ -199,6 +201,15 @@ static int open_state(const char *dir, bool create, int how, struct vni_state **
 		ret = vni_db_err(st, err, "create its schema");
 		goto fail;
 	}
+	{
+		struct stat db;
+
+		if (!stat(path, &db)) {
+			st->db_dev = db.st_dev;
+			st->db_ino = db.st_ino;
+		}
+	}
+migrate:
 	ret = migrate(st, err);
 	if (ret)
 		goto fail;
@@ -234,8 +245,8 @@ void vni_state_close_tidy(struct vni_state *st)
 	if (!st)
 		return;
 	if (st->created && state_empty(st)) {
-		sqlite3_close(st->db);
-		st->db = NULL;
+		st->db_ino = 0; /* closed, not kept: its files go */
+		vni_db_put(st);
 		/* still under the lock: waiters see the lock file gone and retry */
 		for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 			if (!vni_path(path, sizeof(path), "%s/%s", st->dir, files[i]))
@@ -249,7 +260,7 @@ void vni_state_close(struct vni_state *st)
 {
 	if (!st)
 		return;
-	sqlite3_close(st->db);
+	vni_db_put(st);
 	if (st->lock_fd >= 0)
 		close(st->lock_fd);
 	free(st);
@@ -308,14 +319,13 @@ int vni_state_get(struct vni_state *st, const char *name, struct vni_record *r, 
 	sqlite3_stmt *s;
 	int rc;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT " COLUMNS " FROM instances WHERE name = ?", -1,
-			       &s, NULL) != SQLITE_OK)
+	if (!(s = vni_db_stmt(st, "SELECT " COLUMNS " FROM instances WHERE name = ?")))
 		return vni_db_err(st, err, "query");
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		read_row(s, r);
-	sqlite3_finalize(s);
+	vni_db_reset(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return vni_db_err(st, err, "query");
 	if (rc == SQLITE_ROW) {
@@ -349,7 +359,7 @@ int vni_state_conflict(struct vni_state *st, const struct vni_record *r, char *e
 	sqlite3_stmt *s;
 	int rc, ret = 0;
 
-	if (sqlite3_prepare_v2(st->db, q, -1, &s, NULL) != SQLITE_OK)
+	if (!(s = vni_db_stmt(st, q)))
 		return vni_db_err(st, err, "query");
 	sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, r->cgroup, -1, SQLITE_STATIC);
@@ -362,7 +372,7 @@ int vni_state_conflict(struct vni_state *st, const struct vni_record *r, char *e
 		ret = vni_err(err, -EEXIST, "%s", (const char *)sqlite3_column_text(s, 0));
 	else if (rc != SQLITE_DONE)
 		ret = vni_db_err(st, err, "query");
-	sqlite3_finalize(s);
+	vni_db_reset(s);
 	return ret;
 }
 
@@ -381,26 +391,46 @@ int vni_state_set_checkpointed(struct vni_state *st, const char *name, bool on, 
 	return rc == SQLITE_DONE ? 0 : vni_db_err(st, err, "update");
 }
 
-int vni_state_nesting(struct vni_state *st, const char *cgroup, char *name, size_t n,
-		      char *err)
+/* The name of an instance q finds for the cgroup a: 1, or 0 for none. */
+static int nesting_query(struct vni_state *st, const char *q, const char *a, char *name,
+			 size_t n, char *err)
 {
-	/* one of the two cgroups is an ancestor of the other */
-	static const char q[] =
-		"SELECT name FROM instances WHERE substr(?1, 1, length(cgroup) + 1) = cgroup || '/'"
-		" OR substr(cgroup, 1, length(?1) + 1) = ?1 || '/' LIMIT 1";
 	sqlite3_stmt *s;
 	int rc;
 
-	if (sqlite3_prepare_v2(st->db, q, -1, &s, NULL) != SQLITE_OK)
+	if (!(s = vni_db_stmt(st, q)))
 		return vni_db_err(st, err, "query");
-	sqlite3_bind_text(s, 1, cgroup, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, a, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		col_text(s, 0, name, n);
-	sqlite3_finalize(s);
+	vni_db_reset(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return vni_db_err(st, err, "query");
 	return rc == SQLITE_ROW;
+}
+
+int vni_state_nesting(struct vni_state *st, const char *cgroup, char *name, size_t n,
+		      char *err)
+{
+	/* Lookups on the cgroup column's index, not a scan of every row: the
+	 * cgroups below it are the range [cgroup "/", cgroup "0") ('0' follows
+	 * '/'), the ones above it its prefixes ending before a '/'. */
+	static const char below[] =
+		"SELECT name FROM instances WHERE cgroup > ?1 || '/' AND cgroup < ?1 || '0' LIMIT 1";
+	static const char above[] = "SELECT name FROM instances WHERE cgroup = ?1";
+	char path[PATH_MAX];
+	const char *p;
+	int ret = nesting_query(st, below, cgroup, name, n, err);
+
+	if (vni_path(path, sizeof(path), "%s", cgroup))
+		return vni_err(err, -ENAMETOOLONG, "cgroup path too long");
+	for (p = strchr(cgroup + 1, '/'); !ret && p; p = strchr(p + 1, '/')) {
+		path[p - cgroup] = '\0';
+		ret = nesting_query(st, above, path, name, n, err);
+		path[p - cgroup] = '/';
+	}
+	return ret;
 }
 
 int vni_state_hostname_taken(struct vni_state *st, const char *hostname, char *err)
@@ -408,13 +438,11 @@ int vni_state_hostname_taken(struct vni_state *st, const char *hostname, char *e
 	sqlite3_stmt *s;
 	int rc;
 
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT 1 FROM instances WHERE hostname = ? COLLATE NOCASE", -1, &s,
-			       NULL) != SQLITE_OK)
+	if (!(s = vni_db_stmt(st, "SELECT 1 FROM instances WHERE hostname = ? COLLATE NOCASE")))
 		return vni_db_err(st, err, "query");
 	sqlite3_bind_text(s, 1, hostname, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	vni_db_reset(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return vni_db_err(st, err, "query");
 	return rc == SQLITE_ROW;
@@ -432,13 +460,13 @@ int vni_state_next_aid(struct vni_state *st, uint32_t *aid, char *err)
 	sqlite3_stmt *s;
 	int ret = 0;
 
-	if (sqlite3_prepare_v2(st->db, q, -1, &s, NULL) != SQLITE_OK)
+	if (!(s = vni_db_stmt(st, q)))
 		return vni_db_err(st, err, "query");
 	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
 		*aid = (uint32_t)sqlite3_column_int64(s, 0);
 	else
 		ret = vni_err(err, -ENOSPC, "no free AID left");
-	sqlite3_finalize(s);
+	vni_db_reset(s);
 	return ret;
 }
 
@@ -447,10 +475,8 @@ static int insert_row(struct vni_state *st, const struct vni_record *r, char *er
 	sqlite3_stmt *s;
 	int rc;
 
-	if (sqlite3_prepare_v2(st->db,
-			       "INSERT INTO instances (" COLUMNS
-			       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (!(s = vni_db_stmt(st, "INSERT INTO instances (" COLUMNS
+			       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")))
 		return vni_db_err(st, err, "insert");
 	sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, r->cgroup, -1, SQLITE_STATIC);
@@ -471,7 +497,7 @@ static int insert_row(struct vni_state *st, const struct vni_record *r, char *er
 	vni_bind_addr(s, 16, &r->virt4);
 	vni_bind_addr(s, 17, &r->virt6);
 	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	vni_db_reset(s);
 	return rc == SQLITE_DONE ? 0 : vni_db_err(st, err, "insert");
 }
 
@@ -494,15 +520,13 @@ int vni_state_update(struct vni_state *st, const struct vni_record *r, char *err
 	sqlite3_stmt *s;
 	int rc;
 
-	if (sqlite3_prepare_v2(st->db,
-			       "UPDATE instances SET cgroup_id = ?, phase = ? WHERE name = ?", -1,
-			       &s, NULL) != SQLITE_OK)
+	if (!(s = vni_db_stmt(st, "UPDATE instances SET cgroup_id = ?, phase = ? WHERE name = ?")))
 		return vni_db_err(st, err, "update");
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)r->cgroup_id);
 	sqlite3_bind_text(s, 2, vni_phase_name(r->phase), -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, r->name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	vni_db_reset(s);
 	return rc == SQLITE_DONE ? 0 : vni_db_err(st, err, "update");
 }
 
@@ -535,13 +559,12 @@ int vni_state_delete(struct vni_state *st, const char *name, char *err)
 	ret = vni_db_write_maps(st, name, NULL, 0, err);
 	if (!ret) /* it leaves its services */
 		ret = vni_db_drop_memberships(st, name, err);
-	if (!ret && sqlite3_prepare_v2(st->db, "DELETE FROM instances WHERE name = ?", -1, &s,
-				       NULL) != SQLITE_OK)
+	if (!ret && !(s = vni_db_stmt(st, "DELETE FROM instances WHERE name = ?")))
 		ret = vni_db_err(st, err, "delete");
 	if (!ret) {
 		sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 		rc = sqlite3_step(s);
-		sqlite3_finalize(s);
+		vni_db_reset(s);
 		if (rc != SQLITE_DONE)
 			ret = vni_db_err(st, err, "delete");
 	}
@@ -560,7 +583,7 @@ int vni_state_meta_get(struct vni_state *st, const char *key, char *value, size_
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		col_text(s, 0, value, n);
-	sqlite3_finalize(s);
+	vni_db_reset(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return vni_db_err(st, err, "query");
 	return rc == SQLITE_ROW;

@@ -62,6 +62,14 @@ void vni_state_close(struct vni_state *st);
  * no trace. */
 void vni_state_close_tidy(struct vni_state *st);
 
+/* A process that runs many operations (attach_bench, a daemon, apply) keeps
+ * its database connection between them, with its prepared statements: the
+ * next open takes the node lock and goes on with the same connection, unless
+ * the database file was replaced meanwhile. Closed at exit. Off by default:
+ * a command's one connection is closed with it (the last connection to close
+ * checkpoints the WAL; a WAL left behind makes every later open re-read it). */
+void vni_state_keep_open(bool on);
+
 /* The state dir (beside the database: the farm's hosts, core/agent.c). */
 const char *vni_state_dir(const struct vni_state *st);
 

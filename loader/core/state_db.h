@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "core/state.h"
 #include "core/validate.h"
@@ -16,7 +17,22 @@ struct vni_state {
 	int lock_fd;
 	char dir[PATH_MAX];
 	bool created; /* this open made the state dir */
+	dev_t db_dev; /* the database file this connection has open */
+	ino_t db_ino;
 };
+
+/* The connection kept between operations (vni_state_keep_open), and the
+ * statements prepared on it (state_conn.c). */
+/* st->db from the kept connection if it is of the file at path (1), else 0
+ * (the kept one, of another file, is closed). */
+int vni_db_reuse(struct vni_state *st, const char *path);
+/* st's connection kept for the next open, or closed (with its statements). */
+void vni_db_put(struct vni_state *st);
+/* A statement for sql (a string constant: its address is the key), prepared
+ * once per connection; the caller binds, steps and calls vni_db_reset, which
+ * also ends a read (an unfinished SELECT holds its snapshot). NULL on failure. */
+sqlite3_stmt *vni_db_stmt(struct vni_state *st, const char *sql);
+void vni_db_reset(sqlite3_stmt *s);
 
 /* "state database: cannot WHAT: sqlite's message", -EIO. */
 int vni_db_err(struct vni_state *st, char *err, const char *what);

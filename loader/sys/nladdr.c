@@ -26,13 +26,6 @@
 #define ADDR_STRLEN	(INET6_ADDRSTRLEN + 4)	/* "addr/128" */
 #define DEV_STRLEN	(IF_NAMESIZE + 16)	/* "ifindex N" */
 
-struct find_ctx {
-	int family;
-	const void *addr;
-	size_t alen;
-	int ifindex;
-};
-
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -291,38 +284,115 @@ int nl_addr_each(int family, nl_addr_fn fn, void *arg, char *err, size_t errlen)
 	return ctx.stop;
 }
 
-static int find_one(int family, const void *addr, int ifindex, void *arg)
-{
-	struct find_ctx *ctx = arg;
+/* The one RTM_NEWROUTE (v4) or RTM_NEWADDR (v6) reply of a lookup. */
+struct lookup_ctx {
+	int family;
+	const void *addr;
+	int found;
+	int ifindex;
+};
 
-	if (family != ctx->family || memcmp(addr, ctx->addr, ctx->alen))
-		return 0;
-	ctx->ifindex = ifindex;
-	return 1;
+static int route_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+
+	if (mnl_attr_type_valid(attr, RTA_MAX) >= 0)
+		tb[mnl_attr_get_type(attr)] = attr;
+	return MNL_CB_OK;
+}
+
+/* A local route for exactly the address, as the kernel makes for each of
+ * its addresses (in the device of the address); an "AnyIP" local route for
+ * a prefix is no address. */
+static int route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[RTA_MAX + 1] = { NULL };
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	struct lookup_ctx *ctx = data;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_family != AF_INET)
+		return MNL_CB_OK;
+	if (mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, tb) < 0)
+		return MNL_CB_ERROR;
+	if (rtm->rtm_type == RTN_LOCAL && rtm->rtm_dst_len == 32 && tb[RTA_DST] &&
+	    mnl_attr_get_payload_len(tb[RTA_DST]) == 4 &&
+	    !memcmp(mnl_attr_get_payload(tb[RTA_DST]), ctx->addr, 4)) {
+		ctx->found = 1;
+		ctx->ifindex = tb[RTA_OIF] ? (int)mnl_attr_get_u32(tb[RTA_OIF]) : 0;
+	}
+	return MNL_CB_OK;
+}
+
+static int addr_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	struct lookup_ctx *ctx = data;
+
+	if (nlh->nlmsg_type == RTM_NEWADDR && ifa->ifa_family == AF_INET6) {
+		ctx->found = 1;
+		ctx->ifindex = (int)ifa->ifa_index;
+	}
+	return MNL_CB_OK;
+}
+
+/*
+ * One question instead of a dump of every address (which grows with the
+ * VIPs of the node): IPv6 answers RTM_GETADDR for one address; IPv4 has no
+ * such query, so the route the kernel made for the address is asked for
+ * (RTM_GETROUTE with RTM_F_FIB_MATCH returns the route entry itself: type,
+ * prefix and device).
+ */
+static int lookup(struct lookup_ctx *ctx)
+{
+	char buf[NL_BUFSZ];
+	struct nlmsghdr *nlh;
+	int ret;
+
+	if (ctx->family == AF_INET6) {
+		/* the ACK after the answer ends nl_talk's read loop */
+		nlh = put_hdr(buf, RTM_GETADDR, NLM_F_ACK, AF_INET6, 0);
+		mnl_attr_put(nlh, IFA_ADDRESS, 16, ctx->addr);
+		ret = nl_talk(nlh, buf, addr_cb, ctx);
+		/* "no such address" */
+		return ret == -EADDRNOTAVAIL ? 0 : ret;
+	}
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = (uint32_t)time(NULL);
+	{
+		struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+
+		rtm->rtm_family = AF_INET;
+		rtm->rtm_dst_len = 32;
+		rtm->rtm_flags = RTM_F_FIB_MATCH;
+	}
+	mnl_attr_put(nlh, RTA_DST, 4, ctx->addr);
+	ret = nl_talk(nlh, buf, route_cb, ctx);
+	/* no route at all, or an unreachable/prohibit one: not local either */
+	if (ret == -ENETUNREACH || ret == -EHOSTUNREACH || ret == -EACCES || ret == -EINVAL)
+		ret = 0;
+	return ret;
 }
 
 int nl_addr_find(int family, const void *addr, int *ifindex, char *err,
 		 size_t errlen)
 {
-	struct find_ctx ctx = {
-		.family = family,
-		.addr = addr,
-		.alen = addr_len(family),
-	};
+	struct lookup_ctx ctx = { .family = family, .addr = addr };
 	char astr[ADDR_STRLEN];
 	int ret;
 
 	ret = check_args(family, addr, err, errlen);
 	if (ret)
 		return ret;
-	ret = nl_addr_each(family, find_one, &ctx, NULL, 0);
+	ret = lookup(&ctx);
 	if (ret < 0) {
 		fmt_addr(family, addr, astr, sizeof(astr));
 		set_err(err, errlen, "cannot look up %s: %s", astr,
 			strerror(-ret));
 		return ret;
 	}
-	if (ret && ifindex)
+	if (ctx.found && ifindex)
 		*ifindex = ctx.ifindex;
-	return ret;
+	return ctx.found;
 }

@@ -24,9 +24,12 @@ int nl_addr_del(int ifindex, int family, const void *addr, char *err,
 		size_t errlen);
 
 /*
- * Looks the address up on every device of the current netns (RTM_GETADDR
- * dump). Returns 1 and sets *ifindex (if non-NULL) when found, 0 when not
- * found, <0 on error.
+ * Is addr an address of a device of the current netns? One query, whatever
+ * the number of addresses: IPv6 asks for the address (RTM_GETADDR), IPv4 for
+ * the local route the kernel keeps for each of its addresses (RTM_GETROUTE,
+ * RTM_F_FIB_MATCH), so an IPv4 address of a device that is down (which has
+ * no routes) is not found. Returns 1 and sets *ifindex (if non-NULL) when
+ * found, 0 when not found, <0 on error.
  */
 int nl_addr_find(int family, const void *addr, int *ifindex, char *err,
 		 size_t errlen);

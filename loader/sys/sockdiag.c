@@ -57,6 +57,32 @@ static int on_socket(const struct nlmsghdr *nlh, void *arg)
 	((1u << TCP_FIN_WAIT1) | (1u << TCP_FIN_WAIT2) | (1u << TCP_TIME_WAIT) |           \
 	 (1u << TCP_LAST_ACK) | (1u << TCP_CLOSING))
 
+/*
+ * The kernel filters the dump by local address (inet_diag bytecode, one
+ * INET_DIAG_BC_S_COND: any port, the whole address), so only the sockets on
+ * it are formatted and copied, not every socket of the node. "yes" goes on
+ * to the end of the program (keep the socket), "no" 4 bytes past it (drop).
+ */
+static void put_filter(struct nlmsghdr *nlh, const struct match *x)
+{
+	size_t alen = x->family == AF_INET ? 4 : 16;
+	struct {
+		struct inet_diag_bc_op op;
+		struct inet_diag_hostcond cond;
+		__be32 addr[4];
+	} bc = {};
+	size_t len = sizeof(bc.op) + sizeof(bc.cond) + alen;
+
+	bc.op.code = INET_DIAG_BC_S_COND;
+	bc.op.yes = (unsigned char)len;
+	bc.op.no = (unsigned short)(len + 4);
+	bc.cond.family = (__u8)x->family;
+	bc.cond.prefix_len = (__u8)(alen * 8);
+	bc.cond.port = -1;
+	memcpy(bc.addr, x->addr, alen);
+	mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE, len, &bc);
+}
+
 /* Dumps the sockets of one family and protocol that can still use their address. */
 static int dump(struct mnl_socket *nl, struct match *x, int protocol, __u32 states, char *err)
 {
@@ -74,6 +100,7 @@ static int dump(struct mnl_socket *nl, struct match *x, int protocol, __u32 stat
 	req->sdiag_family = (__u8)x->family;
 	req->sdiag_protocol = (__u8)protocol;
 	req->idiag_states = states;
+	put_filter(nlh, x);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return vni_err(err, -errno, "sock_diag: %s", strerror(errno));
 	do {
