@@ -9,6 +9,7 @@
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 B=$TOP/build
+VNICTL=${VNICTL:-$B/vnictl} # (a variant to compare)
 LG=$B/loadgen
 DUR=${1:-2}
 ID=vp$$
@@ -20,7 +21,7 @@ old_stats=$(sysctl -n kernel.bpf_stats_enabled)
 cleanup() {
 	sysctl -qw kernel.bpf_stats_enabled="$old_stats"
 	for n in S N; do kill $(ip netns pids "$ID-$n" 2>/dev/null) 2>/dev/null; done
-	ns N "$B/vnictl" down --force >/dev/null 2>&1
+	ns N "$VNICTL" down --force >/dev/null 2>&1
 	for n in S N; do ip netns del "$ID-$n" 2>/dev/null; done
 	rm -rf "$VNI_BPFFS" "$VNI_STATE_DIR"
 }
@@ -31,7 +32,7 @@ ns S sh -ec 'ip link set lo up; ip link set s0 up; ip addr add 192.0.2.2/24 dev 
 	ip route add 10.10.0.0/16 via 192.0.2.1'
 ns N sh -ec 'ip link set lo up; ip link set n0 up; ip addr add 192.0.2.1/24 dev n0'
 mkdir -p "$VNI_STATE_DIR"
-ns N "$B/vnictl" attach --cgroup prof --vip 10.10.0.1 >/dev/null || exit 1
+ns N "$VNICTL" attach --cgroup prof --vip 10.10.0.1 >/dev/null || exit 1
 ns S "$LG" server-accept 192.0.2.2 5001 >/dev/null 2>&1 &
 ns S "$LG" server-udp 192.0.2.2 5003 >/dev/null 2>&1 &
 sleep 0.5
