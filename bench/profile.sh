@@ -36,7 +36,8 @@ ns N "$VNICTL" attach --cgroup prof --vip 10.10.0.1 >/dev/null || exit 1
 ns S "$LG" server-accept 192.0.2.2 5001 >/dev/null 2>&1 &
 ns S "$LG" server-udp 192.0.2.2 5003 >/dev/null 2>&1 &
 sleep 0.5
-sysctl -qw kernel.bpf_stats_enabled=1
+# STATS=0: rates only, without the statistics' own cost
+sysctl -qw kernel.bpf_stats_enabled="${STATS:-1}"
 
 # "id name run_time_ns run_cnt" of every program pinned or linked by this vni
 ids() {

@@ -17,7 +17,6 @@
 
 #define VNI_MAP_VIPS
 #define VNI_MAP_SKTAG
-#define VNI_MAP_SKLAST
 #define VNI_MAP_GSTATS
 #define VNI_MAP_EVENTS
 #define VNI_MAP_SVCS
@@ -45,20 +44,13 @@ static __always_inline struct vni_vip_owner *refused_owner(struct bpf_sock_addr 
 	};
 	struct vni_vip_owner *owner;
 	struct vni_sk_tag *tag;
-	__u64 cookie, *last;
+	__u64 cookie;
 
 	*(union vni_ip *)key.addr = *a;
 	owner = bpf_map_lookup_elem(&vni_vips, &key);
 	if (!owner)
 		return NULL;
 	cookie = bpf_get_socket_cookie(ctx);
-	/* the instance's program that ran before this one in the same call
-	 * usually just confirmed the socket's tag: no second lookup */
-	last = sklast();
-	if (last && !(owner->flags & VNI_VIP_SERVICE) &&
-	    (*last & ~SKLAST_COUNTED) == sklast_pack(cookie, owner->cgid, false) &&
-	    sklast_pack(cookie, owner->cgid, false))
-		return NULL;
 	tag = bpf_map_lookup_elem(&vni_sktag, &cookie);
 	if (owner->flags & VNI_VIP_SERVICE)
 		return send && tag && svc_reply_ok(ctx, &key, tag->cgid) ? NULL : owner;

@@ -88,48 +88,6 @@ struct {
 } vni_sktag SEC(".maps");
 #endif
 
-#ifdef VNI_MAP_SKLAST
-/*
- * Per CPU, the socket whose tag an instance program last confirmed, packed
- * in one word (sklast_pack): cookie, tag's cgid, and whether the socket is
- * counted (its tag's reg is set). A cache of vni_sktag for the next call on
- * the same socket, the guard's in the same system call above all (it runs
- * right after the instance's program on this CPU): what it says stays true
- * while the socket lives (cookies are never reused, only the socket's own
- * instance writes its tag, a counted socket stays counted until released),
- * so a stale word is still right. One word, not a struct: a program
- * preempted halfway through writing two fields could leave another
- * socket's cookie with this one's cgid; a 64-bit store is whole.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} vni_sklast SEC(".maps");
-
-#define SKLAST_COOKIE_BITS 39
-#define SKLAST_CGID_BITS 24
-#define SKLAST_COUNTED (1ULL << SKLAST_COOKIE_BITS)
-
-/* The word for (cookie, cgid, counted); 0 (matches nothing: cookies start
- * at 1) when they do not fit, and the caller takes the map's way. */
-static __always_inline __u64 sklast_pack(__u64 cookie, __u64 cgid, bool counted)
-{
-	if (cookie >> SKLAST_COOKIE_BITS || cgid >> SKLAST_CGID_BITS)
-		return 0;
-	return cookie | (counted ? SKLAST_COUNTED : 0) | cgid << (SKLAST_COOKIE_BITS + 1);
-}
-
-static __always_inline __u64 *sklast(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&vni_sklast, &zero);
-}
-#endif
-
 /* ---- receiving: kept by the instance programs, read by sk_lookup ------ */
 
 #ifdef VNI_MAP_PORTS
