@@ -6,10 +6,13 @@
 # and run_cnt of each program, whose own cost is included), for a client
 # outside any instance ("bare") and one inside an instance ("vni").
 # The same namespaces as bench/run.sh: S the server, N the node.
+# STATS=0: the rates only (the statistics add about 60 ns to each program
+# run). VNICTL=PATH: another build of vnictl, whose embedded BPF objects
+# are loaded instead (to compare two builds).
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 B=$TOP/build
-VNICTL=${VNICTL:-$B/vnictl} # (a variant to compare)
+VNICTL=${VNICTL:-$B/vnictl}
 LG=$B/loadgen
 DUR=${1:-2}
 ID=vp$$
