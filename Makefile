@@ -88,7 +88,13 @@ $(BUILD)/preload_shim.so: bench/preload_shim.c | $(BUILD)
 $(BUILD)/attach_bench: bench/attach_bench.c $(BUILD)/libvni.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-BENCH_BINS := $(BUILD)/loadgen $(BUILD)/preload_shim.so $(BUILD)/attach_bench
+$(BUILD)/node_toggle: bench/node_toggle.c | $(BUILD)
+	$(CC) $(CFLAGS) -o $@ $< -lbpf
+
+$(BUILD)/mem_bench: bench/mem_bench.c $(BUILD)/libvni.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+BENCH_BINS := $(BUILD)/loadgen $(BUILD)/preload_shim.so $(BUILD)/attach_bench $(BUILD)/node_toggle $(BUILD)/mem_bench
 
 # QUICK=1: the short version (under two minutes).
 bench: deps

