@@ -28,7 +28,7 @@
 #include "sys/crashpoint.h"
 #include "sys/log.h"
 #include "sys/nladdr.h"
-#include "sys/sockdiag.h"
+#include "sys/sockdiag_all.h"
 #include "sys/util.h"
 
 /* A new instance, as much of its record as the steps after the claim need. */
@@ -48,12 +48,13 @@ struct addrs {
 	size_t n;
 };
 
-static int add_addr(int family, const void *addr, int ifindex, void *arg)
+static int add_sock_addr(int family, const void *addr, void *arg)
 {
 	struct addrs *s = arg;
 	struct vni_addr *v;
 
-	(void)ifindex;
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
 	if (!(s->n & (s->n + 1))) {
 		if (!(v = realloc(s->v, (2 * s->n + 2) * sizeof(*v))))
 			return -ENOMEM;
@@ -63,6 +64,12 @@ static int add_addr(int family, const void *addr, int ifindex, void *arg)
 	s->v[s->n].family = family;
 	memcpy(s->v[s->n++].a, addr, family == AF_INET ? 4 : 16);
 	return 0;
+}
+
+static int add_addr(int family, const void *addr, int ifindex, void *arg)
+{
+	(void)ifindex;
+	return add_sock_addr(family, addr, arg);
 }
 
 static int cmp_addr(const void *a, const void *b)
@@ -99,7 +106,8 @@ struct attach {
 	size_t n;
 	struct vni_registry *g;
 	struct vni_record *r; /* scratch (large) */
-	struct addrs have;
+	struct addrs have; /* the node's addresses */
+	struct addrs busy; /* local addresses of its sockets */
 	uint64_t cookie;
 	bool root_made, v6_lo;
 };
@@ -183,10 +191,10 @@ static int own_one(struct attach *a, const struct vni_record *r, const struct vn
 	ifindex = (int)if_nametoindex(o->private ? "lo" : r->dev);
 	if (!ifindex)
 		return vni_err(err, -ENODEV, "unknown device '%s'", r->dev);
-	ret = sd_addr_in_use(o->a.family, o->a.a, err);
-	if (ret > 0)
+	/* a socket bound to it before (IP_FREEBIND) would keep it */
+	if (has_addr(&a->busy, &o->a))
 		return vni_err(err, -EADDRINUSE, "%s is in use by a socket on this node", buf);
-	return ret ? ret : nl_addr_add(ifindex, o->a.family, o->a.a, err, VNI_ERRLEN);
+	return nl_addr_add(ifindex, o->a.family, o->a.a, err, VNI_ERRLEN);
 }
 
 /* vni_instance_build's steps for a new instance (no clone, this namespace). */
@@ -340,8 +348,11 @@ int apply_attach_all(struct apply_ctx *x)
 		ret = vni_bpf_init(x->n, x->err);
 	if (!ret && (ret = nl_addr_each(AF_UNSPEC, add_addr, &a.have, x->err, VNI_ERRLEN)))
 		ret = ret == -ENOMEM ? vni_err(x->err, ret, "out of memory") : ret;
+	if (!ret && (ret = sd_each_local_addr(add_sock_addr, &a.busy, x->err)))
+		ret = ret == -ENOMEM ? vni_err(x->err, ret, "out of memory") : ret;
 	if (!ret) {
 		qsort(a.have.v, a.have.n, sizeof(*a.have.v), cmp_addr);
+		qsort(a.busy.v, a.busy.n, sizeof(*a.busy.v), cmp_addr);
 		ret = vni_registry_open(x->n, x->st, &a.g, x->err);
 	}
 	if (ret)
@@ -367,6 +378,7 @@ out:
 	free(a.w);
 	free(a.r);
 	free(a.have.v);
+	free(a.busy.v);
 	return ret;
 }
 
