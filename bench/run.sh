@@ -16,9 +16,9 @@ OUT=$B/bench
 LG=$B/loadgen
 QUICK=${QUICK:-}
 if [ -n "$QUICK" ]; then
-	ROUNDS=3 DUR=1 RR=5000 SCALE="1000" NETNS=200
+	ROUNDS=3 DUR=1 RR=5000 SCALE="1000" NETNS=200 APPLY=1000
 else
-	ROUNDS=5 DUR=3 RR=20000 SCALE="1000 10000" NETNS=1000
+	ROUNDS=5 DUR=3 RR=20000 SCALE="1000 10000" NETNS=1000 APPLY=10000
 fi
 ID=vb$$
 CG2=$(awk '{ for (i = 1; i < NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") { print $5; exit } break } }' /proc/self/mountinfo)
@@ -181,6 +181,14 @@ total=0
 		echo "connect1 vni $n $rate" >>"$OUT/scale"
 		echo "| $n | $(echo "$out" | value mean_us) | $(echo "$out" | value p50_us) | $(echo "$out" | value p99_us) | $(echo "$out" | value kb_per_instance) | $rate | $(awk -v a="$rate" -v b="$base" 'BEGIN { printf "%.3f", a / b }') |"
 	done
+} >>"$OUT/results.md"
+
+echo "== apply" >&2
+{
+	echo
+	echo "| vnictl apply: instances | on an empty node (s) | the same file again (s) | list --json applied (s) | '[]': all detached (s) | drift after |"
+	echo "|---|---|---|---|---|---|"
+	"$TOP/bench/apply.sh" "$APPLY"
 } >>"$OUT/results.md"
 
 echo "== network namespaces for comparison" >&2

@@ -23,6 +23,7 @@
 #include "core/bpfobj.h"
 #include "core/instance.h"
 #include "core/registry.h"
+#include "core/svcmaps.h"
 #include "core/state_txn.h"
 #include "sys/cgroup.h"
 #include "sys/crashpoint.h"
@@ -42,16 +43,20 @@ struct apply_new {
 	bool claimed, made;
 };
 
-/* The node's addresses, sorted, read once. */
+/* The node's addresses (with their device), sorted, read once. */
+struct addr_if {
+	struct vni_addr a; /* first: bsearch by address */
+	int ifindex;
+};
 struct addrs {
-	struct vni_addr *v;
+	struct addr_if *v;
 	size_t n;
 };
 
-static int add_sock_addr(int family, const void *addr, void *arg)
+static int add_addr(int family, const void *addr, int ifindex, void *arg)
 {
 	struct addrs *s = arg;
-	struct vni_addr *v;
+	struct addr_if *v;
 
 	if (family != AF_INET && family != AF_INET6)
 		return 0;
@@ -61,15 +66,15 @@ static int add_sock_addr(int family, const void *addr, void *arg)
 		s->v = v;
 	}
 	memset(&s->v[s->n], 0, sizeof(*s->v));
-	s->v[s->n].family = family;
-	memcpy(s->v[s->n++].a, addr, family == AF_INET ? 4 : 16);
+	s->v[s->n].a.family = family;
+	s->v[s->n].ifindex = ifindex;
+	memcpy(s->v[s->n++].a.a, addr, family == AF_INET ? 4 : 16);
 	return 0;
 }
 
-static int add_addr(int family, const void *addr, int ifindex, void *arg)
+static int add_sock_addr(int family, const void *addr, void *arg)
 {
-	(void)ifindex;
-	return add_sock_addr(family, addr, arg);
+	return add_addr(family, addr, 0, arg);
 }
 
 static int cmp_addr(const void *a, const void *b)
@@ -77,9 +82,25 @@ static int cmp_addr(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct vni_addr));
 }
 
+static struct addr_if *find_addr(const struct addrs *s, const struct vni_addr *a)
+{
+	return s->n ? bsearch(a, s->v, s->n, sizeof(*s->v), cmp_addr) : NULL;
+}
+
 static bool has_addr(const struct addrs *s, const struct vni_addr *a)
 {
-	return s->n && bsearch(a, s->v, s->n, sizeof(*s->v), cmp_addr);
+	return find_addr(s, a) != NULL;
+}
+
+static int read_addrs(struct addrs *s, char *err)
+{
+	int ret = nl_addr_each(AF_UNSPEC, add_addr, s, err, VNI_ERRLEN);
+
+	if (ret == -ENOMEM)
+		return vni_err(err, ret, "out of memory");
+	if (!ret)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_addr);
+	return ret;
 }
 
 static void to_record(const struct vni_node *n, const struct apply_new *w, uint64_t cookie,
@@ -100,6 +121,15 @@ static void to_record(const struct vni_node *n, const struct apply_new *w, uint6
 	(void)n;
 }
 
+/* "instance NAME: " before the message err holds. */
+static int named(char *err, int ret, const char *name)
+{
+	char why[VNI_ERRLEN];
+
+	snprintf(why, sizeof(why), "%s", err);
+	return vni_err(err, ret, "instance %s: %s", name, why);
+}
+
 struct attach {
 	struct apply_ctx *x;
 	struct apply_new *w;
@@ -110,6 +140,7 @@ struct attach {
 	struct addrs busy; /* local addresses of its sockets */
 	uint64_t cookie;
 	bool root_made, v6_lo;
+	bool intent; /* the rows are written: something to undo */
 };
 
 /* The record asked for, claimed, its row written (in the open transaction). */
@@ -144,7 +175,7 @@ static int claim_one(struct attach *a, struct apply_new *w)
 	r->nmaps = it->maps_given ? it->nmaps : 0;
 	ret = a->g->ops->claim(a->g, &c, err);
 	if (ret)
-		return vni_err(err, ret, "instance %s: %s", it->name, err);
+		return named(err, ret, it->name);
 	w->claimed = true;
 	if (has_addr(&a->have, &r->vip4) || has_addr(&a->have, &r->vip6))
 		return vni_err(err, -EADDRINUSE, "instance %s: VIP %s is already an address of this node",
@@ -153,7 +184,7 @@ static int claim_one(struct attach *a, struct apply_new *w)
 					    sizeof(buf)));
 	ret = vni_state_insert(a->x->st, r, err);
 	if (ret)
-		return vni_err(err, ret, "instance %s: %s", it->name, err);
+		return named(err, ret, it->name);
 	if (!(w->cgroup = strdup(r->cgroup)))
 		return vni_err(err, -ENOMEM, "out of memory");
 	w->aid = r->aid;
@@ -214,7 +245,7 @@ static int build_one(struct attach *a, const struct vni_record *r)
 		if (own[i].a.family)
 			ret = own_one(a, r, &own[i]);
 	if (ret)
-		vni_err(a->x->err, ret, "instance %s: %s", r->name, a->x->err);
+		named(a->x->err, ret, r->name);
 	return ret;
 }
 
@@ -292,6 +323,7 @@ static int attach_steps(struct attach *a, size_t *k)
 			}
 		return ret;
 	}
+	a->intent = true;
 	vni_crashpoint("apply: intent recorded");
 	ret = vni_make_root(x->n, x->st, &a->root_made, x->err);
 	for (i = 0; i < a->n && !ret; i++) {
@@ -346,12 +378,11 @@ int apply_attach_all(struct apply_ctx *x)
 	ret = vni_netns_cookie(&a.cookie, x->err);
 	if (!ret)
 		ret = vni_bpf_init(x->n, x->err);
-	if (!ret && (ret = nl_addr_each(AF_UNSPEC, add_addr, &a.have, x->err, VNI_ERRLEN)))
-		ret = ret == -ENOMEM ? vni_err(x->err, ret, "out of memory") : ret;
+	if (!ret)
+		ret = read_addrs(&a.have, x->err);
 	if (!ret && (ret = sd_each_local_addr(add_sock_addr, &a.busy, x->err)))
 		ret = ret == -ENOMEM ? vni_err(x->err, ret, "out of memory") : ret;
 	if (!ret) {
-		qsort(a.have.v, a.have.n, sizeof(*a.have.v), cmp_addr);
 		qsort(a.busy.v, a.busy.n, sizeof(*a.busy.v), cmp_addr);
 		ret = vni_registry_open(x->n, x->st, &a.g, x->err);
 	}
@@ -368,7 +399,8 @@ int apply_attach_all(struct apply_ctx *x)
 
 		snprintf(why, sizeof(why), "%s", x->err);
 		undo_attaches(&a, k);
-		vni_err(x->err, ret, "%s; the attaches were undone", why);
+		if (a.intent)
+			vni_err(x->err, ret, "%s; the attaches were undone", why);
 	}
 close:
 	vni_registry_close(a.g);
@@ -382,6 +414,38 @@ out:
 	return ret;
 }
 
+/* vni_instance_teardown (core/instance.c) with the node's addresses known. */
+static int teardown_one(const struct vni_node *n, const struct vni_record *r,
+			const struct addrs *have, char *err)
+{
+	struct vni_owned own[VNI_OWNED_MAX];
+	struct vni_vip_owner owner;
+	bool here = vni_record_here(r);
+	int i, ret;
+
+	if (r->owns_cgroup && access(r->cgroup, F_OK) == 0 && (ret = cg_remove(r->cgroup, err)))
+		return ret;
+	if (!r->cgroup_id)
+		return 0;
+	vni_owned_addrs(r, own);
+	for (i = 0; i < VNI_OWNED_MAX; i++) {
+		struct addr_if *ai = find_addr(have, &own[i].a);
+
+		if (!own[i].a.family || (vni_bpf_vip_owner(n, r->netns_cookie, &own[i].a, &owner) == 1 &&
+					 owner.cgid != r->cgroup_id))
+			continue; /* an address and its owner go only when no other instance owns it */
+		if (here && ai)
+			nl_addr_del(ai->ifindex, own[i].a.family, own[i].a.a, NULL, 0);
+		vni_bpf_vip_del(n, r->netns_cookie, &own[i].a);
+	}
+	vni_bpf_svc_drop_cgid(n, r->cgroup_id);
+	vni_bpf_clear_instance(n, r->cgroup_id);
+	vni_bpf_unlink_instance(n, r->cgroup_id);
+	vni_bpf_clear_ports(n, r->cgroup_id);
+	vni_bpf_vid_drop(n, r->cgroup_id);
+	return 0;
+}
+
 /* Detach: registry first (nothing changes when it cannot be reached), then
  * "detaching" for all, the hosts file, processes and parts, the rows. */
 int apply_detach_all(struct apply_ctx *x)
@@ -389,6 +453,7 @@ int apply_detach_all(struct apply_ctx *x)
 	struct apply_plan *p = x->p;
 	struct vni_record *r = malloc(sizeof(*r));
 	struct vni_registry *g = NULL;
+	struct addrs have = {};
 	char first[VNI_ERRLEN] = "";
 	size_t i, failed = 0;
 	int ret = r ? 0 : vni_err(x->err, -ENOMEM, "out of memory");
@@ -397,6 +462,8 @@ int apply_detach_all(struct apply_ctx *x)
 		free(r);
 		return 0;
 	}
+	if (!ret)
+		ret = read_addrs(&have, x->err);
 	if (!ret)
 		ret = vni_registry_open(x->n, x->st, &g, x->err);
 	for (i = 0; i < p->ndetach && !ret; i++) {
@@ -417,6 +484,7 @@ int apply_detach_all(struct apply_ctx *x)
 	vni_registry_close(g);
 	if (ret) {
 		free(r);
+		free(have.v);
 		return ret;
 	}
 	vni_crashpoint("apply: detach intent recorded");
@@ -431,7 +499,7 @@ int apply_detach_all(struct apply_ctx *x)
 		if (one == 1 && procs > 0)
 			one = cg_kill_all(r->cgroup, x->err) ? -1 : 1;
 		if (one == 1)
-			one = vni_instance_teardown(x->n, r, x->err) ? -1 : 1;
+			one = teardown_one(x->n, r, &have, x->err) ? -1 : 1;
 		vni_crashpoint_mute(false);
 		if (one != 1) { /* as detach: nothing is gone but its name, which comes back */
 			r->phase = VNI_READY;
@@ -459,6 +527,7 @@ int apply_detach_all(struct apply_ctx *x)
 	if (!ret)
 		vni_crashpoint("apply: detached rows deleted");
 	free(r);
+	free(have.v);
 	return ret;
 }
 
