@@ -21,9 +21,9 @@ OUT=$B/bench
 LG=$B/loadgen
 QUICK=${QUICK:-}
 if [ -n "$QUICK" ]; then
-	ROUNDS=3 DUR=1 RR=5000 SCALE="1000" NETNS=200
+	ROUNDS=3 DUR=1 RR=5000 SCALE="1000" NETNS=200 APPLY=1000
 else
-	ROUNDS=5 DUR=3 RR=20000 SCALE="1000 10000" NETNS=1000
+	ROUNDS=5 DUR=3 RR=20000 SCALE="1000 10000" NETNS=1000 APPLY=10000
 fi
 ID=vb$$
 CG2=$(awk '{ for (i = 1; i < NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") { print $5; exit } break } }' /proc/self/mountinfo)
@@ -260,6 +260,14 @@ mem=$(ns N env VNI_CGROUP_ROOT="$VNI_CGROUP_ROOT" "$B/mem_bench" "$NETNS")
 			printf "| total | %.1f | |\n", t
 			printf "\nvni'"'"'s maps, whatever the number of instances (memlock): %d kB\n", v["maps_kb"]
 		}'
+} >>"$OUT/results.md"
+
+echo "== apply" >&2
+{
+	echo
+	echo "| vnictl apply: instances | on an empty node (s) | the same file again (s) | list --json applied (s) | '[]': all detached (s) | drift after |"
+	echo "|---|---|---|---|---|---|"
+	"$TOP/bench/apply.sh" "$APPLY"
 } >>"$OUT/results.md"
 
 echo "== network namespaces for comparison" >&2

@@ -7,8 +7,10 @@
 # 10) are set lower by the VM run.
 
 CHURN_PORT=7100
+CHURN_WEB='{"name": "web", "vip4": "10.10.0.1", "vip6": "2001:db8:10::1"}'
 
-# The churn loop: round R attaches instance c$((R % 3)), on even rounds runs
+# The churn loop: round R attaches instance c$((R % 3)) (every fourth round
+# with 'vnictl apply' of web and it, then of web alone), on even rounds runs
 # a client in it (v4 and v6 by turns), detaches it and prints "ROUND R";
 # it stops at the round after $T_DIR/churn.stop appears. Rounds without a
 # client take turns on VIPs .2 and .3; those with one take a VIP of their
@@ -26,8 +28,13 @@ churn_loop() {
 		else
 			vip=$((10 + (round / 2 - 1) % 240))
 		fi
-		out=$(vnictl attach --cgroup "$name" --vip 10.10.0.$vip --vip 2001:db8:10::$vip 2>&1) ||
-			{ echo "round $round: attach $name: $out"; on_node ss -tano | grep -v "10.10.0.1:\|2001:db8:10::1\]:"; } >>"$T_DIR/churn.fails"
+		# every fourth round through 'vnictl apply' (web listed as it is)
+		if [ $((round % 4)) = 1 ]; then
+			out=$(printf '[%s, {"name": "%s", "vip4": "10.10.0.%s", "vip6": "2001:db8:10::%s"}]' \
+				"$CHURN_WEB" "$name" "$vip" "$vip" | vnictl apply -f - 2>&1)
+		else
+			out=$(vnictl attach --cgroup "$name" --vip 10.10.0.$vip --vip 2001:db8:10::$vip 2>&1)
+		fi || { echo "round $round: attach $name: $out"; on_node ss -tano | grep -v "10.10.0.1:\|2001:db8:10::1\]:"; } >>"$T_DIR/churn.fails"
 		if [ $((round % 2)) = 0 ]; then
 			if [ $((round % 4)) = 0 ]; then vip=10.10.0.$vip dst=$PEER_IP; else vip=2001:db8:10::$vip dst=$PEER_IP6; fi
 			out=$(probe_inst "$name" connect-many 20 $dst $CHURN_PORT | tr '\n' ' ')
@@ -35,8 +42,11 @@ churn_loop() {
 				echo "round $round: client in $name: $out" >>"$T_DIR/churn.fails"
 			echo "$vip 20" >>"$T_DIR/churn.expected"
 		fi
-		out=$(vnictl detach --cgroup "$name" 2>&1) ||
-			echo "round $round: detach $name: $out" >>"$T_DIR/churn.fails"
+		if [ $((round % 4)) = 1 ]; then
+			out=$(echo "[$CHURN_WEB]" | vnictl apply -f - 2>&1)
+		else
+			out=$(vnictl detach --cgroup "$name" 2>&1)
+		fi || echo "round $round: detach $name: $out" >>"$T_DIR/churn.fails"
 		echo "$round" >"$T_DIR/churn.round"
 		echo "ROUND $round"
 	done

@@ -85,8 +85,13 @@ void cli_usage(FILE *f, const struct cli_cmd *c, bool prefix)
 	for (o = c->opts; o->name; o++) {
 		bool req = o->flags & CLI_REQUIRED;
 
-		fprintf(f, " %s--%s%s%s%s%s", req ? "" : "[", o->name, o->arg ? " " : "",
-			o->arg ? o->arg : "", req ? "" : "]", o->flags & CLI_MANY ? "..." : "");
+		if (o->flags & CLI_SHORT)
+			fprintf(f, " %s-%c|--%s%s%s%s%s", req ? "" : "[", o->name[0], o->name,
+				o->arg ? " " : "", o->arg ? o->arg : "", req ? "" : "]",
+				o->flags & CLI_MANY ? "..." : "");
+		else
+			fprintf(f, " %s--%s%s%s%s%s", req ? "" : "[", o->name, o->arg ? " " : "",
+				o->arg ? o->arg : "", req ? "" : "]", o->flags & CLI_MANY ? "..." : "");
 	}
 	if (c->flags & CLI_TRAILING)
 		fputs(" [--] CMD [ARG...]", f);
@@ -121,7 +126,8 @@ static int missing_required(const struct cli_cmd *c, const struct cli_args *a)
 int cli_parse(const struct cli_cmd *c, int argc, char **argv, struct cli_args *a)
 {
 	struct option opts[32];
-	size_t n = 0;
+	char shorts[2 + 2 * 32] = "";
+	size_t n = 0, ns;
 	int ch;
 
 	memset(a, 0, sizeof(*a));
@@ -130,13 +136,25 @@ int cli_parse(const struct cli_cmd *c, int argc, char **argv, struct cli_args *a
 		opts[n] = (struct option){ c->opts[n].name,
 					   c->opts[n].arg ? required_argument : no_argument, NULL,
 					   (int)n };
+	/* "+": a command line (run) ends the options at its first word */
+	ns = c->flags & CLI_TRAILING ? 1 : 0;
+	if (ns)
+		shorts[0] = '+';
+	for (size_t k = 0; k < n; k++)
+		if (c->opts[k].flags & CLI_SHORT) {
+			shorts[ns++] = c->opts[k].name[0];
+			if (c->opts[k].arg)
+				shorts[ns++] = ':';
+		}
+	shorts[ns] = '\0';
 	opts[n] = (struct option){ "help", no_argument, NULL, 'h' };
 	opts[n + 1] = (struct option){ 0 };
 	optind = 0; /* 0: glibc starts afresh (the ordering of an earlier "+" scan) */
 	opterr = 0;
-	/* "+": a command line (run) ends the options at its first word */
-	while ((ch = getopt_long(argc, argv, c->flags & CLI_TRAILING ? "+" : "", opts, NULL)) !=
-	       -1) {
+	while ((ch = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
+		for (size_t k = 0; ch > (int)n && k < n; k++)
+			if ((c->opts[k].flags & CLI_SHORT) && c->opts[k].name[0] == ch)
+				ch = (int)k; /* -f: the row of --file */
 		if (ch == 'h') {
 			cli_usage(stdout, c, true);
 			return EXIT_OK;

@@ -19,6 +19,7 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 /* cli_opt.flags */
 #define CLI_REQUIRED (1u << 0) /* the command fails without it */
 #define CLI_MANY (1u << 1)     /* may be given more than once */
+#define CLI_SHORT (1u << 2)    /* -n as well: the name's first letter */
 
 struct cli_opt {
 	const char *name; /* --name */
@@ -99,6 +100,6 @@ int cli_open_for_read(struct vni_node *n, struct vni_state **st, char *err);
 
 /* The commands (cmd_*.c). */
 extern const struct cli_cmd cli_instance_cmds[], cli_node_cmds[], cli_image_cmds[],
-	cli_unit_cmds[], cli_service_cmds[], cli_pool_cmds[], cli_farm_cmds[];
+	cli_unit_cmds[], cli_service_cmds[], cli_pool_cmds[], cli_farm_cmds[], cli_apply_cmds[];
 
 #endif

@@ -12,7 +12,7 @@
 #include "sys/util.h"
 
 /* Every command, in the order help lists them. */
-static const struct cli_cmd *const groups[] = { cli_node_cmds, cli_instance_cmds,
+static const struct cli_cmd *const groups[] = { cli_node_cmds, cli_instance_cmds, cli_apply_cmds,
 						cli_image_cmds, cli_unit_cmds, cli_service_cmds,
 						cli_pool_cmds, cli_farm_cmds };
 

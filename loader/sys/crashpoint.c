@@ -7,6 +7,13 @@
 #include "sys/crashpoint.h"
 #include "sys/log.h"
 
+static int muted;
+
+void vni_crashpoint_mute(bool on)
+{
+	muted += on ? 1 : -1;
+}
+
 void vni_crashpoint(const char *step)
 {
 	static long at = -1, count;
@@ -16,7 +23,7 @@ void vni_crashpoint(const char *step)
 		env = getenv("VNI_DEBUG_CRASH_AFTER");
 		at = !env ? 0 : strcmp(env, "trace") ? strtol(env, NULL, 10) : LONG_MAX;
 	}
-	if (at <= 0)
+	if (at <= 0 || muted > 0)
 		return;
 	count++;
 	if (at == LONG_MAX) {

@@ -33,7 +33,8 @@ _vnictl() {
 		return ;;
 	esac
 	case $cmd in
-	"") COMPREPLY=($(compgen -W "init attach run detach list show stats monitor check sync checkpoint restore clone start stop service pool agent farm down help --cgroup-root --bpffs --state-dir --hosts-file --registry --node --version" -- "$cur")) ;;
+	"") COMPREPLY=($(compgen -W "init attach apply run detach list show stats monitor check sync checkpoint restore clone start stop service pool agent farm down help --cgroup-root --bpffs --state-dir --hosts-file --registry --node --version" -- "$cur")) ;;
+	apply) COMPREPLY=($(compgen -W "-f --file --dry-run --force" -- "$cur")) ;;
 	attach) COMPREPLY=($(compgen -W "--cgroup --vip --hostname --aid --dev --allow-raw --loopback --pid" -- "$cur")) ;;
 	run) COMPREPLY=($(compgen -W "--cgroup --user --userns --cap-add --cap-drop --keep-net-caps --map --" -- "$cur")) ;;
 	detach) COMPREPLY=($(compgen -W "--cgroup --force" -- "$cur")) ;;
