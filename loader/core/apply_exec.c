@@ -6,8 +6,9 @@
  * file write, and "ready" in a third. A vnictl killed anywhere leaves rows
  * that say what to undo (core/recover.c), as a single attach does. Detach
  * alike: "detaching" for all, the hosts file, the parts, the rows deleted.
- * The kernel parts are vni_instance_build's (core/instance.c), made with the
- * node's addresses read once instead of once per address.
+ * The kernel parts are made by vni_instance_build_in (core/instance.c)
+ * with the node's addresses and sockets read once (core/nodeview.h)
+ * instead of asked about once per address.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,13 +24,10 @@
 #include "core/bpfobj.h"
 #include "core/instance.h"
 #include "core/registry.h"
-#include "core/svcmaps.h"
 #include "core/state_txn.h"
 #include "sys/cgroup.h"
 #include "sys/crashpoint.h"
 #include "sys/log.h"
-#include "sys/nladdr.h"
-#include "sys/sockdiag_all.h"
 #include "sys/util.h"
 
 /* A new instance, as much of its record as the steps after the claim need. */
@@ -42,66 +40,6 @@ struct apply_new {
 	char hostname[VNI_HOSTNAME_MAX + 1];
 	bool claimed, made;
 };
-
-/* The node's addresses (with their device), sorted, read once. */
-struct addr_if {
-	struct vni_addr a; /* first: bsearch by address */
-	int ifindex;
-};
-struct addrs {
-	struct addr_if *v;
-	size_t n;
-};
-
-static int add_addr(int family, const void *addr, int ifindex, void *arg)
-{
-	struct addrs *s = arg;
-	struct addr_if *v;
-
-	if (family != AF_INET && family != AF_INET6)
-		return 0;
-	if (!(s->n & (s->n + 1))) {
-		if (!(v = realloc(s->v, (2 * s->n + 2) * sizeof(*v))))
-			return -ENOMEM;
-		s->v = v;
-	}
-	memset(&s->v[s->n], 0, sizeof(*s->v));
-	s->v[s->n].a.family = family;
-	s->v[s->n].ifindex = ifindex;
-	memcpy(s->v[s->n++].a.a, addr, family == AF_INET ? 4 : 16);
-	return 0;
-}
-
-static int add_sock_addr(int family, const void *addr, void *arg)
-{
-	return add_addr(family, addr, 0, arg);
-}
-
-static int cmp_addr(const void *a, const void *b)
-{
-	return memcmp(a, b, sizeof(struct vni_addr));
-}
-
-static struct addr_if *find_addr(const struct addrs *s, const struct vni_addr *a)
-{
-	return s->n ? bsearch(a, s->v, s->n, sizeof(*s->v), cmp_addr) : NULL;
-}
-
-static bool has_addr(const struct addrs *s, const struct vni_addr *a)
-{
-	return find_addr(s, a) != NULL;
-}
-
-static int read_addrs(struct addrs *s, char *err)
-{
-	int ret = nl_addr_each(AF_UNSPEC, add_addr, s, err, VNI_ERRLEN);
-
-	if (ret == -ENOMEM)
-		return vni_err(err, ret, "out of memory");
-	if (!ret)
-		qsort(s->v, s->n, sizeof(*s->v), cmp_addr);
-	return ret;
-}
 
 static void to_record(const struct vni_node *n, const struct apply_new *w, uint64_t cookie,
 		      struct vni_record *r)
@@ -136,10 +74,9 @@ struct attach {
 	size_t n;
 	struct vni_registry *g;
 	struct vni_record *r; /* scratch (large) */
-	struct addrs have; /* the node's addresses */
-	struct addrs busy; /* local addresses of its sockets */
+	struct vni_node_view view; /* the node's addresses and sockets, read once */
 	uint64_t cookie;
-	bool root_made, v6_lo;
+	bool root_made;
 	bool intent; /* the rows are written: something to undo */
 };
 
@@ -177,11 +114,11 @@ static int claim_one(struct attach *a, struct apply_new *w)
 	if (ret)
 		return named(err, ret, it->name);
 	w->claimed = true;
-	if (has_addr(&a->have, &r->vip4) || has_addr(&a->have, &r->vip6))
+	if (vni_view_has(&a->view, &r->vip4, NULL) || vni_view_has(&a->view, &r->vip6, NULL))
 		return vni_err(err, -EADDRINUSE, "instance %s: VIP %s is already an address of this node",
 			       it->name,
-			       vni_addr_str(has_addr(&a->have, &r->vip4) ? &r->vip4 : &r->vip6, buf,
-					    sizeof(buf)));
+			       vni_addr_str(vni_view_has(&a->view, &r->vip4, NULL) ? &r->vip4 : &r->vip6,
+					    buf, sizeof(buf)));
 	ret = vni_state_insert(a->x->st, r, err);
 	if (ret)
 		return named(err, ret, it->name);
@@ -193,60 +130,6 @@ static int claim_one(struct attach *a, struct apply_new *w)
 	w->vip6 = r->vip6;
 	snprintf(w->hostname, sizeof(w->hostname), "%s", r->hostname);
 	return 0;
-}
-
-/* ensure_owned (core/instance.c) with the node's addresses known. */
-static int own_one(struct attach *a, const struct vni_record *r, const struct vni_owned *o)
-{
-	const struct vni_node *n = a->x->n;
-	struct vni_vip_owner owner = {
-		.aid = r->aid, .cgid = r->cgroup_id,
-		.flags = (o->private ? VNI_VIP_PRIVATE : 0) | (o->loopback ? VNI_VIP_LOOPBACK : 0)
-	}, have;
-	char buf[INET6_ADDRSTRLEN], *err = a->x->err;
-	int ret, ifindex;
-
-	vni_addr_str(&o->a, buf, sizeof(buf));
-	ret = vni_bpf_vip_owner(n, r->netns_cookie, &o->a, &have);
-	if (ret == 1 && have.cgid != r->cgroup_id)
-		return vni_err(err, -EADDRINUSE, "%s %s is owned by another cgroup (id %llu)",
-			       o->private ? "private address" : "VIP", buf,
-			       (unsigned long long)have.cgid);
-	if (ret == 0)
-		ret = vni_bpf_vip_add(n, r->netns_cookie, &o->a, &owner, err);
-	if (ret < 0)
-		return vni_err(err, ret, "%s: %s", buf, strerror(-ret));
-	/* a private v4 address needs none; a v6 one goes on lo unless v6 is off */
-	if ((o->private && (o->a.family == AF_INET || !a->v6_lo)) || has_addr(&a->have, &o->a))
-		return 0;
-	ifindex = (int)if_nametoindex(o->private ? "lo" : r->dev);
-	if (!ifindex)
-		return vni_err(err, -ENODEV, "unknown device '%s'", r->dev);
-	/* a socket bound to it before (IP_FREEBIND) would keep it */
-	if (has_addr(&a->busy, &o->a))
-		return vni_err(err, -EADDRINUSE, "%s is in use by a socket on this node", buf);
-	return nl_addr_add(ifindex, o->a.family, o->a.a, err, VNI_ERRLEN);
-}
-
-/* vni_instance_build's steps for a new instance (no clone, this namespace). */
-static int build_one(struct attach *a, const struct vni_record *r)
-{
-	struct vni_inst rec = { .aid = r->aid, .flags = vni_inst_flags(r), .cgid = r->cgroup_id };
-	struct vni_owned own[VNI_OWNED_MAX];
-	int ret, i;
-
-	memcpy(rec.vip4, r->vip4.a, sizeof(rec.vip4));
-	memcpy(rec.vip6, r->vip6.a, sizeof(rec.vip6));
-	ret = vni_bpf_link_instance(a->x->n, r->cgroup, r->cgroup_id, a->x->err);
-	if (!ret)
-		ret = vni_bpf_set_instance(a->x->n, r->cgroup_id, &rec, a->x->err);
-	vni_owned_addrs(r, own);
-	for (i = 0; i < VNI_OWNED_MAX && !ret; i++)
-		if (own[i].a.family)
-			ret = own_one(a, r, &own[i]);
-	if (ret)
-		named(a->x->err, ret, r->name);
-	return ret;
 }
 
 /* Everything of the first k instances goes again: parts, rows, claims. */
@@ -276,14 +159,6 @@ static void undo_attaches(struct attach *a, size_t k)
 	if (a->root_made && rmdir(x->n->cgroup_root) == 0)
 		vni_state_meta_set(x->st, META_CREATED_ROOT, NULL, NULL);
 	vni_crashpoint_mute(false);
-}
-
-static int v6_on_lo(void)
-{
-	char v[4] = "";
-
-	return vni_read_file("/proc/sys/net/ipv6/conf/lo/disable_ipv6", v, sizeof(v)) > 0 &&
-	       v[0] == '0';
 }
 
 static int set_phase_all(struct attach *a, bool ids)
@@ -346,9 +221,13 @@ static int attach_steps(struct attach *a, size_t *k)
 		ret = vni_bpf_lookup_link(x->n, a->cookie, x->err);
 	for (i = 0; i < a->n && !ret; i++) {
 		to_record(x->n, &a->w[i], a->cookie, a->r);
+		/* (the crash points of each build muted: apply has its own,
+		 * every APPLY_CHUNK instances) */
 		vni_crashpoint_mute(true);
-		ret = build_one(a, a->r);
+		ret = vni_instance_build_in(x->n, a->r, &a->view, x->err);
 		vni_crashpoint_mute(false);
+		if (ret)
+			named(x->err, ret, a->r->name);
 		if (!ret)
 			apply_step(x, "instances built", i + 1, a->n);
 	}
@@ -361,7 +240,7 @@ static int attach_steps(struct attach *a, size_t *k)
 
 int apply_attach_all(struct apply_ctx *x)
 {
-	struct attach a = { .x = x, .n = x->p->nattach, .v6_lo = v6_on_lo() };
+	struct attach a = { .x = x, .n = x->p->nattach };
 	size_t i, k = 0;
 	int ret;
 
@@ -379,13 +258,9 @@ int apply_attach_all(struct apply_ctx *x)
 	if (!ret)
 		ret = vni_bpf_init(x->n, x->err);
 	if (!ret)
-		ret = read_addrs(&a.have, x->err);
-	if (!ret && (ret = sd_each_local_addr(add_sock_addr, &a.busy, x->err)))
-		ret = ret == -ENOMEM ? vni_err(x->err, ret, "out of memory") : ret;
-	if (!ret) {
-		qsort(a.busy.v, a.busy.n, sizeof(*a.busy.v), cmp_addr);
+		ret = vni_node_view_read(&a.view, x->err);
+	if (!ret)
 		ret = vni_registry_open(x->n, x->st, &a.g, x->err);
-	}
 	if (ret)
 		goto out;
 	ret = attach_steps(&a, &k);
@@ -409,41 +284,8 @@ out:
 		free(a.w[i].cgroup);
 	free(a.w);
 	free(a.r);
-	free(a.have.v);
-	free(a.busy.v);
+	vni_node_view_free(&a.view);
 	return ret;
-}
-
-/* vni_instance_teardown (core/instance.c) with the node's addresses known. */
-static int teardown_one(const struct vni_node *n, const struct vni_record *r,
-			const struct addrs *have, char *err)
-{
-	struct vni_owned own[VNI_OWNED_MAX];
-	struct vni_vip_owner owner;
-	bool here = vni_record_here(r);
-	int i, ret;
-
-	if (r->owns_cgroup && access(r->cgroup, F_OK) == 0 && (ret = cg_remove(r->cgroup, err)))
-		return ret;
-	if (!r->cgroup_id)
-		return 0;
-	vni_owned_addrs(r, own);
-	for (i = 0; i < VNI_OWNED_MAX; i++) {
-		struct addr_if *ai = find_addr(have, &own[i].a);
-
-		if (!own[i].a.family || (vni_bpf_vip_owner(n, r->netns_cookie, &own[i].a, &owner) == 1 &&
-					 owner.cgid != r->cgroup_id))
-			continue; /* an address and its owner go only when no other instance owns it */
-		if (here && ai)
-			nl_addr_del(ai->ifindex, own[i].a.family, own[i].a.a, NULL, 0);
-		vni_bpf_vip_del(n, r->netns_cookie, &own[i].a);
-	}
-	vni_bpf_svc_drop_cgid(n, r->cgroup_id);
-	vni_bpf_clear_instance(n, r->cgroup_id);
-	vni_bpf_unlink_instance(n, r->cgroup_id);
-	vni_bpf_clear_ports(n, r->cgroup_id);
-	vni_bpf_vid_drop(n, r->cgroup_id);
-	return 0;
 }
 
 /* Detach: registry first (nothing changes when it cannot be reached), then
@@ -453,7 +295,7 @@ int apply_detach_all(struct apply_ctx *x)
 	struct apply_plan *p = x->p;
 	struct vni_record *r = malloc(sizeof(*r));
 	struct vni_registry *g = NULL;
-	struct addrs have = {};
+	struct vni_node_view view = {};
 	char first[VNI_ERRLEN] = "";
 	size_t i, failed = 0;
 	int ret = r ? 0 : vni_err(x->err, -ENOMEM, "out of memory");
@@ -463,7 +305,7 @@ int apply_detach_all(struct apply_ctx *x)
 		return 0;
 	}
 	if (!ret)
-		ret = read_addrs(&have, x->err);
+		ret = vni_node_view_read(&view, x->err);
 	if (!ret)
 		ret = vni_registry_open(x->n, x->st, &g, x->err);
 	for (i = 0; i < p->ndetach && !ret; i++) {
@@ -484,7 +326,7 @@ int apply_detach_all(struct apply_ctx *x)
 	vni_registry_close(g);
 	if (ret) {
 		free(r);
-		free(have.v);
+		vni_node_view_free(&view);
 		return ret;
 	}
 	vni_crashpoint("apply: detach intent recorded");
@@ -499,7 +341,7 @@ int apply_detach_all(struct apply_ctx *x)
 		if (one == 1 && procs > 0)
 			one = cg_kill_all(r->cgroup, x->err) ? -1 : 1;
 		if (one == 1)
-			one = teardown_one(x->n, r, &have, x->err) ? -1 : 1;
+			one = vni_instance_teardown_in(x->n, r, &view, x->err) ? -1 : 1;
 		vni_crashpoint_mute(false);
 		if (one != 1) { /* as detach: nothing is gone but its name, which comes back */
 			r->phase = VNI_READY;
@@ -527,7 +369,7 @@ int apply_detach_all(struct apply_ctx *x)
 	if (!ret)
 		vni_crashpoint("apply: detached rows deleted");
 	free(r);
-	free(have.v);
+	vni_node_view_free(&view);
 	return ret;
 }
 

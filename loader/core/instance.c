@@ -361,8 +361,17 @@ bool vni_owned_installed(const struct vni_owned *o)
 
 /* The address's owner entry, then (in the instance's netns) the address; what
  * is there already is kept. */
+/* Whether the address is on a device here: the view's answer, or the
+ * kernel's. 1 and *ifindex, 0 not, <0 error. */
+static int addr_present(const struct vni_node_view *view, const struct vni_owned *o, int *ifindex,
+			char *err)
+{
+	return view ? vni_view_has(view, &o->a, ifindex) :
+		      nl_addr_find(o->a.family, o->a.a, ifindex, err, VNI_ERRLEN);
+}
+
 static int ensure_owned(const struct vni_node *n, const struct vni_record *r,
-			const struct vni_owned *o, char *err)
+			const struct vni_owned *o, const struct vni_node_view *view, char *err)
 {
 	struct vni_vip_owner owner = {
 		.aid = r->aid, .cgid = r->cgroup_id,
@@ -394,11 +403,11 @@ static int ensure_owned(const struct vni_node *n, const struct vni_record *r,
 	ifindex = (int)if_nametoindex(o->private ? "lo" : r->dev);
 	if (!ifindex)
 		return vni_err(err, -ENODEV, "unknown device '%s'", r->dev);
-	ret = nl_addr_find(o->a.family, o->a.a, NULL, err, VNI_ERRLEN);
+	ret = addr_present(view, o, NULL, err);
 	if (ret)
 		return ret < 0 ? ret : 0;
 	/* a socket bound to it before (IP_FREEBIND) would keep it */
-	ret = sd_addr_in_use(o->a.family, o->a.a, err);
+	ret = view ? vni_view_busy(view, &o->a) : sd_addr_in_use(o->a.family, o->a.a, err);
 	if (ret > 0)
 		ret = vni_err(err, -EADDRINUSE, "%s %s is in use by a socket on this node", what,
 			      buf);
@@ -436,6 +445,12 @@ static int ensure_vids(const struct vni_node *n, const struct vni_record *r, cha
 
 int vni_instance_build(const struct vni_node *n, const struct vni_record *r, char *err)
 {
+	return vni_instance_build_in(n, r, NULL, err);
+}
+
+int vni_instance_build_in(const struct vni_node *n, const struct vni_record *r,
+			  const struct vni_node_view *view, char *err)
+{
 	struct vni_inst rec = { .aid = r->aid, .flags = vni_inst_flags(r), .cgid = r->cgroup_id };
 	struct vni_owned own[VNI_OWNED_MAX];
 	int ret = 0, i;
@@ -457,13 +472,13 @@ int vni_instance_build(const struct vni_node *n, const struct vni_record *r, cha
 		vni_crashpoint("instance record written");
 	for (i = 0; i < VNI_OWNED_MAX && !ret; i++)
 		if (own[i].a.family)
-			ret = ensure_owned(n, r, &own[i], err);
+			ret = ensure_owned(n, r, &own[i], view, err);
 	return ret;
 }
 
 /* An address and its owner entry go only when no other instance owns it. */
 static void drop_owned(const struct vni_node *n, const struct vni_record *r,
-		       const struct vni_owned *o, bool here)
+		       const struct vni_owned *o, bool here, const struct vni_node_view *view)
 {
 	struct vni_vip_owner owner;
 	int ifindex = 0;
@@ -472,7 +487,7 @@ static void drop_owned(const struct vni_node *n, const struct vni_record *r,
 	    owner.cgid != r->cgroup_id)
 		return;
 	if (here && vni_owned_installed(o)) {
-		if (nl_addr_find(o->a.family, o->a.a, &ifindex, NULL, 0) == 1) {
+		if (addr_present(view, o, &ifindex, NULL) == 1) {
 			nl_addr_del(ifindex, o->a.family, o->a.a, NULL, 0);
 			vni_crashpoint("VIP address removed");
 		} else if ((ifindex = (int)if_nametoindex(o->private ? "lo" : r->dev))) {
@@ -485,7 +500,8 @@ static void drop_owned(const struct vni_node *n, const struct vni_record *r,
 	vni_crashpoint("VIP owner removed");
 }
 
-void vni_instance_drop_addrs(const struct vni_node *n, const struct vni_record *r)
+static void drop_addrs(const struct vni_node *n, const struct vni_record *r,
+		       const struct vni_node_view *view)
 {
 	bool here = vni_record_here(r);
 	struct vni_owned own[VNI_OWNED_MAX];
@@ -496,10 +512,21 @@ void vni_instance_drop_addrs(const struct vni_node *n, const struct vni_record *
 	vni_owned_addrs(r, own);
 	for (i = 0; i < VNI_OWNED_MAX; i++)
 		if (own[i].a.family)
-			drop_owned(n, r, &own[i], here);
+			drop_owned(n, r, &own[i], here, view);
+}
+
+void vni_instance_drop_addrs(const struct vni_node *n, const struct vni_record *r)
+{
+	drop_addrs(n, r, NULL);
 }
 
 int vni_instance_teardown(const struct vni_node *n, const struct vni_record *r, char *err)
+{
+	return vni_instance_teardown_in(n, r, NULL, err);
+}
+
+int vni_instance_teardown_in(const struct vni_node *n, const struct vni_record *r,
+			     const struct vni_node_view *view, char *err)
 {
 	int ret;
 
@@ -511,7 +538,7 @@ int vni_instance_teardown(const struct vni_node *n, const struct vni_record *r, 
 			return ret;
 		vni_crashpoint("cgroup removed");
 	}
-	vni_instance_drop_addrs(n, r);
+	drop_addrs(n, r, view);
 	if (r->cgroup_id) {
 		/* out of its services: no new connection goes to it */
 		vni_bpf_svc_drop_cgid(n, r->cgroup_id);

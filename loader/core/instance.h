@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "core/node.h"
+#include "core/nodeview.h"
 #include "core/state.h"
 #include "core/validate.h"
 
@@ -77,6 +78,12 @@ int vni_instance_build(const struct vni_node *n, const struct vni_record *r, cha
 /* Removes whatever exists of those parts, and the cgroup if vnictl made it
  * (fails, changing nothing, if it has processes). Idempotent; the row stays. */
 int vni_instance_teardown(const struct vni_node *n, const struct vni_record *r, char *err);
+/* The same two with the namespace's addresses and sockets read once for
+ * many instances (vnictl apply) instead of asked about one by one. */
+int vni_instance_build_in(const struct vni_node *n, const struct vni_record *r,
+			  const struct vni_node_view *view, char *err);
+int vni_instance_teardown_in(const struct vni_node *n, const struct vni_record *r,
+			     const struct vni_node_view *view, char *err);
 
 /* The addresses an instance owns: per family its VIP, or for a family it has
  * no VIP of, its private address (include/vni_shared.h); with a private
