@@ -7,7 +7,7 @@
 
 #include "core/nodeview.h"
 #include "sys/nladdr.h"
-#include "sys/sockdiag_all.h"
+#include "sys/sockdiag.h"
 #include "sys/util.h"
 
 struct list {

@@ -83,8 +83,10 @@ static void put_filter(struct nlmsghdr *nlh, const struct match *x)
 	mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE, len, &bc);
 }
 
-/* Dumps the sockets of one family and protocol that can still use their address. */
-static int dump(struct mnl_socket *nl, struct match *x, int protocol, __u32 states, char *err)
+/* Dumps the sockets of one family and protocol in the given states, those
+ * with x's address only (x NULL: all), to cb. */
+static int dump(struct mnl_socket *nl, int family, const struct match *x, int protocol,
+		__u32 states, mnl_cb_t cb, void *arg, char *err)
 {
 	char buf[32768]; /* MNL_SOCKET_BUFFER_SIZE is not a constant */
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -97,17 +99,18 @@ static int dump(struct mnl_socket *nl, struct match *x, int protocol, __u32 stat
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = seq;
 	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
-	req->sdiag_family = (__u8)x->family;
+	req->sdiag_family = (__u8)family;
 	req->sdiag_protocol = (__u8)protocol;
 	req->idiag_states = states;
-	put_filter(nlh, x);
+	if (x)
+		put_filter(nlh, x);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return vni_err(err, -errno, "sock_diag: %s", strerror(errno));
 	do {
 		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
 		if (n < 0)
 			return vni_err(err, -errno, "sock_diag: %s", strerror(errno));
-		ret = mnl_cb_run(buf, (size_t)n, seq, portid, on_socket, x);
+		ret = mnl_cb_run(buf, (size_t)n, seq, portid, cb, arg);
 	} while (ret > 0);
 	/* a protocol without diag support (module not loaded) has no sockets to show */
 	if (ret < 0 && errno != ENOENT)
@@ -139,7 +142,8 @@ static int find(int family, const void *addr, const int *protocols, int nprotoco
 	}
 	for (i = 0; i < nx && !ret && !x[0].found; i++)
 		for (p = 0; p < nprotocols && !ret && !x[i].found; p++)
-			ret = dump(nl, &x[i], protocols[p], states, err);
+			ret = dump(nl, x[i].family, &x[i], protocols[p], states, on_socket, &x[i],
+				   err);
 	if (!ret)
 		ret = x[0].found || x[1].found;
 out:
@@ -162,4 +166,46 @@ int sd_established(int family, const void *addr, char *conn, size_t n, char *err
 	return find(family, addr, tcp, 1,
 		    (1u << TCP_ESTABLISHED) | (1u << TCP_SYN_RECV) | (1u << TCP_CLOSE_WAIT), conn,
 		    n, err);
+}
+
+struct each {
+	int (*fn)(int family, const void *addr, void *arg);
+	void *arg;
+	int ret;
+};
+
+static int on_any(const struct nlmsghdr *nlh, void *arg)
+{
+	static const unsigned char mapped[12] = { [10] = 0xff, [11] = 0xff };
+	const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
+	const unsigned char *a = (const unsigned char *)m->id.idiag_src;
+	struct each *e = arg;
+
+	if (e->ret)
+		return MNL_CB_OK;
+	if (m->idiag_family == AF_INET6 && !memcmp(a, mapped, sizeof(mapped)))
+		e->ret = e->fn(AF_INET, a + 12, e->arg);
+	else
+		e->ret = e->fn(m->idiag_family, a, e->arg);
+	return MNL_CB_OK;
+}
+
+int sd_each_local_addr(int (*fn)(int family, const void *addr, void *arg), void *arg, char *err)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	static const int protocols[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE };
+	struct each e = { fn, arg, 0 };
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_SOCK_DIAG);
+	int ret = 0;
+	size_t f, p;
+
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		ret = vni_err(err, -errno, "sock_diag: %s", strerror(errno));
+	for (f = 0; f < 2 && !ret && !e.ret; f++)
+		for (p = 0; p < 3 && !ret && !e.ret; p++)
+			ret = dump(nl, families[f], NULL, protocols[p], ~CLOSING_STATES, on_any, &e,
+				   err);
+	if (nl)
+		mnl_socket_close(nl);
+	return ret ? ret : e.ret;
 }

@@ -17,4 +17,11 @@ int sd_addr_in_use(int family, const void *addr, char *err);
  * "LOCAL -> REMOTE" in conn (n bytes); 0 when none; <0 on error. */
 int sd_established(int family, const void *addr, char *conn, size_t n, char *err);
 
+/* fn(family, addr) for the local address of every TCP, UDP and UDP-Lite
+ * socket that can still use it (as sd_addr_in_use counts them), in one dump
+ * per family and protocol (vnictl apply asks about thousands of addresses);
+ * a v4-mapped v6 address is given as v4. fn returning non-zero stops and is
+ * returned; <0 on error, message in err. */
+int sd_each_local_addr(int (*fn)(int family, const void *addr, void *arg), void *arg, char *err);
+
 #endif
