@@ -24,6 +24,7 @@
 #include "core/state.h"
 #include "sys/log.h"
 #include "sys/util.h"
+#include "kmem.h"
 
 static double now_us(void)
 {
@@ -31,22 +32,6 @@ static double now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
-}
-
-/* Slab + Percpu from /proc/meminfo, in kB: where BPF maps, links and
- * cgroups live. */
-static long kernel_kb(void)
-{
-	char line[256];
-	long v, sum = 0;
-	FILE *f = fopen("/proc/meminfo", "re");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "Slab: %ld", &v) == 1 || sscanf(line, "Percpu: %ld", &v) == 1)
-			sum += v;
-	if (f)
-		fclose(f);
-	return sum;
 }
 
 /* -p: time per phase, summed over the attaches (steps of one name, like the

@@ -24,23 +24,10 @@
 
 #include "core/bpfobj.h"
 #include "sys/util.h"
+#include "kmem.h"
 #include "core/node.h"
 #include "core/ops.h"
 #include "core/validate.h"
-
-static long kernel_kb(void)
-{
-	char line[256];
-	long v, sum = 0;
-	FILE *f = fopen("/proc/meminfo", "re");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "Slab: %ld", &v) == 1 || sscanf(line, "Percpu: %ld", &v) == 1)
-			sum += v;
-	if (f)
-		fclose(f);
-	return sum;
-}
 
 /* Memory charged to the pinned maps (fdinfo's memlock), in kB. */
 static long maps_kb(const char *bpffs)
