@@ -18,7 +18,7 @@ if [ "${1:-}" = --vm ]; then
 	# portability sample. Those of vnictl's own logic (state, registry,
 	# crash recovery, the CLI's input checks, concurrency) run on the host
 	# only: on the emulated CPU they would take most of the VM's time.
-	vm_host_only=" ${VNI_VM_HOST_ONLY-t_crash t_etcd t_pools t_cli t_names t_checkout t_ckpt_input t_concurrency} "
+	vm_host_only=" ${VNI_VM_HOST_ONLY-t_crash t_etcd t_pools t_cli t_names t_checkout t_ckpt_input t_concurrency t_apply} "
 	for i in "${!files[@]}"; do
 		[[ $vm_host_only == *" $(basename "${files[i]}" .sh) "* ]] && unset 'files[i]'
 	done
