@@ -12,7 +12,7 @@ BPFTOOL ?= bpftool
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iloader -I$(BUILD)
 BPF_CFLAGS := -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Iinclude -Ibpf -Wall -Werror
-LDLIBS := -lbpf -lelf -lz -lmnl -lsqlite3 -ljson-c -lcap -linih -lcurl -lresolv -pthread
+LDLIBS := -lbpf -lelf -lz -lmnl -lsqlite3 -ljson-c -lcap -linih -lresolv -pthread
 
 # One object (one skeleton) per attach domain: instance cgroups, the cgroup2
 # root (guard), network namespaces (sk_lookup), LSM, the UDP iterator of

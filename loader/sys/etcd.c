@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* etcd v3 over its JSON gateway (see etcd.h). */
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <resolv.h>
@@ -8,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sys/curl_dl.h"
 #include "sys/etcd.h"
 #include "sys/util.h"
 
@@ -23,6 +23,9 @@ struct etcd {
 	int current; /* the one that answered last */
 	char list[512];
 };
+
+/* libcurl's functions, set by etcd_open (loaded on first use) */
+static const struct vni_curl *C;
 
 struct reply {
 	char *buf;
@@ -50,10 +53,12 @@ int etcd_open(const char *endpoints, struct etcd **out, char *err)
 	struct etcd *e;
 	const char *p = endpoints;
 
-	if (!global_done && curl_global_init(CURL_GLOBAL_DEFAULT) == 0)
+	if (!C && !(C = vni_curl(err)))
+		return -ENOENT;
+	if (!global_done && C->global_init(CURL_GLOBAL_DEFAULT) == 0)
 		global_done = 1;
 	e = calloc(1, sizeof(*e));
-	if (!e || !(e->curl = curl_easy_init())) {
+	if (!e || !(e->curl = C->easy_init())) {
 		free(e);
 		return vni_err(err, -ENOMEM, "cannot start an HTTP client (libcurl)");
 	}
@@ -82,7 +87,7 @@ void etcd_close(struct etcd *e)
 	if (!e)
 		return;
 	if (e->curl)
-		curl_easy_cleanup(e->curl);
+		C->easy_cleanup(e->curl);
 	free(e);
 }
 
@@ -92,26 +97,26 @@ static CURLcode post(struct etcd *e, int i, const char *path, const char *body, 
 		     struct reply *r, bool *sent)
 {
 	long bytes = 0;
-	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+	struct curl_slist *hdr = C->slist_append(NULL, "Content-Type: application/json");
 	char url[256];
 	CURLcode rc;
 
 	snprintf(url, sizeof(url), "http://%s/v3/%s", e->endpoint[i], path);
-	curl_easy_reset(e->curl);
-	curl_easy_setopt(e->curl, CURLOPT_URL, url);
-	curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(e->curl, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
-	curl_easy_setopt(e->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e->curl, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, gather);
-	curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, r);
-	rc = curl_easy_perform(e->curl);
-	curl_slist_free_all(hdr);
+	C->easy_reset(e->curl);
+	C->easy_setopt(e->curl, CURLOPT_URL, url);
+	C->easy_setopt(e->curl, CURLOPT_HTTPHEADER, hdr);
+	C->easy_setopt(e->curl, CURLOPT_POSTFIELDS, body);
+	C->easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+	C->easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
+	C->easy_setopt(e->curl, CURLOPT_NOSIGNAL, 1L);
+	C->easy_setopt(e->curl, CURLOPT_NOPROXY, "*");
+	C->easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, gather);
+	C->easy_setopt(e->curl, CURLOPT_WRITEDATA, r);
+	rc = C->easy_perform(e->curl);
+	C->slist_free_all(hdr);
 	if (rc == CURLE_OK)
-		curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, status);
-	curl_easy_getinfo(e->curl, CURLINFO_REQUEST_SIZE, &bytes);
+		C->easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, status);
+	C->easy_getinfo(e->curl, CURLINFO_REQUEST_SIZE, &bytes);
 	*sent = bytes > 0;
 	return rc;
 }
@@ -146,7 +151,7 @@ int etcd_call(struct etcd *e, const char *path, json_object *body, json_object *
 	json_object_put(body);
 	if (k == e->n || rc != CURLE_OK) {
 		ret = vni_err(err, -EHOSTUNREACH, "etcd registry %s unreachable: %s", e->list,
-			      rc != CURLE_OK ? curl_easy_strerror(rc) : "no leader (HTTP 503)");
+			      rc != CURLE_OK ? C->easy_strerror(rc) : "no leader (HTTP 503)");
 		goto out;
 	}
 	e->current = i;
@@ -260,7 +265,7 @@ int etcd_watch(struct etcd *e, json_object *key, json_object *range_end, int64_t
 	json_object *body = json_object_new_object(), *req = json_object_new_object();
 	struct stream s = { .on_events = on_events, .arg = arg };
 	struct curl_slist *hdr;
-	CURL *c = curl_easy_init();
+	CURL *c = C->easy_init();
 	char url[256];
 	CURLcode rc;
 
@@ -274,26 +279,26 @@ int etcd_watch(struct etcd *e, json_object *key, json_object *range_end, int64_t
 		return vni_err(err, -ENOMEM, "cannot start an HTTP client (libcurl)");
 	}
 	/* a watch on a member without a leader goes silent unless asked to fail */
-	hdr = curl_slist_append(NULL, "Content-Type: application/json");
-	hdr = curl_slist_append(hdr, "Grpc-Metadata-hasleader: true");
+	hdr = C->slist_append(NULL, "Content-Type: application/json");
+	hdr = C->slist_append(hdr, "Grpc-Metadata-hasleader: true");
 	snprintf(url, sizeof(url), "http://%s/v3/watch", e->endpoint[e->current]);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN));
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, stream_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
-	rc = curl_easy_perform(c);
-	curl_slist_free_all(hdr);
-	curl_easy_cleanup(c);
+	C->easy_setopt(c, CURLOPT_URL, url);
+	C->easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	C->easy_setopt(c, CURLOPT_POSTFIELDS, json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN));
+	C->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+	C->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	C->easy_setopt(c, CURLOPT_NOPROXY, "*");
+	C->easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	C->easy_setopt(c, CURLOPT_WRITEFUNCTION, stream_data);
+	C->easy_setopt(c, CURLOPT_WRITEDATA, &s);
+	rc = C->easy_perform(c);
+	C->slist_free_all(hdr);
+	C->easy_cleanup(c);
 	json_object_put(body);
 	free(s.buf);
 	if (s.stop)
 		return 0;
 	/* the next call starts at the next endpoint */
 	e->current = (e->current + 1) % e->n;
-	return vni_err(err, -EIO, "etcd watch ended: %s", curl_easy_strerror(rc));
+	return vni_err(err, -EIO, "etcd watch ended: %s", C->easy_strerror(rc));
 }
