@@ -85,13 +85,13 @@ $(BUILD)/loadgen: bench/loadgen.c | $(BUILD)
 $(BUILD)/preload_shim.so: bench/preload_shim.c | $(BUILD)
 	$(CC) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
 
-$(BUILD)/attach_bench: bench/attach_bench.c bench/kmem.h $(BUILD)/libvni.a
+$(BUILD)/attach_bench: bench/attach_bench.c bench/bench_util.h $(BUILD)/libvni.a
 	$(CC) $(CFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS)
 
 $(BUILD)/node_toggle: bench/node_toggle.c | $(BUILD)
 	$(CC) $(CFLAGS) -o $@ $< -lbpf
 
-$(BUILD)/mem_bench: bench/mem_bench.c bench/kmem.h $(BUILD)/libvni.a
+$(BUILD)/mem_bench: bench/mem_bench.c bench/bench_util.h $(BUILD)/libvni.a
 	$(CC) $(CFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS)
 
 BENCH_BINS := $(BUILD)/loadgen $(BUILD)/preload_shim.so $(BUILD)/attach_bench $(BUILD)/node_toggle $(BUILD)/mem_bench

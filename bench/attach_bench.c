@@ -24,7 +24,7 @@
 #include "core/state.h"
 #include "sys/log.h"
 #include "sys/util.h"
-#include "kmem.h"
+#include "bench_util.h"
 
 static double now_us(void)
 {
@@ -91,18 +91,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: attach_bench [-p] N [FIRST] (FIRST+N <= 60000)\n");
 		return 2;
 	}
-	if (getenv("VNI_CGROUP_ROOT"))
-		snprintf(node.cgroup_root, sizeof(node.cgroup_root), "%s", getenv("VNI_CGROUP_ROOT"));
-	if (getenv("VNI_BPFFS"))
-		snprintf(node.bpffs, sizeof(node.bpffs), "%s", getenv("VNI_BPFFS"));
-	if (getenv("VNI_STATE_DIR"))
-		snprintf(node.state_dir, sizeof(node.state_dir), "%s", getenv("VNI_STATE_DIR"));
-	if (getenv("VNI_HOSTS_FILE"))
-		snprintf(node.hosts_file, sizeof(node.hosts_file), "%s", getenv("VNI_HOSTS_FILE"));
-	if (getenv("VNI_REGISTRY"))
-		snprintf(node.registry, sizeof(node.registry), "%s", getenv("VNI_REGISTRY"));
-	if (getenv("VNI_NODE"))
-		snprintf(node.node_name, sizeof(node.node_name), "%s", getenv("VNI_NODE"));
+	node_from_env(&node);
 	if (vni_node_resolve(&node, err) || vni_init(&node, err)) {
 		fprintf(stderr, "attach_bench: %s\n", err);
 		return 1;

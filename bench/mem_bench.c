@@ -24,7 +24,7 @@
 
 #include "core/bpfobj.h"
 #include "sys/util.h"
-#include "kmem.h"
+#include "bench_util.h"
 #include "core/node.h"
 #include "core/ops.h"
 #include "core/validate.h"
@@ -76,12 +76,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: mem_bench N (N <= 60000)\n");
 		return 2;
 	}
-	if (getenv("VNI_CGROUP_ROOT"))
-		snprintf(node.cgroup_root, sizeof(node.cgroup_root), "%s", getenv("VNI_CGROUP_ROOT"));
-	if (getenv("VNI_BPFFS"))
-		snprintf(node.bpffs, sizeof(node.bpffs), "%s", getenv("VNI_BPFFS"));
-	if (getenv("VNI_STATE_DIR"))
-		snprintf(node.state_dir, sizeof(node.state_dir), "%s", getenv("VNI_STATE_DIR"));
+	node_from_env(&node);
 	if (vni_node_resolve(&node, err) || vni_init(&node, err)) {
 		fprintf(stderr, "mem_bench: %s\n", err);
 		return 1;
