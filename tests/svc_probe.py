@@ -14,6 +14,10 @@
 #   svc_probe.py flow N ADDR PORT
 #       one UDP socket connected to ADDR:PORT (it takes only replies from
 #       there) sends N datagrams; prints each answer's name and source
+#   svc_probe.py dns ADDR NAME
+#       one DNS query for NAME's A record to ADDR:53 from a connected UDP
+#       socket (an answer from elsewhere is not taken); prints "A ADDR",
+#       "RCODE N" or "ERR ..."
 import socket
 import sys
 import threading
@@ -96,6 +100,24 @@ def flow(n, addr, port):
             print(data.decode(), src[0], src[1])
 
 
+def dns(addr, name):
+    import struct
+    qname = b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0"
+    with socket.socket(family_of(addr), socket.SOCK_DGRAM) as s:
+        s.settimeout(2)
+        s.connect((addr, 53))
+        s.send(struct.pack(">6H", 0x7376, 0x0100, 1, 0, 0, 0) + qname + struct.pack(">2H", 1, 1))
+        try:
+            r = s.recv(512)
+        except OSError as e:
+            print("ERR", e.strerror or type(e).__name__)
+            return
+    if r[3] & 0xF or struct.unpack(">H", r[6:8])[0] == 0:
+        print("RCODE", r[3] & 0xF)
+        return
+    print("A", socket.inet_ntoa(r[-4:]))
+
+
 cmd = sys.argv[1]
 if cmd == "serve":
     serve(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5] if len(sys.argv) > 5 else "")
@@ -103,5 +125,7 @@ elif cmd == "spread":
     spread(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]))
 elif cmd == "hold":
     hold(sys.argv[2], int(sys.argv[3]))
+elif cmd == "dns":
+    dns(sys.argv[2], sys.argv[3])
 elif cmd == "flow":
     flow(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))

@@ -176,3 +176,88 @@ test_check_sync_and_down_cover_services() {
 	on_node ip -o addr show | grep -q "$SVC" && fail "down left the service address"
 	return 0
 }
+
+# ---- stock servers behind a service address --------------------------------
+
+# run_in NAME CMD...: CMD started with `vnictl run` in instance NAME, in the
+# background, its output in $T_DIR/NAME.log.
+run_in() {
+	local name=$1
+	shift
+	on_node "$VNICTL" run --cgroup "$name" -- "$@" </dev/null >>"$T_DIR/$name.log" 2>&1 &
+}
+
+# until_ok WHAT CMD...: retry CMD (every 0.1 s, 15 s) until it succeeds.
+until_ok() {
+	local what=$1 end=$((SECONDS + 15))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt $end ] || fail "$what: not ready after 15 s"
+		sleep 0.1
+	done
+}
+
+test_stock_nginx_serves_behind_a_service_address() {
+	local name d out i
+	command -v nginx >/dev/null && [ -e /etc/nginx/sites-enabled/default ] ||
+		{ echo "nginx is not installed (tools/install-deps.sh installs it)"; exit 77; }
+	members a b
+	# Debian's nginx.conf and default site (listen 80; listen [::]:80), each
+	# instance with its own pid and log files
+	for name in a b; do
+		d=$T_DIR/nginx-$name
+		mkdir -p "$d"
+		sed -e "s#^\([[:space:]]*pid\) .*#\1 $d/nginx.pid;#" \
+			-e "s#^\([[:space:]]*error_log\) .*#\1 $d/error.log;#" \
+			-e "s#^\([[:space:]]*access_log\) .*#\1 $d/access.log;#" \
+			/etc/nginx/nginx.conf >"$d/nginx.conf"
+		grep -q "access_log $d/access.log" "$d/nginx.conf" || fail "unexpected /etc/nginx/nginx.conf"
+		run_in $name nginx -c "$d/nginx.conf" -e "$d/error.log" -g 'daemon off;'
+	done
+	until_ok "a's nginx at its VIP" on_peer curl -sf -m 2 -o /dev/null http://10.10.0.1/
+	until_ok "b's nginx at its VIP" on_peer curl -sf -m 2 -o /dev/null http://10.10.0.2/
+	# the listeners were there before the service: vnictl puts them in
+	vnictl service add --name web --addr $SVC:80 --instance a --instance b >/dev/null ||
+		fail "service add"
+	for i in $(seq 60); do
+		out=$(on_peer curl -sS -m 5 -o "$T_DIR/body" -w '%{http_code}' "http://$SVC/" 2>&1)
+		grep -q 'Welcome to nginx!' "$T_DIR/body" && out="$out welcome"
+		echo "$out"
+	done >"$T_DIR/answers"
+	expect_eq "60 requests to $SVC:80, each answered by a stock nginx" \
+		"60 200 welcome" "$(sort "$T_DIR/answers" | uniq -c | sed 's/^ *//')"
+	# both served some, and saw the peer itself as the client
+	for name in a b; do
+		out=$(grep -c "^$PEER_IP " "$T_DIR/nginx-$name/access.log")
+		[ "$out" -ge 10 ] || fail "nginx in $name logged $out requests from $PEER_IP (of 60)"
+	done
+	expect_json "dispatched per member (60 in all)" "60" \
+		"$(vnictl service show --name web --json)" 'sum(m["dispatched"] for m in d["members"])'
+	echo "note: stock nginx: a logged $(grep -c . "$T_DIR/nginx-a/access.log"), b $(grep -c . "$T_DIR/nginx-b/access.log") of 60"
+}
+
+dns_is() { [ "$(from_peer dns "$1" app.vni.test)" = "A 10.10.0.99" ]; }
+
+test_stock_dnsmasq_answers_from_a_udp_service_address() {
+	local name out
+	command -v dnsmasq >/dev/null ||
+		{ echo "dnsmasq is not installed (tools/install-deps.sh installs it)"; exit 77; }
+	members a b
+	# listening on every address (no --bind-interfaces): a wildcard UDP
+	# socket, answering from the address a query came to (IP_PKTINFO)
+	for name in a b; do
+		run_in $name dnsmasq -k -C /dev/null --no-resolv --no-hosts --log-facility=- \
+			--pid-file="$T_DIR/dnsmasq-$name.pid" --address=/app.vni.test/10.10.0.99
+	done
+	until_ok "a's dnsmasq" dns_is 10.10.0.1
+	until_ok "b's dnsmasq" dns_is 10.10.0.2
+	vnictl service add --name dns --addr $SVC:53 --proto udp --instance a --instance b \
+		>/dev/null || fail "service add"
+	# each query from its own connected socket: an answer from another
+	# address than the one asked is not taken
+	out=$(for i in $(seq 40); do from_peer dns $SVC app.vni.test; done | sort | uniq -c |
+		sed 's/^ *//')
+	expect_eq "40 queries to $SVC:53, each answered from it" "40 A 10.10.0.99" "$out"
+	expect_json "both members answered some" "true" \
+		"$(vnictl service show --name dns --json)" 'all(m["dispatched"] > 0 for m in d["members"])'
+}
