@@ -129,6 +129,24 @@ print("squatting", flush=True); time.sleep(30)'
 	expect_eq "no address" "" "$(on_node ip -o addr show to 10.10.0.1)"
 }
 
+# one question to the kernel covers every address an attach installs: a UDP
+# socket on the second VIP of a dual-stack attach is found and named
+test_second_vip_squatted_is_named() {
+	local sq
+	start_bg sq on_node python3 -u -c '
+import socket, time
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IPV6, 78, 1)  # IPV6_FREEBIND
+s.bind(("2001:db8:10::1", 5353))
+print("squatting", flush=True); time.sleep(30)'
+	expect_eq "squatter" "squatting" "$(read_line "$sq")"
+	expect_eq "attach refused" "vnictl: VIP 2001:db8:10::1 is in use by a socket on this node" \
+		"$(vnictl attach --cgroup web --vip 10.10.0.1 --vip 2001:db8:10::1 2>&1)"
+	expect_json "nothing left" "[]" "$(vnictl list --json)" d
+	expect_eq "no v4 address" "" "$(on_node ip -o addr show to 10.10.0.1)"
+	vnictl attach --cgroup web --vip 10.10.0.2 >/dev/null || fail "attach beside the squatter"
+}
+
 test_outsiders_never_get_a_vip_as_source() {
 	vnictl attach --cgroup web --vip 10.10.0.1 --vip 2001:db8:10::1 >/dev/null || fail "attach"
 	# an extra link with no address of its own: source selection must not

@@ -197,6 +197,7 @@ static int fill_record(const struct vni_node *n, struct vni_state *st,
 	/* the registry's pool addresses, AID, hostname; no clash with another
 	 * instance (of the farm); from here on the claim is held */
 	ret = vni_registry_open(n, st, &g, err);
+
 	if (ret)
 		return ret;
 	ret = g->ops->claim(g, &claim, err);
@@ -370,8 +371,13 @@ static int addr_present(const struct vni_node_view *view, const struct vni_owned
 		      nl_addr_find(o->a.family, o->a.a, ifindex, err, VNI_ERRLEN);
 }
 
-static int ensure_owned(const struct vni_node *n, const struct vni_record *r,
-			const struct vni_owned *o, const struct vni_node_view *view, char *err)
+/* The address's owner entry (kept if there): from now on the guard keeps
+ * everyone else off it. 1 and *ifindex when the address must still be put
+ * on a device here, 0 when not (there already, in another network
+ * namespace, or needs none), <0 on error. */
+static int own_addr(const struct vni_node *n, const struct vni_record *r,
+		    const struct vni_owned *o, const struct vni_node_view *view, int *ifindex,
+		    char *err)
 {
 	struct vni_vip_owner owner = {
 		.aid = r->aid, .cgid = r->cgroup_id,
@@ -380,7 +386,7 @@ static int ensure_owned(const struct vni_node *n, const struct vni_record *r,
 	const char *what = o->private ? "private address" : "VIP";
 	char buf[INET6_ADDRSTRLEN];
 	struct vni_vip_owner have;
-	int ifindex, ret;
+	int ret;
 
 	vni_addr_str(&o->a, buf, sizeof(buf));
 	ret = vni_bpf_vip_owner(n, r->netns_cookie, &o->a, &have);
@@ -389,7 +395,6 @@ static int ensure_owned(const struct vni_node *n, const struct vni_record *r,
 			       what, buf, (unsigned long long)have.cgid,
 			       o->private ? ": another instance's AID has the same low 23 bits" : "");
 	if (ret == 0) {
-		/* owner first: from now on the guard keeps everyone else off it */
 		ret = vni_bpf_vip_add(n, r->netns_cookie, &o->a, &owner, err);
 		if (ret)
 			return ret;
@@ -399,22 +404,66 @@ static int ensure_owned(const struct vni_node *n, const struct vni_record *r,
 		return vni_err(err, ret, "cannot read the owner of %s %s: %s", what, buf,
 			       strerror(-ret));
 	if (!vni_record_here(r) || !vni_owned_installed(o))
-		return 0; /* its address lives in another network namespace, or needs none */
-	ifindex = (int)if_nametoindex(o->private ? "lo" : r->dev);
-	if (!ifindex)
+		return 0;
+	*ifindex = (int)if_nametoindex(o->private ? "lo" : r->dev);
+	if (!*ifindex)
 		return vni_err(err, -ENODEV, "unknown device '%s'", r->dev);
 	ret = addr_present(view, o, NULL, err);
-	if (ret)
-		return ret < 0 ? ret : 0;
-	/* a socket bound to it before (IP_FREEBIND) would keep it */
-	ret = view ? vni_view_busy(view, &o->a) : sd_addr_in_use(o->a.family, o->a.a, err);
-	if (ret > 0)
-		ret = vni_err(err, -EADDRINUSE, "%s %s is in use by a socket on this node", what,
-			      buf);
-	if (!ret)
-		ret = nl_addr_add(ifindex, o->a.family, o->a.a, err, VNI_ERRLEN);
-	if (!ret)
-		vni_crashpoint("VIP address installed");
+	return ret < 0 ? ret : !ret;
+}
+
+/* A socket bound to one of the addresses to install (IP_FREEBIND, or an
+ * instance's left behind) would keep it: refused. One question to the
+ * kernel for all of them (each is a walk of every TCP socket's bucket). */
+static int check_unused(const struct vni_owned *own, const int *ifindex,
+			const struct vni_node_view *view, char *err)
+{
+	struct sd_addr ask[VNI_OWNED_MAX];
+	const struct vni_owned *of[VNI_OWNED_MAX];
+	char buf[INET6_ADDRSTRLEN];
+	size_t n = 0;
+	int i, ret = 0;
+
+	for (i = 0; i < VNI_OWNED_MAX; i++) {
+		if (!ifindex[i])
+			continue;
+		if (view && vni_view_busy(view, &own[i].a)) {
+			ret = 1 + (int)n;
+		} else if (!view) {
+			ask[n].family = own[i].a.family;
+			ask[n].addr = own[i].a.a;
+		}
+		of[n++] = &own[i];
+		if (ret)
+			break;
+	}
+	if (!view)
+		ret = sd_addrs_in_use(ask, n, err);
+	if (ret <= 0)
+		return ret;
+	return vni_err(err, -EADDRINUSE, "%s %s is in use by a socket on this node",
+		       of[ret - 1]->private ? "private address" : "VIP",
+		       vni_addr_str(&of[ret - 1]->a, buf, sizeof(buf)));
+}
+
+static int ensure_owned(const struct vni_node *n, const struct vni_record *r,
+			const struct vni_owned *own, const struct vni_node_view *view, char *err)
+{
+	int ifindex[VNI_OWNED_MAX] = {}, i, ret = 0;
+
+	/* every owner entry first, then the check, then the addresses */
+	for (i = 0; i < VNI_OWNED_MAX && ret >= 0; i++)
+		if (own[i].a.family && (ret = own_addr(n, r, &own[i], view, &ifindex[i], err)) == 0)
+			ifindex[i] = 0;
+	if (ret >= 0)
+		ret = check_unused(own, ifindex, view, err);
+	for (i = 0; i < VNI_OWNED_MAX && !ret; i++) {
+		if (!ifindex[i])
+			continue;
+		ret = nl_addr_add(ifindex[i], own[i].a.family, own[i].a.a, err, VNI_ERRLEN);
+		if (!ret)
+			vni_crashpoint("VIP address installed");
+	}
 	return ret;
 }
 
@@ -453,7 +502,7 @@ int vni_instance_build_in(const struct vni_node *n, const struct vni_record *r,
 {
 	struct vni_inst rec = { .aid = r->aid, .flags = vni_inst_flags(r), .cgid = r->cgroup_id };
 	struct vni_owned own[VNI_OWNED_MAX];
-	int ret = 0, i;
+	int ret = 0;
 
 	memcpy(rec.vip4, r->vip4.a, sizeof(rec.vip4));
 	memcpy(rec.vip6, r->vip6.a, sizeof(rec.vip6));
@@ -470,9 +519,8 @@ int vni_instance_build_in(const struct vni_node *n, const struct vni_record *r,
 		ret = vni_bpf_set_instance(n, r->cgroup_id, &rec, err);
 	if (!ret)
 		vni_crashpoint("instance record written");
-	for (i = 0; i < VNI_OWNED_MAX && !ret; i++)
-		if (own[i].a.family)
-			ret = ensure_owned(n, r, &own[i], view, err);
+	if (!ret)
+		ret = ensure_owned(n, r, own, view, err);
 	return ret;
 }
 

@@ -3,7 +3,7 @@
  * What this network namespace has, read once for many instances (vnictl
  * apply): its addresses with their device, and the local addresses of its
  * sockets. core/instance.c asks these questions of the kernel one at a
- * time (nl_addr_find, sd_addr_in_use) when it is given no view.
+ * time (nl_addr_find, sd_addrs_in_use) when it is given no view.
  */
 #ifndef VNI_NODEVIEW_H
 #define VNI_NODEVIEW_H

@@ -6,11 +6,19 @@
 
 #include <stddef.h>
 
-/* 1 when a TCP or UDP socket of the current network namespace has addr (4 or
- * 16 bytes) as its local address (v4 also as ::ffff:a.b.c.d), 0 when none
- * (connections already closing do not count),
- * <0 on error with a message in err. */
-int sd_addr_in_use(int family, const void *addr, char *err);
+#define SD_ADDRS_MAX 4
+
+struct sd_addr {
+	int family;
+	const void *addr; /* 4 or 16 bytes */
+};
+
+/* Whether a TCP, UDP or UDP-Lite socket of the current network namespace
+ * has one of the n addresses as its local address (a v4 one also as
+ * ::ffff:a.b.c.d): 1 + the index of the first found, 0 when none
+ * (connections already closing do not count), <0 on error with a message in
+ * err. One walk of the TCP tables for all of them. */
+int sd_addrs_in_use(const struct sd_addr *addrs, size_t n, char *err);
 
 /* 1 when a TCP connection (established, or half-closed by its peer) of the
  * current network namespace has addr as its local address, with
@@ -18,8 +26,8 @@ int sd_addr_in_use(int family, const void *addr, char *err);
 int sd_established(int family, const void *addr, char *conn, size_t n, char *err);
 
 /* fn(family, addr) for the local address of every TCP, UDP and UDP-Lite
- * socket that can still use it (as sd_addr_in_use counts them), in one dump
- * per family and protocol (vnictl apply asks about thousands of addresses);
+ * socket that can still use it (as sd_addrs_in_use counts them), in one dump
+ * per protocol and family (vnictl apply asks about thousands of addresses);
  * a v4-mapped v6 address is given as v4. fn returning non-zero stops and is
  * returned; <0 on error, message in err. */
 int sd_each_local_addr(int (*fn)(int family, const void *addr, void *arg), void *arg, char *err);
