@@ -37,8 +37,29 @@ static void close_db(sqlite3 *db)
 	sqlite3_close(db);
 }
 
+/*
+ * Most vnictl runs are short processes. The WAL file stays between them
+ * (made anew, it was synced with its directory, and the checkpoint at close
+ * synced twice more: 4 fdatasyncs, about 1 ms of an attach), and a commit
+ * checkpoints once the WAL holds 48 pages, so the next process reads at most
+ * that much of it back when it opens the database. A process that keeps the
+ * connection for many operations checkpoints every 1,000 pages (SQLite's
+ * default), and once when it lets go.
+ */
+void vni_db_tune(sqlite3 *db)
+{
+	int on = 1;
+
+	sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &on);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	sqlite3_wal_autocheckpoint(db, keep ? 1000 : 48);
+	sqlite3_exec(db, "PRAGMA journal_size_limit=1048576", NULL, NULL, NULL);
+}
+
 static void close_kept(void)
 {
+	if (kept.db)
+		sqlite3_wal_checkpoint_v2(kept.db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	close_db(kept.db);
 	kept.db = NULL;
 }

@@ -28,6 +28,8 @@ struct vni_state {
 int vni_db_reuse(struct vni_state *st, const char *path);
 /* st's connection kept for the next open, or closed (with its statements). */
 void vni_db_put(struct vni_state *st);
+/* A new connection's WAL settings: the WAL file kept, checkpoints by size. */
+void vni_db_tune(sqlite3 *db);
 /* A statement for sql (a string constant: its address is the key), prepared
  * once per connection; the caller binds, steps and calls vni_db_reset, which
  * also ends a read (an unfinished SELECT holds its snapshot). NULL on failure. */
