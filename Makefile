@@ -51,6 +51,14 @@ $(BUILD)/%.bpf.o: $(BUILD)/%.tmp.o
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
+# What init pins (names, attach types), read from the objects at build time
+# (tools/pintable.c) so that vnictl need not open them at every start.
+$(BUILD)/pintable: tools/pintable.c $(SKELS)
+	$(CC) $(CFLAGS) -o $@ $< -lbpf -lelf -lz
+$(BUILD)/vni_pins.h: $(BUILD)/pintable
+	$< > $@
+$(BUILD)/core/bpfobj.o: $(BUILD)/vni_pins.h
+
 $(BUILD)/%.o: loader/%.c $(HEADERS) $(SKELS) | $(BUILD)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
