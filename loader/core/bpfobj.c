@@ -849,7 +849,7 @@ static bool wild_of(const void *k, const void *v, uint64_t cgid)
 
 static void delete_matching(const struct vni_node *n, const char *name,
 			    bool (*match)(const void *k, const void *v, uint64_t cgid),
-			    uint64_t cgid);
+			    const uint64_t *cgids, size_t ncgids);
 
 static void vid_key(struct vni_vid_key *k, uint64_t cgid, const struct vni_addr *virt)
 {
@@ -903,20 +903,32 @@ void vni_bpf_vid_drop(const struct vni_node *n, uint64_t cgid)
 {
 	_Static_assert(sizeof(struct vni_vid_key) <= 64 && sizeof(struct vni_vid_val) <= 64,
 		       "delete_matching buffers");
-	delete_matching(n, "vni_vids", vid_of, cgid);
+	delete_matching(n, "vni_vids", vid_of, &cgid, 1);
 }
 
-/* Deletes the entries of pinned map 'name' that match(key, value, cgid). */
+static bool match_any(bool (*match)(const void *k, const void *v, uint64_t cgid),
+		      const void *k, const void *v, const uint64_t *cgids, size_t ncgids)
+{
+	size_t i;
+
+	for (i = 0; i < ncgids; i++)
+		if (match(k, v, cgids[i]))
+			return true;
+	return false;
+}
+
+/* Deletes the entries of pinned map 'name' that match(key, value, cgid) for
+ * one of the cgids, in one walk of the map. */
 static void delete_matching(const struct vni_node *n, const char *name,
 			    bool (*match)(const void *k, const void *v, uint64_t cgid),
-			    uint64_t cgid)
+			    const uint64_t *cgids, size_t ncgids)
 {
 	char prev[64], cur[64], val[64]; /* larger than any key or value here */
 	int fd = map_fd(n, name, NULL);
 	bool have_prev = false;
 
 	while (fd >= 0 && !bpf_map_get_next_key(fd, have_prev ? prev : NULL, cur)) {
-		if (!bpf_map_lookup_elem(fd, cur, val) && match(cur, val, cgid) &&
+		if (!bpf_map_lookup_elem(fd, cur, val) && match_any(match, cur, val, cgids, ncgids) &&
 		    !bpf_map_delete_elem(fd, cur))
 			continue; /* the next key after prev is still the one to see */
 		memcpy(prev, cur, sizeof(cur));
@@ -924,13 +936,18 @@ static void delete_matching(const struct vni_node *n, const char *name,
 	}
 }
 
-/* The receive counters of an instance (its sockets are gone, or are no
- * longer its: detached). */
-void vni_bpf_clear_ports(const struct vni_node *n, uint64_t cgid)
+/* The receive counters of instances (their sockets are gone, or are no
+ * longer theirs: detached). */
+void vni_bpf_clear_ports(const struct vni_node *n, const uint64_t *cgids, size_t ncgids)
 {
-	_Static_assert(sizeof(struct vni_port_key) <= 64 && sizeof(struct vni_port_val) <= 64 &&
-			       sizeof(struct vni_wild_key) <= 64 && sizeof(struct vni_wild_val) <= 64,
+	_Static_assert(sizeof(struct vni_port_key) <= 64 && sizeof(struct vni_port_val) <= 64,
 		       "delete_matching buffers");
-	delete_matching(n, "vni_ports", port_of, cgid);
-	delete_matching(n, "vni_wild", wild_of, cgid);
+	delete_matching(n, "vni_ports", port_of, cgids, ncgids);
+}
+
+void vni_bpf_clear_wild(const struct vni_node *n, uint64_t cgid)
+{
+	_Static_assert(sizeof(struct vni_wild_key) <= 64 && sizeof(struct vni_wild_val) <= 64,
+		       "delete_matching buffers");
+	delete_matching(n, "vni_wild", wild_of, &cgid, 1);
 }

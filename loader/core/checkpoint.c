@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 
+#include "core/portreap.h"
 #include "core/announce.h"
 #include "core/bpfobj.h"
 #include "sys/cgroup.h"
@@ -252,7 +253,7 @@ static int release_instance(const struct vni_node *n, struct vni_state *st,
 			drop_criu_locks(vips[i]);
 	vni_bpf_clear_instance(n, r->cgroup_id);
 	vni_bpf_unlink_instance(n, r->cgroup_id);
-	vni_bpf_clear_ports(n, r->cgroup_id);
+	vni_ports_forget(n, r->cgroup_id);
 	vni_bpf_vid_drop(n, r->cgroup_id);
 	if (!ret && r->owns_cgroup)
 		ret = cg_remove(r->cgroup, err);

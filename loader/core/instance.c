@@ -15,6 +15,7 @@
 #include "sys/cgroup.h"
 #include "core/hostsedit.h"
 #include "core/instance.h"
+#include "core/portreap.h"
 #include "core/registry.h"
 #include "sys/nladdr.h"
 #include "sys/sockdiag.h"
@@ -594,7 +595,7 @@ int vni_instance_teardown_in(const struct vni_node *n, const struct vni_record *
 		vni_crashpoint("instance record cleared");
 		vni_bpf_unlink_instance(n, r->cgroup_id);
 		vni_crashpoint("programs unlinked");
-		vni_bpf_clear_ports(n, r->cgroup_id);
+		vni_ports_forget(n, r->cgroup_id);
 		vni_bpf_vid_drop(n, r->cgroup_id);
 	}
 	return 0;

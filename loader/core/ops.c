@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/portreap.h"
 #include "core/bpfobj.h"
 #include "core/handle.h"
 #include "core/instance.h"
@@ -137,8 +138,10 @@ int vni_down(const struct vni_node *n, bool force, char *err)
 		ret = down_services(&c);
 	if (!ret)
 		ret = vni_state_each(c.st, down_one, &c, err);
-	if (!ret)
+	if (!ret) {
+		vni_ports_reap(n); /* the list goes with the maps */
 		ret = vni_bpf_down(n, err);
+	}
 	if (!ret)
 		remove_created_root(n, c.st);
 	vni_state_close_tidy(c.st);

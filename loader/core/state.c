@@ -237,7 +237,8 @@ static bool state_empty(struct vni_state *st)
 
 void vni_state_close_tidy(struct vni_state *st)
 {
-	static const char *const files[] = { "state.db-wal", "state.db-shm", "state.db", "lock" };
+	static const char *const files[] = { "state.db-wal", "state.db-shm", "state.db", "portreap",
+						"lock" };
 	char path[PATH_MAX];
 	size_t i;
 

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * An instance's receive counters outlive it until reaped. Its entries in
+ * vni_ports (one per port it received at, kept while it lives) can only be
+ * found by a walk of the whole map: 1,048,576 buckets, about 2 ms however
+ * few entries it holds, which was most of a detach. So a detach lists the
+ * instance's cgroup id (portreap in the state dir) and one walk reaps the
+ * entries of 64 instances at a time. A dead instance's entries are never
+ * read: the receive filter finds them by the cgroup id of an address's
+ * owner, and a cgroup id is not reused while the node is up; the list holds
+ * this boot's ids only (its first line is the boot id).
+ */
+#ifndef VNI_PORTREAP_H
+#define VNI_PORTREAP_H
+
+#include <stdint.h>
+
+#include "core/node.h"
+
+/* The instance's wildcard counters go now (vni_wild is read by port), its
+ * vni_ports entries with the next reap. */
+void vni_ports_forget(const struct vni_node *n, uint64_t cgid);
+/* Reaps what is listed now (vnictl sync, down). */
+void vni_ports_reap(const struct vni_node *n);
+
+#endif
