@@ -464,13 +464,30 @@ static int links_dir(char *buf, size_t n, const struct vni_node *nd, uint64_t cg
 	return vni_path(buf, n, "%s/links/%llu", nd->bpffs, (unsigned long long)cgid);
 }
 
-/* The instance programs are the pins under progs/. */
-static bool inst_prog(const struct pin *p)
+/* The programs an instance gets: the pins under progs/, but for the six that
+ * only rename its private loopback back (getsockname, getpeername, recvmsg:
+ * no-ops in other instances), which only a private-loopback instance gets
+ * (a record's flags never change while it is linked). */
+static bool inst_prog(const struct pin *p, uint32_t flags)
 {
+	switch (p->type) {
+	case BPF_CGROUP_INET4_GETSOCKNAME:
+	case BPF_CGROUP_INET6_GETSOCKNAME:
+	case BPF_CGROUP_INET4_GETPEERNAME:
+	case BPF_CGROUP_INET6_GETPEERNAME:
+	case BPF_CGROUP_UDP4_RECVMSG:
+	case BPF_CGROUP_UDP6_RECVMSG:
+		if (!(flags & VNI_F_PRIVATE_LO))
+			return false;
+		break;
+	default:
+		break;
+	}
 	return !strcmp(p->sub, "progs");
 }
 
-int vni_bpf_links_missing(const struct vni_node *n, uint64_t cgid, const char **first)
+int vni_bpf_links_missing(const struct vni_node *n, uint64_t cgid, uint32_t flags,
+			  const char **first)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
 	const struct pin *p;
@@ -483,7 +500,7 @@ int vni_bpf_links_missing(const struct vni_node *n, uint64_t cgid, const char **
 	if (!p)
 		return -ENOMEM;
 	for (i = 0; i < np; i++)
-		if (inst_prog(&p[i]) &&
+		if (inst_prog(&p[i], flags) &&
 		    (vni_path(path, sizeof(path), "%s/%s", dir, p[i].name) || access(path, F_OK))) {
 			if (!missing++ && first)
 				*first = p[i].name;
@@ -494,7 +511,7 @@ int vni_bpf_links_missing(const struct vni_node *n, uint64_t cgid, const char **
 /* Idempotent: programs already linked (pinned) stay as they are, so an
  * instance that is only partly linked never loses a hook while repaired. */
 int vni_bpf_link_instance(const struct vni_node *n, const char *cgpath, uint64_t cgid,
-			  char *err)
+			  uint32_t flags, char *err)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
 	const struct pin *p;
@@ -514,7 +531,7 @@ int vni_bpf_link_instance(const struct vni_node *n, const char *cgpath, uint64_t
 	for (i = 0; i < np && !ret; i++) {
 		int prog_fd, link_fd;
 
-		if (!inst_prog(&p[i]))
+		if (!inst_prog(&p[i], flags))
 			continue;
 		if (vni_path(path, sizeof(path), "%s/%s", dir, p[i].name)) {
 			ret = vni_err(err, -ENAMETOOLONG, "bpffs path too long");
