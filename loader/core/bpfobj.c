@@ -955,7 +955,7 @@ static void delete_matching(const struct vni_node *n, const char *name,
 			    bool (*match)(const void *k, const void *v, uint64_t cgid),
 			    uint64_t cgid)
 {
-	char prev[64], cur[64], val[64]; /* larger than any key or value here */
+	char prev[64], cur[64], val[256]; /* larger than any key, value here */
 	int fd = map_fd(n, name, NULL);
 	bool have_prev = false;
 
@@ -972,7 +972,7 @@ static void delete_matching(const struct vni_node *n, const char *name,
  * longer its: detached). */
 void vni_bpf_clear_ports(const struct vni_node *n, uint64_t cgid)
 {
-	_Static_assert(sizeof(struct vni_port_key) <= 64 && sizeof(struct vni_port_val) <= 64 &&
+	_Static_assert(sizeof(struct vni_port_key) <= 64 && sizeof(struct vni_port_val) <= 256 &&
 			       sizeof(struct vni_wild_key) <= 64 && sizeof(struct vni_wild_val) <= 64,
 		       "delete_matching buffers");
 	delete_matching(n, "vni_ports", port_of, cgid);
