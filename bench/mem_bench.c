@@ -99,7 +99,7 @@ int main(int argc, char **argv)
 	kb[1] = kernel_kb();
 	for (i = 0; i < n && !ret; i++) {
 		snprintf(path, sizeof(path), "%s/mem-%d", node.cgroup_root, i);
-		if (vni_bpf_link_instance(&node, path, cgid[i], err)) {
+		if (vni_bpf_link_instance(&node, path, cgid[i], VNI_F_V4, err)) {
 			fprintf(stderr, "mem_bench: %s\n", err);
 			ret = 1;
 		}

@@ -138,22 +138,21 @@ static __always_inline bool real_addr(const struct vni_inst *in, __u32 family, u
 
 /* ---- receive counters (what vni_lookup needs to know) ------------------ */
 
+static struct vni_port_val no_ports; /* a new block: zeros (global: 128 bytes off the stack) */
+
 /* Adds d (1 or -1) to the counters of (instance, port); 0, or -1 if the
  * entry could not be made (map full). */
 static __always_inline int count_port(__u64 cgid, __u16 port, __u8 proto, __u32 reg, int d)
 {
-	struct vni_port_key k = {
-		.cgid = cgid, .port = port, .proto = proto, .priv = !!(reg & VNI_REG_PRIV)
-	};
-	struct vni_port_val *v, init = {};
+	bool priv = reg & VNI_REG_PRIV;
+	struct vni_port_cnt *v = port_count(cgid, port, proto, priv);
 
-	v = bpf_map_lookup_elem(&vni_ports, &k);
 	if (!v && d > 0) {
-		init.v4 = !!(reg & VNI_REG_V4);
-		init.v6 = !!(reg & VNI_REG_V6);
-		if (!bpf_map_update_elem(&vni_ports, &k, &init, BPF_NOEXIST))
-			return 0;
-		v = bpf_map_lookup_elem(&vni_ports, &k); /* another CPU made it */
+		struct vni_port_key k = port_key(cgid, port, proto, priv);
+
+		/* (if another CPU made it first, this fails and finds it) */
+		bpf_map_update_elem(&vni_ports, &k, &no_ports, BPF_NOEXIST);
+		v = port_count(cgid, port, proto, priv);
 	}
 	if (!v)
 		return -1;

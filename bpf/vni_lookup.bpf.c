@@ -82,10 +82,8 @@ static __always_inline int assign_dual(struct bpf_sk_lookup *ctx, __u64 cgid)
 static __always_inline int to_instance(struct bpf_sk_lookup *ctx,
 				       const struct vni_vip_owner *o)
 {
-	struct vni_port_key k = {
-		.cgid = o->cgid, .port = (__u16)ctx->local_port, .proto = (__u8)ctx->protocol
-	};
-	struct vni_port_val *v = bpf_map_lookup_elem(&vni_ports, &k);
+	struct vni_port_cnt *v = port_count(o->cgid, (__u16)ctx->local_port, (__u8)ctx->protocol,
+					    false);
 
 	if (ctx->family == AF_INET)
 		return v && v->v4 ? SK_PASS : drop();
@@ -120,15 +118,12 @@ static __always_inline void remote_addr(const struct bpf_sk_lookup *ctx, struct 
 static __always_inline int to_private(struct bpf_sk_lookup *ctx, const struct vni_vip_owner *o,
 				      struct vni_vip_key *key)
 {
-	struct vni_port_key k = {
-		.cgid = o->cgid, .port = (__u16)ctx->local_port, .proto = (__u8)ctx->protocol,
-		.priv = 1,
-	};
 	struct vni_wild_key wk = {
-		.netns_cookie = vni_netns_cookie, .port = k.port, .proto = k.proto
+		.netns_cookie = vni_netns_cookie, .port = (__u16)ctx->local_port,
+		.proto = (__u8)ctx->protocol
 	};
 	struct vni_vip_owner *from;
-	struct vni_port_val *v;
+	struct vni_port_cnt *v;
 	struct vni_wild_val *wv;
 
 	if (!(o->flags & VNI_VIP_LOOPBACK))
@@ -137,7 +132,7 @@ static __always_inline int to_private(struct bpf_sk_lookup *ctx, const struct vn
 	from = bpf_map_lookup_elem(&vni_vips, key);
 	if (!from || from->cgid != o->cgid)
 		return drop();
-	v = bpf_map_lookup_elem(&vni_ports, &k);
+	v = port_count(o->cgid, wk.port, wk.proto, true);
 	if (v && (ctx->family == AF_INET ? v->v4 : v->v6))
 		return SK_PASS;
 	if (ctx->family == AF_INET6 && ctx->protocol == IPPROTO_TCP &&

@@ -43,13 +43,8 @@ static __always_inline void set_lo6(union vni_ip *a)
 static __always_inline bool receives(const struct vni_inst *in, __u32 user_port, __u32 proto,
 				     bool priv, bool v6)
 {
-	struct vni_port_key k = {
-		.cgid = in->cgid,
-		.port = bpf_ntohs((__u16)user_port),
-		.proto = (__u8)proto,
-		.priv = priv,
-	};
-	struct vni_port_val *v = bpf_map_lookup_elem(&vni_ports, &k);
+	struct vni_port_cnt *v = port_count(in->cgid, bpf_ntohs((__u16)user_port), (__u8)proto,
+					    priv);
 
 	return v && (v6 ? v->v6 : v->v4);
 }

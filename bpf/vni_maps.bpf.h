@@ -91,7 +91,8 @@ struct {
 /* ---- receiving: kept by the instance programs, read by sk_lookup ------ */
 
 #ifdef VNI_MAP_PORTS
-/* (instance, port, protocol) -> how many of its sockets receive there. */
+/* (instance, block of ports, protocol) -> how many of its sockets receive
+ * at each port. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -100,6 +101,28 @@ struct {
 	__type(value, struct vni_port_val);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } vni_ports SEC(".maps");
+
+static __always_inline struct vni_port_key port_key(__u64 cgid, __u16 port, __u8 proto, bool priv)
+{
+	struct vni_port_key k = {
+		.cgid = cgid, .block = port / VNI_PORT_BLOCK, .proto = proto, .priv = priv
+	};
+
+	return k;
+}
+
+/* The counters of the instance's sockets at port; NULL: none ever there. */
+static __always_inline struct vni_port_cnt *port_count(__u64 cgid, __u16 port, __u8 proto,
+							bool priv)
+{
+	struct vni_port_key k = port_key(cgid, port, proto, priv);
+	struct vni_port_val *v = bpf_map_lookup_elem(&vni_ports, &k);
+
+	if (!v)
+		return NULL;
+	barrier_var(v); /* (no arithmetic on the pointer before its NULL check) */
+	return &v->n[port % VNI_PORT_BLOCK];
+}
 #endif
 
 #ifdef VNI_MAP_WILD

@@ -50,7 +50,11 @@ test_enforcement_outlives_vnictl() {
 	# the links are pinned: no vnictl process holds them
 	expect_eq "vnictl processes" "" "$(pgrep -x vnictl || true)"
 	links=$(ls "$VNI_BPFFS/links/$id" | tr '\n' ' ')
-	expect_eq "pinned links" "vni_bind4 vni_bind6 vni_connect4 vni_connect6 vni_getpeername4 vni_getpeername6 vni_getsockname4 vni_getsockname6 vni_post_bind4 vni_post_bind6 vni_recvmsg4 vni_recvmsg6 vni_sendmsg4 vni_sendmsg6 vni_sock_create vni_sock_release vni_sockops " "$links"
+	expect_eq "pinned links" "vni_bind4 vni_bind6 vni_connect4 vni_connect6 vni_post_bind4 vni_post_bind6 vni_sendmsg4 vni_sendmsg6 vni_sock_create vni_sock_release vni_sockops " "$links"
+	# the six that rename a private loopback back: only where there is one
+	vnictl attach --cgroup lo --vip 10.10.0.2 --loopback private >/dev/null || fail "attach lo"
+	expect_eq "pinned links, private loopback" "vni_bind4 vni_bind6 vni_connect4 vni_connect6 vni_getpeername4 vni_getpeername6 vni_getsockname4 vni_getsockname6 vni_post_bind4 vni_post_bind6 vni_recvmsg4 vni_recvmsg6 vni_sendmsg4 vni_sendmsg6 vni_sock_create vni_sock_release vni_sockops " \
+		"$(ls "$VNI_BPFFS/links/$(stat -c %i "$VNI_CGROUP_ROOT/lo")" | tr '\n' ' ')"
 	expect_match "programs attached to the cgroup" "*vni_bind4*vni_connect4*vni_sendmsg4*" \
 		"$(bpftool cgroup show "$cg" | tr '\n' ' ')"
 	expect_eq "bind still rewritten" "BOUND 10.10.0.1:80" "$(probe_inst web bind 0.0.0.0 80)"

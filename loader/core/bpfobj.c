@@ -437,13 +437,30 @@ static int links_dir(char *buf, size_t n, const struct vni_node *nd, uint64_t cg
 	return vni_path(buf, n, "%s/links/%llu", nd->bpffs, (unsigned long long)cgid);
 }
 
-/* The instance programs are the pins under progs/. */
-static bool inst_prog(const struct pin *p)
+/* The programs an instance gets: the pins under progs/, but for the six that
+ * only rename its private loopback back (getsockname, getpeername, recvmsg:
+ * no-ops in other instances), which only a private-loopback instance gets
+ * (a record's flags never change while it is linked). */
+static bool inst_prog(const struct pin *p, uint32_t flags)
 {
+	switch (p->type) {
+	case BPF_CGROUP_INET4_GETSOCKNAME:
+	case BPF_CGROUP_INET6_GETSOCKNAME:
+	case BPF_CGROUP_INET4_GETPEERNAME:
+	case BPF_CGROUP_INET6_GETPEERNAME:
+	case BPF_CGROUP_UDP4_RECVMSG:
+	case BPF_CGROUP_UDP6_RECVMSG:
+		if (!(flags & VNI_F_PRIVATE_LO))
+			return false;
+		break;
+	default:
+		break;
+	}
 	return !strcmp(p->sub, "progs");
 }
 
-int vni_bpf_links_missing(const struct vni_node *n, uint64_t cgid, const char **first)
+int vni_bpf_links_missing(const struct vni_node *n, uint64_t cgid, uint32_t flags,
+			  const char **first)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
 	const struct pin *p;
@@ -456,7 +473,7 @@ int vni_bpf_links_missing(const struct vni_node *n, uint64_t cgid, const char **
 	if (!p)
 		return -ENOMEM;
 	for (i = 0; i < np; i++)
-		if (inst_prog(&p[i]) &&
+		if (inst_prog(&p[i], flags) &&
 		    (vni_path(path, sizeof(path), "%s/%s", dir, p[i].name) || access(path, F_OK))) {
 			if (!missing++ && first)
 				*first = p[i].name;
@@ -467,7 +484,7 @@ int vni_bpf_links_missing(const struct vni_node *n, uint64_t cgid, const char **
 /* Idempotent: programs already linked (pinned) stay as they are, so an
  * instance that is only partly linked never loses a hook while repaired. */
 int vni_bpf_link_instance(const struct vni_node *n, const char *cgpath, uint64_t cgid,
-			  char *err)
+			  uint32_t flags, char *err)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
 	const struct pin *p;
@@ -487,7 +504,7 @@ int vni_bpf_link_instance(const struct vni_node *n, const char *cgpath, uint64_t
 	for (i = 0; i < np && !ret; i++) {
 		int prog_fd, link_fd;
 
-		if (!inst_prog(&p[i]))
+		if (!inst_prog(&p[i], flags))
 			continue;
 		if (vni_path(path, sizeof(path), "%s/%s", dir, p[i].name)) {
 			ret = vni_err(err, -ENAMETOOLONG, "bpffs path too long");
@@ -923,7 +940,7 @@ static void delete_matching(const struct vni_node *n, const char *name,
 			    bool (*match)(const void *k, const void *v, uint64_t cgid),
 			    const uint64_t *cgids, size_t ncgids)
 {
-	char prev[64], cur[64], val[64]; /* larger than any key or value here */
+	char prev[64], cur[64], val[256]; /* larger than any key, value here */
 	int fd = map_fd(n, name, NULL);
 	bool have_prev = false;
 
@@ -940,7 +957,7 @@ static void delete_matching(const struct vni_node *n, const char *name,
  * longer theirs: detached). */
 void vni_bpf_clear_ports(const struct vni_node *n, const uint64_t *cgids, size_t ncgids)
 {
-	_Static_assert(sizeof(struct vni_port_key) <= 64 && sizeof(struct vni_port_val) <= 64,
+	_Static_assert(sizeof(struct vni_port_key) <= 64 && sizeof(struct vni_port_val) <= 256,
 		       "delete_matching buffers");
 	delete_matching(n, "vni_ports", port_of, cgids, ncgids);
 }

@@ -24,12 +24,14 @@ bool vni_bpf_loaded(const struct vni_node *n);
 /* Whether the LSM program that refuses packet sockets is active. */
 bool vni_bpf_packet_guard(const struct vni_node *n);
 
-/* Links every instance program not linked yet (idempotent). */
+/* Links every instance program not linked yet (idempotent); flags: the
+ * record's (VNI_F_*), which say which programs it needs. */
 int vni_bpf_link_instance(const struct vni_node *n, const char *cgpath, uint64_t cgid,
-			  char *err);
+			  uint32_t flags, char *err);
 void vni_bpf_unlink_instance(const struct vni_node *n, uint64_t cgid);
 /* How many instance programs are not linked to cgroup cgid (*first: one of them). */
-int vni_bpf_links_missing(const struct vni_node *n, uint64_t cgid, const char **first);
+int vni_bpf_links_missing(const struct vni_node *n, uint64_t cgid, uint32_t flags,
+			  const char **first);
 /* Calls fn for every cgroup id with a links/ dir; stops on non-zero. */
 int vni_bpf_each_linked(const struct vni_node *n, int (*fn)(uint64_t cgid, void *arg),
 			void *arg);

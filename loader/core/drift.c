@@ -172,7 +172,7 @@ static const char *diagnose(const struct scan *s, const struct vni_record *r,
 			 (unsigned long long)r->cgroup_id);
 		return "cgroup_replaced";
 	}
-	missing = vni_bpf_links_missing(n, r->cgroup_id, &first);
+	missing = vni_bpf_links_missing(n, r->cgroup_id, r->flags, &first);
 	if (missing > 0) {
 		snprintf(item, sizeof(item), "%d program link(s), e.g. %s", missing, first);
 		add_missing(parts, sizeof(parts), "%s", item);

@@ -512,7 +512,7 @@ int vni_instance_build_in(const struct vni_node *n, const struct vni_record *r,
 	if (vni_record_here(r))
 		ret = vni_bpf_lookup_link(n, r->netns_cookie, err);
 	if (!ret)
-		ret = vni_bpf_link_instance(n, r->cgroup, r->cgroup_id, err);
+		ret = vni_bpf_link_instance(n, r->cgroup, r->cgroup_id, r->flags, err);
 	/* before the record, whose flag makes the programs look them up */
 	if (!ret)
 		ret = ensure_vids(n, r, err);

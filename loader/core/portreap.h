@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * An instance's receive counters outlive it until reaped. Its entries in
- * vni_ports (one per port it received at, kept while it lives) can only be
- * found by a walk of the whole map: 1,048,576 buckets, about 2 ms however
- * few entries it holds, which was most of a detach. So a detach lists the
+ * vni_ports (one per block of 16 ports it received at, kept while it lives)
+ * can only be found by a walk of the whole map, however few entries it
+ * holds: 65,536 buckets (2 ms with the 1,048,576 of one entry per port,
+ * most of a detach then). So a detach lists the
  * instance's cgroup id (portreap in the state dir) and one walk reaps the
  * entries of 64 instances at a time. A dead instance's entries are never
  * read: the receive filter finds them by the cgroup id of an address's
