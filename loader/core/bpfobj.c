@@ -183,7 +183,7 @@ static int ensure_bpffs(const struct vni_node *n, char *err)
 	return vni_err(err, -ENOTDIR, "%s is not on a bpf filesystem (bpffs)", parent);
 }
 
-static void forget_maps(void);
+static void forget_pins(void);
 
 /* What vni creates under the bpffs dir; nothing else there is touched. */
 static const char *const subdirs[] = { "maps", "progs", "guard", "links", "lookup" };
@@ -195,7 +195,7 @@ static void remove_ours(const struct vni_node *n)
 	char path[PATH_MAX];
 	size_t i;
 
-	forget_maps(); /* their pins go: a new init makes new maps */
+	forget_pins(); /* their pins go: a new init makes new maps and programs */
 	for (i = N(subdirs); i-- > 0;)
 		if (!vni_path(path, sizeof(path), "%s/%s", n->bpffs, subdirs[i]) &&
 		    access(path, F_OK) == 0) {
@@ -417,46 +417,53 @@ static int obj_get(const struct vni_node *n, const char *sub, const char *name, 
 	return fd;
 }
 
-/* Pinned maps are opened once per process (a command; a daemon until the
- * node is loaded anew): attach used to reopen a pin a dozen times. The fds
- * are the cache's: callers do not close them. */
-static struct map_cache {
+/* Pinned maps and programs are opened once per process (a command; a daemon
+ * until the node is loaded anew): attach used to reopen a map pin a dozen
+ * times, and each of the 11 program pins per instance (an apply of 10,000
+ * instances: 110,000 BPF_OBJ_GETs). The fds are the cache's: callers do not
+ * close them. */
+static struct pin_cache {
 	char path[PATH_MAX];
 	int fd;
-} maps_open[32];
+} pins_open[48];
 
-static void forget_maps(void)
+static void forget_pins(void)
 {
 	size_t i;
 
-	for (i = 0; i < N(maps_open); i++)
-		if (maps_open[i].path[0]) {
-			close(maps_open[i].fd);
-			maps_open[i].path[0] = '\0';
+	for (i = 0; i < N(pins_open); i++)
+		if (pins_open[i].path[0]) {
+			close(pins_open[i].fd);
+			pins_open[i].path[0] = '\0';
 		}
+}
+
+static int pin_fd(const struct vni_node *n, const char *sub, const char *name, char *err)
+{
+	char path[PATH_MAX];
+	size_t i, free_slot = N(pins_open);
+	int fd;
+
+	if (pin_path(path, sizeof(path), n, sub, name))
+		return vni_err(err, -ENAMETOOLONG, "bpffs path too long");
+	for (i = 0; i < N(pins_open); i++) {
+		if (!strcmp(pins_open[i].path, path))
+			return pins_open[i].fd;
+		if (!pins_open[i].path[0] && free_slot == N(pins_open))
+			free_slot = i;
+	}
+	fd = obj_get(n, sub, name, err);
+	if (fd >= 0 && free_slot < N(pins_open)) {
+		snprintf(pins_open[free_slot].path, PATH_MAX, "%s", path);
+		pins_open[free_slot].fd = fd;
+	}
+	/* (a 49th pin would leak one fd per call: there are 19 maps, 11 programs) */
+	return fd;
 }
 
 static int map_fd(const struct vni_node *n, const char *name, char *err)
 {
-	char path[PATH_MAX];
-	size_t i, free_slot = N(maps_open);
-	int fd;
-
-	if (pin_path(path, sizeof(path), n, "maps", name))
-		return vni_err(err, -ENAMETOOLONG, "bpffs path too long");
-	for (i = 0; i < N(maps_open); i++) {
-		if (!strcmp(maps_open[i].path, path))
-			return maps_open[i].fd;
-		if (!maps_open[i].path[0] && free_slot == N(maps_open))
-			free_slot = i;
-	}
-	fd = obj_get(n, "maps", name, err);
-	if (fd >= 0 && free_slot < N(maps_open)) {
-		snprintf(maps_open[free_slot].path, PATH_MAX, "%s", path);
-		maps_open[free_slot].fd = fd;
-	}
-	/* (a 33rd map would leak one fd per call: there are 19) */
-	return fd;
+	return pin_fd(n, "maps", name, err);
 }
 
 static int links_dir(char *buf, size_t n, const struct vni_node *nd, uint64_t cgid)
@@ -522,7 +529,7 @@ int vni_bpf_link_instance(const struct vni_node *n, const char *cgpath, uint64_t
 		}
 		if (access(path, F_OK) == 0)
 			continue;
-		prog_fd = obj_get(n, "progs", p[i].name, err);
+		prog_fd = pin_fd(n, "progs", p[i].name, err);
 		if (prog_fd < 0) {
 			ret = prog_fd;
 			break;
@@ -535,7 +542,6 @@ int vni_bpf_link_instance(const struct vni_node *n, const char *cgpath, uint64_t
 			ret = vni_err(err, -errno, "cannot pin link %s: %s", path, strerror(errno));
 		if (link_fd >= 0)
 			close(link_fd);
-		close(prog_fd);
 		if (!ret)
 			vni_crashpoint("program linked to the instance cgroup");
 	}
