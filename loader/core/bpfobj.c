@@ -868,21 +868,21 @@ int vni_bpf_each_lookup(const struct vni_node *n, int (*fn)(uint64_t netns, void
 	return each_numbered(n, "lookup", fn, arg);
 }
 
-static bool port_of(const void *k, const void *v, uint64_t cgid)
+static uint64_t port_of(const void *k, const void *v)
 {
 	(void)v;
-	return ((const struct vni_port_key *)k)->cgid == cgid;
+	return ((const struct vni_port_key *)k)->cgid;
 }
 
-static bool wild_of(const void *k, const void *v, uint64_t cgid)
+static uint64_t wild_of(const void *k, const void *v)
 {
 	(void)k;
-	return ((const struct vni_wild_val *)v)->cgid == cgid;
+	return ((const struct vni_wild_val *)v)->cgid;
 }
 
 static void delete_matching(const struct vni_node *n, const char *name,
-			    bool (*match)(const void *k, const void *v, uint64_t cgid),
-			    uint64_t cgid);
+			    uint64_t (*cgid_of)(const void *k, const void *v),
+			    const uint64_t *cgids, size_t k);
 
 static void vid_key(struct vni_vid_key *k, uint64_t cgid, const struct vni_addr *virt)
 {
@@ -926,30 +926,34 @@ int vni_bpf_vid_get(const struct vni_node *n, uint64_t cgid, const struct vni_ad
 	return 1;
 }
 
-static bool vid_of(const void *k, const void *v, uint64_t cgid)
+static uint64_t vid_of(const void *k, const void *v)
 {
 	(void)v;
-	return ((const struct vni_vid_key *)k)->cgid == cgid;
+	return ((const struct vni_vid_key *)k)->cgid;
 }
 
-void vni_bpf_vid_drop(const struct vni_node *n, uint64_t cgid)
+static int cmp_u64(const void *a, const void *b)
 {
-	_Static_assert(sizeof(struct vni_vid_key) <= 64 && sizeof(struct vni_vid_val) <= 64,
-		       "delete_matching buffers");
-	delete_matching(n, "vni_vids", vid_of, cgid);
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
 }
 
-/* Deletes the entries of pinned map 'name' that match(key, value, cgid). */
+/* Deletes the entries of pinned map 'name' whose cgid_of(key, value) is one
+ * of cgids (k of them, sorted). A scan costs the map's size, not its
+ * entries (the hash's buckets are walked): one for many instances. */
 static void delete_matching(const struct vni_node *n, const char *name,
-			    bool (*match)(const void *k, const void *v, uint64_t cgid),
-			    uint64_t cgid)
+			    uint64_t (*cgid_of)(const void *k, const void *v),
+			    const uint64_t *cgids, size_t k)
 {
 	char prev[64], cur[64], val[64]; /* larger than any key or value here */
 	int fd = map_fd(n, name, NULL);
 	bool have_prev = false;
+	uint64_t id;
 
-	while (fd >= 0 && !bpf_map_get_next_key(fd, have_prev ? prev : NULL, cur)) {
-		if (!bpf_map_lookup_elem(fd, cur, val) && match(cur, val, cgid) &&
+	while (fd >= 0 && k && !bpf_map_get_next_key(fd, have_prev ? prev : NULL, cur)) {
+		id = bpf_map_lookup_elem(fd, cur, val) ? 0 : cgid_of(cur, val);
+		if (id && bsearch(&id, cgids, k, sizeof(*cgids), cmp_u64) &&
 		    !bpf_map_delete_elem(fd, cur))
 			continue; /* the next key after prev is still the one to see */
 		memcpy(prev, cur, sizeof(cur));
@@ -957,13 +961,28 @@ static void delete_matching(const struct vni_node *n, const char *name,
 	}
 }
 
+_Static_assert(sizeof(struct vni_vid_key) <= 64 && sizeof(struct vni_vid_val) <= 64 &&
+		       sizeof(struct vni_port_key) <= 64 && sizeof(struct vni_port_val) <= 64 &&
+		       sizeof(struct vni_wild_key) <= 64 && sizeof(struct vni_wild_val) <= 64,
+	       "delete_matching buffers");
+
+void vni_bpf_vid_drop(const struct vni_node *n, uint64_t cgid)
+{
+	delete_matching(n, "vni_vids", vid_of, &cgid, 1);
+}
+
 /* The receive counters of an instance (its sockets are gone, or are no
  * longer its: detached). */
 void vni_bpf_clear_ports(const struct vni_node *n, uint64_t cgid)
 {
-	_Static_assert(sizeof(struct vni_port_key) <= 64 && sizeof(struct vni_port_val) <= 64 &&
-			       sizeof(struct vni_wild_key) <= 64 && sizeof(struct vni_wild_val) <= 64,
-		       "delete_matching buffers");
-	delete_matching(n, "vni_ports", port_of, cgid);
-	delete_matching(n, "vni_wild", wild_of, cgid);
+	delete_matching(n, "vni_ports", port_of, &cgid, 1);
+	delete_matching(n, "vni_wild", wild_of, &cgid, 1);
+}
+
+void vni_bpf_forget_cgids(const struct vni_node *n, uint64_t *cgids, size_t k)
+{
+	qsort(cgids, k, sizeof(*cgids), cmp_u64);
+	delete_matching(n, "vni_ports", port_of, cgids, k);
+	delete_matching(n, "vni_wild", wild_of, cgids, k);
+	delete_matching(n, "vni_vids", vid_of, cgids, k);
 }

@@ -78,6 +78,9 @@ int vni_bpf_vid_get(const struct vni_node *n, uint64_t cgid, const struct vni_ad
 void vni_bpf_vid_drop(const struct vni_node *n, uint64_t cgid);
 /* Forgets the receive counters of instance cgid (vni_ports, vni_wild). */
 void vni_bpf_clear_ports(const struct vni_node *n, uint64_t cgid);
+/* Both of the above for many instances (cgids sorted here): one scan of each
+ * map, whose cost is the map's size (a million buckets), not its entries. */
+void vni_bpf_forget_cgids(const struct vni_node *n, uint64_t *cgids, size_t k);
 
 /* A new fd of the pinned map maps/<name>; -errno and a message if not pinned. */
 int vni_bpf_map_fd(const struct vni_node *n, const char *name, char *err);

@@ -528,6 +528,18 @@ int vni_instance_teardown(const struct vni_node *n, const struct vni_record *r, 
 int vni_instance_teardown_in(const struct vni_node *n, const struct vni_record *r,
 			     const struct vni_node_view *view, char *err)
 {
+	int ret = vni_instance_teardown_batched(n, r, view, err);
+
+	if (!ret && r->cgroup_id) {
+		vni_bpf_clear_ports(n, r->cgroup_id);
+		vni_bpf_vid_drop(n, r->cgroup_id);
+	}
+	return ret;
+}
+
+int vni_instance_teardown_batched(const struct vni_node *n, const struct vni_record *r,
+				  const struct vni_node_view *view, char *err)
+{
 	int ret;
 
 	/* the cgroup goes first: if a process joined meanwhile, this fails and
@@ -546,8 +558,6 @@ int vni_instance_teardown_in(const struct vni_node *n, const struct vni_record *
 		vni_crashpoint("instance record cleared");
 		vni_bpf_unlink_instance(n, r->cgroup_id);
 		vni_crashpoint("programs unlinked");
-		vni_bpf_clear_ports(n, r->cgroup_id);
-		vni_bpf_vid_drop(n, r->cgroup_id);
 	}
 	return 0;
 }
