@@ -322,21 +322,14 @@ static void report_plan(const struct apply_plan *p, const struct vni_apply_opts 
 
 void apply_step(struct apply_ctx *x, const char *phase, size_t done, size_t total)
 {
-	char step[96];
-
-	if (x->o->progress)
-		x->o->progress(phase, done, total, x->o->arg);
-	if (done % APPLY_CHUNK && done != total)
-		return;
-	snprintf(step, sizeof(step), "apply: %s (%zu of %zu)", phase, done, total);
-	vni_crashpoint(step);
+	vni_batch_step(&x->batch, phase, done, total);
 }
 
 int vni_apply(const struct vni_node *n, const struct vni_apply_spec *spec,
 	      const struct vni_apply_opts *o, struct vni_apply_result *res, char *err)
 {
 	struct apply_plan p = {};
-	struct apply_ctx x = { n, NULL, o, &p, err };
+	struct apply_ctx x = { n, NULL, o, &p, err, { "apply", o->progress, o->arg } };
 	int ret;
 
 	memset(res, 0, sizeof(*res));
