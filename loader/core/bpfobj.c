@@ -507,13 +507,16 @@ int vni_bpf_link_instance(const struct vni_node *n, const char *cgpath, uint64_t
 	const struct pin *p;
 	int cg_fd, ret = 0;
 	size_t i, np;
+	bool fresh;
 
 	if (links_dir(dir, sizeof(dir), n, cgid))
 		return vni_err(err, -ENAMETOOLONG, "bpffs path too long");
 	p = all_pins(&np);
 	if (!p)
 		return vni_err(err, -ENOMEM, "cannot read the programs of the BPF objects");
-	if (mkdir(dir, 0700) && errno != EEXIST)
+	/* a dir just made has no pin yet: no lookup of each (a tenth of an apply) */
+	fresh = mkdir(dir, 0700) == 0;
+	if (!fresh && errno != EEXIST)
 		return vni_err(err, -errno, "cannot create %s: %s", dir, strerror(errno));
 	cg_fd = open(cgpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg_fd < 0)
@@ -527,7 +530,7 @@ int vni_bpf_link_instance(const struct vni_node *n, const char *cgpath, uint64_t
 			ret = vni_err(err, -ENAMETOOLONG, "bpffs path too long");
 			break;
 		}
-		if (access(path, F_OK) == 0)
+		if (!fresh && access(path, F_OK) == 0)
 			continue;
 		prog_fd = pin_fd(n, "progs", p[i].name, err);
 		if (prog_fd < 0) {
@@ -580,11 +583,21 @@ int vni_bpf_each_linked(const struct vni_node *n, int (*fn)(uint64_t cgid, void 
 	return each_numbered(n, "links", fn, arg);
 }
 
+/* The pins of the instance programs by name, then the dir: a walk of the
+ * dir (stat of each entry) only for what an older vnictl may have left. */
 void vni_bpf_unlink_instance(const struct vni_node *n, uint64_t cgid)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], path[PATH_MAX];
+	const struct pin *p;
+	size_t i, np = 0;
 
-	if (!links_dir(dir, sizeof(dir), n, cgid))
+	if (links_dir(dir, sizeof(dir), n, cgid))
+		return;
+	p = all_pins(&np);
+	for (i = 0; p && i < np; i++)
+		if (inst_prog(&p[i]) && !vni_path(path, sizeof(path), "%s/%s", dir, p[i].name))
+			unlink(path);
+	if (rmdir(dir) && errno != ENOENT)
 		vni_remove_tree(dir);
 }
 
