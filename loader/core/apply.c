@@ -167,6 +167,9 @@ static int check_cgroups(const struct vni_node *n, struct apply_plan *p, char *e
 	}
 	for (i = 0; i < p->nattach; i++) {
 		const struct vni_apply_item *d = p->attach[i];
+		/* (the device of the one before: the same, mostly; each lookup
+		 * is a socket and an ioctl) */
+		const char *seen = i ? p->attach[i - 1]->dev : "";
 
 		if (d->name[0] == '/')
 			return vni_err(err, -EINVAL,
@@ -176,7 +179,7 @@ static int check_cgroups(const struct vni_node *n, struct apply_plan *p, char *e
 			return vni_err(err, -EINVAL,
 				       "instance %s is a clone of %s: apply cannot make clones ('vnictl clone')",
 				       d->name, d->template);
-		if (!if_nametoindex(d->dev))
+		if (strcmp(d->dev, seen) && !if_nametoindex(d->dev))
 			return vni_err(err, -ENODEV, "instance %s: unknown device '%s'", d->name,
 				       d->dev);
 		/* one not replaced goes with its row; any other is not ours */
