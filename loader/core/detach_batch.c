@@ -148,7 +148,10 @@ static int run(struct batch *b, uint64_t *cgids)
 	if (vni_publish_hosts(b->n, b->st, b->err))
 		vni_log(VNI_LOG_WARN, "%s", b->err);
 	point(b->o, "hosts file written");
-	for (i = 0; i < b->k; i++) {
+	/* last first: apply made them in the order of their names, and the
+	 * kernel finds an IPv6 address to remove by walking the device's
+	 * addresses from the newest */
+	for (i = b->k; i-- > 0;) {
 		if (teardown_one(b, i, &view)) {
 			b->g[i].failed = true;
 			if (!failed++)
@@ -156,7 +159,7 @@ static int run(struct batch *b, uint64_t *cgids)
 		} else if (b->g[i].cgid) {
 			cgids[ncg++] = b->g[i].cgid;
 		}
-		vni_batch_step(b->o, "instances detached", i + 1, b->k);
+		vni_batch_step(b->o, "instances detached", b->k - i, b->k);
 	}
 	vni_node_view_free(&view);
 	vni_bpf_forget_cgids(b->n, cgids, ncg);
