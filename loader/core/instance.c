@@ -371,7 +371,8 @@ static int addr_present(const struct vni_node_view *view, const struct vni_owned
 }
 
 static int ensure_owned(const struct vni_node *n, const struct vni_record *r,
-			const struct vni_owned *o, const struct vni_node_view *view, char *err)
+			const struct vni_owned *o, bool here, const struct vni_node_view *view,
+			char *err)
 {
 	struct vni_vip_owner owner = {
 		.aid = r->aid, .cgid = r->cgroup_id,
@@ -398,7 +399,7 @@ static int ensure_owned(const struct vni_node *n, const struct vni_record *r,
 	if (ret < 0)
 		return vni_err(err, ret, "cannot read the owner of %s %s: %s", what, buf,
 			       strerror(-ret));
-	if (!vni_record_here(r) || !vni_owned_installed(o))
+	if (!here || !vni_owned_installed(o))
 		return 0; /* its address lives in another network namespace, or needs none */
 	ifindex = (int)if_nametoindex(o->private ? "lo" : r->dev);
 	if (!ifindex)
@@ -453,13 +454,14 @@ int vni_instance_build_in(const struct vni_node *n, const struct vni_record *r,
 {
 	struct vni_inst rec = { .aid = r->aid, .flags = vni_inst_flags(r), .cgid = r->cgroup_id };
 	struct vni_owned own[VNI_OWNED_MAX];
+	bool here = vni_record_here(r); /* (a socket each time: asked once) */
 	int ret = 0, i;
 
 	memcpy(rec.vip4, r->vip4.a, sizeof(rec.vip4));
 	memcpy(rec.vip6, r->vip6.a, sizeof(rec.vip6));
 	vni_owned_addrs(r, own);
 	/* the receive filter first: its counters are kept from the first socket */
-	if (vni_record_here(r))
+	if (here)
 		ret = vni_bpf_lookup_link(n, r->netns_cookie, err);
 	if (!ret)
 		ret = vni_bpf_link_instance(n, r->cgroup, r->cgroup_id, err);
@@ -472,7 +474,7 @@ int vni_instance_build_in(const struct vni_node *n, const struct vni_record *r,
 		vni_crashpoint("instance record written");
 	for (i = 0; i < VNI_OWNED_MAX && !ret; i++)
 		if (own[i].a.family)
-			ret = ensure_owned(n, r, &own[i], view, err);
+			ret = ensure_owned(n, r, &own[i], here, view, err);
 	return ret;
 }
 
