@@ -332,7 +332,7 @@ int vni_apply(const struct vni_node *n, const struct vni_apply_spec *spec,
 	      const struct vni_apply_opts *o, struct vni_apply_result *res, char *err)
 {
 	struct apply_plan p = {};
-	struct apply_ctx x = { n, NULL, o, &p, err, { "apply", o->progress, o->arg } };
+	struct apply_ctx x = { n, NULL, o, &p, err, { "apply", o->progress, o->arg, false } };
 	int ret;
 
 	memset(res, 0, sizeof(*res));

@@ -63,9 +63,9 @@ static int record_intent(struct batch *b)
 {
 	struct vni_registry *g = NULL;
 	size_t i;
-	int ret = vni_registry_open(b->n, b->st, &g, b->err);
+	int ret = b->o->recovery ? 0 : vni_registry_open(b->n, b->st, &g, b->err);
 
-	for (i = 0; i < b->k && !ret; i++) {
+	for (i = 0; i < b->k && !ret && g; i++) {
 		ret = vni_state_get(b->st, b->names[i], b->r, b->err);
 		if (ret == 1)
 			ret = g->ops->release(g, b->r, b->err);
@@ -101,8 +101,10 @@ static int teardown_one(struct batch *b, size_t i, const struct vni_node_view *v
 	if (!one)
 		one = vni_instance_teardown_batched(b->n, r, view, b->err);
 	if (one) {
-		r->phase = VNI_READY;
-		vni_state_update(b->st, r, NULL);
+		if (!b->o->recovery) {
+			r->phase = VNI_READY;
+			vni_state_update(b->st, r, NULL);
+		}
 		return one;
 	}
 	b->g[i].cgid = r->cgroup_id;

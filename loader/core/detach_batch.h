@@ -25,6 +25,10 @@ struct vni_batch_opts {
 	/* The phase under way and how far it is (for a progress line); may be NULL. */
 	void (*progress)(const char *phase, size_t done, size_t total, void *arg);
 	void *arg;
+	/* Rows a killed vnictl left (core/recover.h): their registry claims are
+	 * not released again, and a row that cannot be finished keeps its
+	 * phase, for the next command to try again. */
+	bool recovery;
 };
 
 /* Progress, and the crash point "OP: PHASE (DONE of TOTAL)" every
