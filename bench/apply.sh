@@ -3,7 +3,8 @@
 # vnictl apply at scale, in a network namespace, cgroup root, bpffs dir and
 # state dir of its own: N instances (one IPv4 VIP each) applied on an empty
 # node, the same file again (nothing to do), 'list --json' applied again,
-# then '[]' (every instance detached). Prints one markdown table row.
+# then '[]' (every instance detached), and 'vnictl down' of the N applied
+# again. Prints one markdown table row.
 #   bench/apply.sh [N]   (default 10000)
 set -u
 N=${1:-10000}
@@ -37,4 +38,6 @@ vnictl list --json >"$D/list.json"
 roundtrip=$(secs vnictl apply -f "$D/list.json")
 drift=$(vnictl check >/dev/null 2>&1 && echo none || echo FOUND)
 empty=$(echo '[]' >"$D/empty.json"; secs vnictl apply -f "$D/empty.json")
-echo "| $N | $first | $again | $roundtrip | $empty | $drift |"
+secs vnictl apply -f "$D/node.json" >/dev/null
+down=$(secs vnictl down)
+echo "| $N | $first | $again | $roundtrip | $empty | $down | $drift |"

@@ -265,8 +265,8 @@ mem=$(ns N env VNI_CGROUP_ROOT="$VNI_CGROUP_ROOT" "$B/mem_bench" "$NETNS")
 echo "== apply" >&2
 {
 	echo
-	echo "| vnictl apply: instances | on an empty node (s) | the same file again (s) | list --json applied (s) | '[]': all detached (s) | drift after |"
-	echo "|---|---|---|---|---|---|"
+	echo "| vnictl apply: instances | on an empty node (s) | the same file again (s) | list --json applied (s) | '[]': all detached (s) | vnictl down of them (s) | drift after |"
+	echo "|---|---|---|---|---|---|---|"
 	"$TOP/bench/apply.sh" "$APPLY"
 } >>"$OUT/results.md"
 

@@ -153,6 +153,44 @@ test_crash_at_every_step_of_down() {
 	[ ${#steps[@]} -ge 15 ] || fail "only ${#steps[@]} crash points in down"
 }
 
+# down detaches every instance in one batch (core/detach_batch.h). With 30
+# instances (more than one chunk of 25), one of them running a process,
+# killed after each of the batch's own steps and after each step of the
+# 26th instance's teardown: the next down leaves a clean node.
+test_crash_at_every_batch_step_of_down() {
+	local f n step steps=() picks=() line name after=-1
+	f=$T_DIR/node30.json
+	python3 -I -c "import json; print(json.dumps([{'name': 'i%d' % i, 'vip4': '10.10.0.%d' % i} for i in range(1, 31)]))" >"$f"
+	vnictl apply -f "$f" >/dev/null || fail "apply 30"
+	in_cgroup "$VNI_CGROUP_ROOT/i3" sleep 1000 &
+	wait_procs "$VNI_CGROUP_ROOT/i3"
+	while read -r line; do
+		n=${line%%: *} name=${line#*: }
+		case $name in
+		"down: instances detached (25 of 30)") picks+=("$n"); after=$n ;;
+		down:* | "processes killed") picks+=("$n") ;;
+		*) [ "$after" -ge 0 ] && [ "$n" -le $((after + 7)) ] && picks+=("$n") ;;
+		esac
+	done < <(VNI_DEBUG_CRASH_AFTER=trace vnictl down --force 2>&1 >/dev/null |
+		sed -n 's/^vnictl: debug: step \([0-9]*: .*\)$/\1/p')
+	[ "$after" -ge 0 ] || fail "no step 'down: instances detached (25 of 30)'"
+	for n in "${picks[@]}"; do
+		vnictl apply -f "$f" >/dev/null || fail "apply 30 (before step $n)"
+		in_cgroup "$VNI_CGROUP_ROOT/i3" sleep 1000 &
+		wait_procs "$VNI_CGROUP_ROOT/i3"
+		step=$(crash_after "$n" down --force) || exit 1
+		[ -n "$step" ] || fail "down --force ran to its end before step $n"
+		steps+=("$step")
+		expect_check_reports_interruption "$step"
+		vnictl down >/dev/null 2>"$T_DIR/err" || fail "down after '$step': $(cat "$T_DIR/err")"
+		expect_empty_node "after down ($step)"
+		expect_no_drift "after down ($step)"
+		[ ! -e "$VNI_BPFFS" ] || fail "after '$step': $VNI_BPFFS is left: $(find "$VNI_BPFFS")"
+	done
+	echo "note: down of 30: crashed after each of ${#steps[@]} steps: $(joined "${steps[@]}")"
+	[ ${#steps[@]} -ge 12 ] || fail "only ${#steps[@]} crash points picked in down of 30"
+}
+
 test_crash_during_run() {
 	local n step steps=()
 	vnictl attach "${ARGS_WEB[@]}" >/dev/null || fail "attach"

@@ -167,6 +167,9 @@ static int check_cgroups(const struct vni_node *n, struct apply_plan *p, char *e
 	}
 	for (i = 0; i < p->nattach; i++) {
 		const struct vni_apply_item *d = p->attach[i];
+		/* (the device of the one before: the same, mostly; each lookup
+		 * is a socket and an ioctl) */
+		const char *seen = i ? p->attach[i - 1]->dev : "";
 
 		if (d->name[0] == '/')
 			return vni_err(err, -EINVAL,
@@ -176,7 +179,7 @@ static int check_cgroups(const struct vni_node *n, struct apply_plan *p, char *e
 			return vni_err(err, -EINVAL,
 				       "instance %s is a clone of %s: apply cannot make clones ('vnictl clone')",
 				       d->name, d->template);
-		if (!if_nametoindex(d->dev))
+		if (strcmp(d->dev, seen) && !if_nametoindex(d->dev))
 			return vni_err(err, -ENODEV, "instance %s: unknown device '%s'", d->name,
 				       d->dev);
 		/* one not replaced goes with its row; any other is not ours */
@@ -322,21 +325,14 @@ static void report_plan(const struct apply_plan *p, const struct vni_apply_opts 
 
 void apply_step(struct apply_ctx *x, const char *phase, size_t done, size_t total)
 {
-	char step[96];
-
-	if (x->o->progress)
-		x->o->progress(phase, done, total, x->o->arg);
-	if (done % APPLY_CHUNK && done != total)
-		return;
-	snprintf(step, sizeof(step), "apply: %s (%zu of %zu)", phase, done, total);
-	vni_crashpoint(step);
+	vni_batch_step(&x->batch, phase, done, total);
 }
 
 int vni_apply(const struct vni_node *n, const struct vni_apply_spec *spec,
 	      const struct vni_apply_opts *o, struct vni_apply_result *res, char *err)
 {
 	struct apply_plan p = {};
-	struct apply_ctx x = { n, NULL, o, &p, err };
+	struct apply_ctx x = { n, NULL, o, &p, err, { "apply", o->progress, o->arg, false } };
 	int ret;
 
 	memset(res, 0, sizeof(*res));

@@ -5,7 +5,8 @@
  * cgroups, their ids in a second, then the kernel parts of each, one hosts
  * file write, and "ready" in a third. A vnictl killed anywhere leaves rows
  * that say what to undo (core/recover.c), as a single attach does. Detach
- * alike: "detaching" for all, the hosts file, the parts, the rows deleted.
+ * alike, by core/detach_batch.c: "detaching" for all, the hosts file, the
+ * parts, the rows deleted.
  * The kernel parts are made by vni_instance_build_in (core/instance.c)
  * with the node's addresses and sockets read once (core/nodeview.h)
  * instead of asked about once per address.
@@ -222,7 +223,7 @@ static int attach_steps(struct attach *a, size_t *k)
 	for (i = 0; i < a->n && !ret; i++) {
 		to_record(x->n, &a->w[i], a->cookie, a->r);
 		/* (the crash points of each build muted: apply has its own,
-		 * every APPLY_CHUNK instances) */
+		 * every VNI_BATCH_CHUNK instances) */
 		vni_crashpoint_mute(true);
 		ret = vni_instance_build_in(x->n, a->r, &a->view, x->err);
 		vni_crashpoint_mute(false);
@@ -288,88 +289,20 @@ out:
 	return ret;
 }
 
-/* Detach: registry first (nothing changes when it cannot be reached), then
- * "detaching" for all, the hosts file, processes and parts, the rows. */
+/* The detaches, as one batch (core/detach_batch.h). */
 int apply_detach_all(struct apply_ctx *x)
 {
 	struct apply_plan *p = x->p;
-	struct vni_record *r = malloc(sizeof(*r));
-	struct vni_registry *g = NULL;
-	struct vni_node_view view = {};
-	char first[VNI_ERRLEN] = "";
-	size_t i, failed = 0;
-	int ret = r ? 0 : vni_err(x->err, -ENOMEM, "out of memory");
+	char **names = calloc(p->ndetach + 1, sizeof(*names));
+	size_t i;
+	int ret;
 
-	if (!p->ndetach) {
-		free(r);
-		return 0;
-	}
-	if (!ret)
-		ret = vni_node_view_read(&view, x->err);
-	if (!ret)
-		ret = vni_registry_open(x->n, x->st, &g, x->err);
-	for (i = 0; i < p->ndetach && !ret; i++) {
-		ret = vni_state_get(x->st, p->detach[i]->name, r, x->err);
-		if (ret == 1)
-			ret = g->ops->release(g, r, x->err);
-	}
-	if (!ret)
-		ret = vni_state_begin(x->st, x->err);
-	for (i = 0; i < p->ndetach && !ret; i++) {
-		ret = vni_state_get(x->st, p->detach[i]->name, r, x->err);
-		r->phase = VNI_DETACHING;
-		if (ret == 1)
-			ret = vni_state_update(x->st, r, x->err);
-	}
-	if (!ret || g)
-		ret = vni_state_commit(x->st, ret, x->err);
-	vni_registry_close(g);
-	if (ret) {
-		free(r);
-		vni_node_view_free(&view);
-		return ret;
-	}
-	vni_crashpoint("apply: detach intent recorded");
-	if (vni_publish_hosts(x->n, x->st, x->err))
-		vni_log(VNI_LOG_WARN, "%s", x->err);
-	vni_crashpoint("apply: hosts file written");
-	for (i = 0; i < p->ndetach; i++) {
-		int procs, one = vni_state_get(x->st, p->detach[i]->name, r, x->err);
-
-		procs = one == 1 && !access(r->cgroup, F_OK) ? cg_for_each_pid(r->cgroup, NULL, NULL) : 0;
-		vni_crashpoint_mute(true);
-		if (one == 1 && procs > 0)
-			one = cg_kill_all(r->cgroup, x->err) ? -1 : 1;
-		if (one == 1)
-			one = vni_instance_teardown_in(x->n, r, &view, x->err) ? -1 : 1;
-		vni_crashpoint_mute(false);
-		if (one != 1) { /* as detach: nothing is gone but its name, which comes back */
-			r->phase = VNI_READY;
-			vni_state_update(x->st, r, NULL);
-			if (!failed++)
-				snprintf(first, sizeof(first), "%s: %s", p->detach[i]->name, x->err);
-			p->detach[i] = NULL;
-		}
-		apply_step(x, "instances detached", i + 1, p->ndetach);
-	}
-	ret = vni_state_begin(x->st, x->err);
-	for (i = 0; i < p->ndetach && !ret; i++)
-		if (p->detach[i] && !(ret = vni_state_delete(x->st, p->detach[i]->name, x->err)) &&
-		    p->detach[i]->template) {
-			snprintf(r->name, sizeof(r->name), "%s", p->detach[i]->name);
-			r->aid = p->detach[i]->aid;
-			vni_forget_clone_work(x->st, r);
-		}
-	ret = vni_state_commit(x->st, ret, x->err);
-	if (failed) {
-		vni_publish_hosts(x->n, x->st, NULL);
-		ret = vni_err(x->err, -EBUSY, "%zu instance(s) could not be detached (first: %s)",
-			      failed, first);
-	}
-	if (!ret)
-		vni_crashpoint("apply: detached rows deleted");
-	free(r);
-	vni_node_view_free(&view);
+	if (!names)
+		return vni_err(x->err, -ENOMEM, "out of memory");
+	for (i = 0; i < p->ndetach; i++)
+		names[i] = p->detach[i]->name;
+	ret = vni_detach_batch(x->n, x->st, names, p->ndetach, &x->batch, x->err);
+	free(names);
 	return ret;
 }
 

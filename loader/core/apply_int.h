@@ -4,6 +4,7 @@
 #define VNI_APPLY_INT_H
 
 #include "core/apply.h"
+#include "core/detach_batch.h"
 #include "core/state.h"
 
 /* An instance of the node, as much of it as apply compares. */
@@ -38,6 +39,7 @@ struct apply_ctx {
 	const struct vni_apply_opts *o;
 	struct apply_plan *p;
 	char *err;
+	struct vni_batch_opts batch; /* "apply", o's progress */
 };
 
 /* The phases of apply_exec.c; each 0 or -errno (err set). */
@@ -45,8 +47,7 @@ int apply_detach_all(struct apply_ctx *x);
 int apply_attach_all(struct apply_ctx *x);
 int apply_write_maps(struct apply_ctx *x);
 
-/* Progress and the crash point every APPLY_CHUNK instances of a phase. */
-#define APPLY_CHUNK 25
+/* Progress and the crash point every VNI_BATCH_CHUNK instances of a phase. */
 void apply_step(struct apply_ctx *x, const char *phase, size_t done, size_t total);
 
 #endif

@@ -156,7 +156,7 @@ static int ensure_bpffs(const struct vni_node *n, char *err)
 	return vni_err(err, -ENOTDIR, "%s is not on a bpf filesystem (bpffs)", parent);
 }
 
-static void forget_maps(void);
+static void forget_pins(void);
 
 /* What vni creates under the bpffs dir; nothing else there is touched. */
 static const char *const subdirs[] = { "maps", "progs", "guard", "links", "lookup" };
@@ -168,7 +168,7 @@ static void remove_ours(const struct vni_node *n)
 	char path[PATH_MAX];
 	size_t i;
 
-	forget_maps(); /* their pins go: a new init makes new maps */
+	forget_pins(); /* their pins go: a new init makes new maps and programs */
 	for (i = N(subdirs); i-- > 0;)
 		if (!vni_path(path, sizeof(path), "%s/%s", n->bpffs, subdirs[i]) &&
 		    access(path, F_OK) == 0) {
@@ -390,46 +390,53 @@ static int obj_get(const struct vni_node *n, const char *sub, const char *name, 
 	return fd;
 }
 
-/* Pinned maps are opened once per process (a command; a daemon until the
- * node is loaded anew): attach used to reopen a pin a dozen times. The fds
- * are the cache's: callers do not close them. */
-static struct map_cache {
+/* Pinned maps and programs are opened once per process (a command; a daemon
+ * until the node is loaded anew): attach used to reopen a map pin a dozen
+ * times, and each of the 11 program pins per instance (an apply of 10,000
+ * instances: 110,000 BPF_OBJ_GETs). The fds are the cache's: callers do not
+ * close them. */
+static struct pin_cache {
 	char path[PATH_MAX];
 	int fd;
-} maps_open[32];
+} pins_open[48];
 
-static void forget_maps(void)
+static void forget_pins(void)
 {
 	size_t i;
 
-	for (i = 0; i < N(maps_open); i++)
-		if (maps_open[i].path[0]) {
-			close(maps_open[i].fd);
-			maps_open[i].path[0] = '\0';
+	for (i = 0; i < N(pins_open); i++)
+		if (pins_open[i].path[0]) {
+			close(pins_open[i].fd);
+			pins_open[i].path[0] = '\0';
 		}
+}
+
+static int pin_fd(const struct vni_node *n, const char *sub, const char *name, char *err)
+{
+	char path[PATH_MAX];
+	size_t i, free_slot = N(pins_open);
+	int fd;
+
+	if (pin_path(path, sizeof(path), n, sub, name))
+		return vni_err(err, -ENAMETOOLONG, "bpffs path too long");
+	for (i = 0; i < N(pins_open); i++) {
+		if (!strcmp(pins_open[i].path, path))
+			return pins_open[i].fd;
+		if (!pins_open[i].path[0] && free_slot == N(pins_open))
+			free_slot = i;
+	}
+	fd = obj_get(n, sub, name, err);
+	if (fd >= 0 && free_slot < N(pins_open)) {
+		snprintf(pins_open[free_slot].path, PATH_MAX, "%s", path);
+		pins_open[free_slot].fd = fd;
+	}
+	/* (a 49th pin would leak one fd per call: there are 19 maps, 11 programs) */
+	return fd;
 }
 
 static int map_fd(const struct vni_node *n, const char *name, char *err)
 {
-	char path[PATH_MAX];
-	size_t i, free_slot = N(maps_open);
-	int fd;
-
-	if (pin_path(path, sizeof(path), n, "maps", name))
-		return vni_err(err, -ENAMETOOLONG, "bpffs path too long");
-	for (i = 0; i < N(maps_open); i++) {
-		if (!strcmp(maps_open[i].path, path))
-			return maps_open[i].fd;
-		if (!maps_open[i].path[0] && free_slot == N(maps_open))
-			free_slot = i;
-	}
-	fd = obj_get(n, "maps", name, err);
-	if (fd >= 0 && free_slot < N(maps_open)) {
-		snprintf(maps_open[free_slot].path, PATH_MAX, "%s", path);
-		maps_open[free_slot].fd = fd;
-	}
-	/* (a 33rd map would leak one fd per call: there are 19) */
-	return fd;
+	return pin_fd(n, "maps", name, err);
 }
 
 static int links_dir(char *buf, size_t n, const struct vni_node *nd, uint64_t cgid)
@@ -490,13 +497,16 @@ int vni_bpf_link_instance(const struct vni_node *n, const char *cgpath, uint64_t
 	const struct pin *p;
 	int cg_fd, ret = 0;
 	size_t i, np;
+	bool fresh;
 
 	if (links_dir(dir, sizeof(dir), n, cgid))
 		return vni_err(err, -ENAMETOOLONG, "bpffs path too long");
 	p = all_pins(&np);
 	if (!p)
 		return vni_err(err, -ENOMEM, "cannot read the programs of the BPF objects");
-	if (mkdir(dir, 0700) && errno != EEXIST)
+	/* a dir just made has no pin yet: no lookup of each (a tenth of an apply) */
+	fresh = mkdir(dir, 0700) == 0;
+	if (!fresh && errno != EEXIST)
 		return vni_err(err, -errno, "cannot create %s: %s", dir, strerror(errno));
 	cg_fd = open(cgpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg_fd < 0)
@@ -510,9 +520,9 @@ int vni_bpf_link_instance(const struct vni_node *n, const char *cgpath, uint64_t
 			ret = vni_err(err, -ENAMETOOLONG, "bpffs path too long");
 			break;
 		}
-		if (access(path, F_OK) == 0)
+		if (!fresh && access(path, F_OK) == 0)
 			continue;
-		prog_fd = obj_get(n, "progs", p[i].name, err);
+		prog_fd = pin_fd(n, "progs", p[i].name, err);
 		if (prog_fd < 0) {
 			ret = prog_fd;
 			break;
@@ -525,7 +535,6 @@ int vni_bpf_link_instance(const struct vni_node *n, const char *cgpath, uint64_t
 			ret = vni_err(err, -errno, "cannot pin link %s: %s", path, strerror(errno));
 		if (link_fd >= 0)
 			close(link_fd);
-		close(prog_fd);
 		if (!ret)
 			vni_crashpoint("program linked to the instance cgroup");
 	}
@@ -564,11 +573,22 @@ int vni_bpf_each_linked(const struct vni_node *n, int (*fn)(uint64_t cgid, void 
 	return each_numbered(n, "links", fn, arg);
 }
 
+/* The pins of the instance programs by name, then the dir: a walk of the
+ * dir (stat of each entry) only for what an older vnictl may have left. */
 void vni_bpf_unlink_instance(const struct vni_node *n, uint64_t cgid)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], path[PATH_MAX];
+	const struct pin *p;
+	size_t i, np = 0;
 
-	if (!links_dir(dir, sizeof(dir), n, cgid))
+	if (links_dir(dir, sizeof(dir), n, cgid))
+		return;
+	p = all_pins(&np);
+	for (i = 0; p && i < np; i++)
+		if (inst_prog(&p[i], VNI_F_PRIVATE_LO) && /* whichever it was linked with */
+		    !vni_path(path, sizeof(path), "%s/%s", dir, p[i].name))
+			unlink(path);
+	if (rmdir(dir) && errno != ENOENT)
 		vni_remove_tree(dir);
 }
 
@@ -852,21 +872,21 @@ int vni_bpf_each_lookup(const struct vni_node *n, int (*fn)(uint64_t netns, void
 	return each_numbered(n, "lookup", fn, arg);
 }
 
-static bool port_of(const void *k, const void *v, uint64_t cgid)
+static uint64_t port_of(const void *k, const void *v)
 {
 	(void)v;
-	return ((const struct vni_port_key *)k)->cgid == cgid;
+	return ((const struct vni_port_key *)k)->cgid;
 }
 
-static bool wild_of(const void *k, const void *v, uint64_t cgid)
+static uint64_t wild_of(const void *k, const void *v)
 {
 	(void)k;
-	return ((const struct vni_wild_val *)v)->cgid == cgid;
+	return ((const struct vni_wild_val *)v)->cgid;
 }
 
 static void delete_matching(const struct vni_node *n, const char *name,
-			    bool (*match)(const void *k, const void *v, uint64_t cgid),
-			    const uint64_t *cgids, size_t ncgids);
+			    uint64_t (*cgid_of)(const void *k, const void *v),
+			    const uint64_t *cgids, size_t k);
 
 static void vid_key(struct vni_vid_key *k, uint64_t cgid, const struct vni_addr *virt)
 {
@@ -910,42 +930,34 @@ int vni_bpf_vid_get(const struct vni_node *n, uint64_t cgid, const struct vni_ad
 	return 1;
 }
 
-static bool vid_of(const void *k, const void *v, uint64_t cgid)
+static uint64_t vid_of(const void *k, const void *v)
 {
 	(void)v;
-	return ((const struct vni_vid_key *)k)->cgid == cgid;
+	return ((const struct vni_vid_key *)k)->cgid;
 }
 
-void vni_bpf_vid_drop(const struct vni_node *n, uint64_t cgid)
+static int cmp_u64(const void *a, const void *b)
 {
-	_Static_assert(sizeof(struct vni_vid_key) <= 64 && sizeof(struct vni_vid_val) <= 64,
-		       "delete_matching buffers");
-	delete_matching(n, "vni_vids", vid_of, &cgid, 1);
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
 }
 
-static bool match_any(bool (*match)(const void *k, const void *v, uint64_t cgid),
-		      const void *k, const void *v, const uint64_t *cgids, size_t ncgids)
-{
-	size_t i;
-
-	for (i = 0; i < ncgids; i++)
-		if (match(k, v, cgids[i]))
-			return true;
-	return false;
-}
-
-/* Deletes the entries of pinned map 'name' that match(key, value, cgid) for
- * one of the cgids, in one walk of the map. */
+/* Deletes the entries of pinned map 'name' whose cgid_of(key, value) is one
+ * of cgids (k of them, sorted). A scan costs the map's size, not its
+ * entries (the hash's buckets are walked): one for many instances. */
 static void delete_matching(const struct vni_node *n, const char *name,
-			    bool (*match)(const void *k, const void *v, uint64_t cgid),
-			    const uint64_t *cgids, size_t ncgids)
+			    uint64_t (*cgid_of)(const void *k, const void *v),
+			    const uint64_t *cgids, size_t k)
 {
 	char prev[64], cur[64], val[256]; /* larger than any key, value here */
 	int fd = map_fd(n, name, NULL);
 	bool have_prev = false;
+	uint64_t id;
 
-	while (fd >= 0 && !bpf_map_get_next_key(fd, have_prev ? prev : NULL, cur)) {
-		if (!bpf_map_lookup_elem(fd, cur, val) && match_any(match, cur, val, cgids, ncgids) &&
+	while (fd >= 0 && k && !bpf_map_get_next_key(fd, have_prev ? prev : NULL, cur)) {
+		id = bpf_map_lookup_elem(fd, cur, val) ? 0 : cgid_of(cur, val);
+		if (id && bsearch(&id, cgids, k, sizeof(*cgids), cmp_u64) &&
 		    !bpf_map_delete_elem(fd, cur))
 			continue; /* the next key after prev is still the one to see */
 		memcpy(prev, cur, sizeof(cur));
@@ -953,18 +965,33 @@ static void delete_matching(const struct vni_node *n, const char *name,
 	}
 }
 
+_Static_assert(sizeof(struct vni_vid_key) <= 64 && sizeof(struct vni_vid_val) <= 64 &&
+		       sizeof(struct vni_port_key) <= 64 && sizeof(struct vni_port_val) <= 256 &&
+		       sizeof(struct vni_wild_key) <= 64 && sizeof(struct vni_wild_val) <= 64,
+	       "delete_matching buffers");
+
+void vni_bpf_vid_drop(const struct vni_node *n, uint64_t cgid)
+{
+	delete_matching(n, "vni_vids", vid_of, &cgid, 1);
+}
+
 /* The receive counters of instances (their sockets are gone, or are no
  * longer theirs: detached). */
-void vni_bpf_clear_ports(const struct vni_node *n, const uint64_t *cgids, size_t ncgids)
+void vni_bpf_clear_ports(const struct vni_node *n, uint64_t *cgids, size_t k)
 {
-	_Static_assert(sizeof(struct vni_port_key) <= 64 && sizeof(struct vni_port_val) <= 256,
-		       "delete_matching buffers");
-	delete_matching(n, "vni_ports", port_of, cgids, ncgids);
+	qsort(cgids, k, sizeof(*cgids), cmp_u64);
+	delete_matching(n, "vni_ports", port_of, cgids, k);
 }
 
 void vni_bpf_clear_wild(const struct vni_node *n, uint64_t cgid)
 {
-	_Static_assert(sizeof(struct vni_wild_key) <= 64 && sizeof(struct vni_wild_val) <= 64,
-		       "delete_matching buffers");
 	delete_matching(n, "vni_wild", wild_of, &cgid, 1);
+}
+
+void vni_bpf_forget_cgids(const struct vni_node *n, uint64_t *cgids, size_t k)
+{
+	qsort(cgids, k, sizeof(*cgids), cmp_u64);
+	delete_matching(n, "vni_ports", port_of, cgids, k);
+	delete_matching(n, "vni_wild", wild_of, cgids, k);
+	delete_matching(n, "vni_vids", vid_of, cgids, k);
 }

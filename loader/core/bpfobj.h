@@ -78,11 +78,15 @@ int vni_bpf_vid_set(const struct vni_node *n, uint64_t cgid, const struct vni_ad
 int vni_bpf_vid_get(const struct vni_node *n, uint64_t cgid, const struct vni_addr *virt,
 		    struct vni_addr *real);
 void vni_bpf_vid_drop(const struct vni_node *n, uint64_t cgid);
-/* Forgets the receive counters of instances (vni_ports; one walk of the
- * whole map for all of them: core/portreap.h), and the wildcard ones of one
- * (vni_wild, which the receive filter reads by port, not by instance). */
-void vni_bpf_clear_ports(const struct vni_node *n, const uint64_t *cgids, size_t ncgids);
+/* Forgets the receive counters of instances: vni_ports of many (one scan of
+ * the whole map for all of them; cgids sorted here: core/portreap.h), the
+ * wildcard ones of one (vni_wild, which the receive filter reads by port). */
+void vni_bpf_clear_ports(const struct vni_node *n, uint64_t *cgids, size_t k);
 void vni_bpf_clear_wild(const struct vni_node *n, uint64_t cgid);
+/* The receive counters and virtual ids of many instances (cgids sorted
+ * here): one scan of each map, whose cost is the map's size, not its
+ * entries. */
+void vni_bpf_forget_cgids(const struct vni_node *n, uint64_t *cgids, size_t k);
 
 /* A new fd of the pinned map maps/<name>; -errno and a message if not pinned. */
 int vni_bpf_map_fd(const struct vni_node *n, const char *name, char *err);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/detach_batch.h"
 #include "core/handle.h"
 #include "core/recover.h"
 #include "core/svcbuild.h"
@@ -21,8 +22,10 @@ static int push_name(struct names *l, const char *name)
 	if (!v)
 		return -ENOMEM;
 	l->v = v;
-	l->v[l->n] = strdup(name);
-	return l->v[l->n++] ? 0 : -ENOMEM;
+	if (!(l->v[l->n] = strdup(name)))
+		return -ENOMEM;
+	l->n++;
+	return 0;
 }
 
 static int collect_unfinished(const struct vni_record *r, void *arg)
@@ -30,25 +33,47 @@ static int collect_unfinished(const struct vni_record *r, void *arg)
 	return push_name(arg, r->name);
 }
 
+/* The rows that recovery removes go as one batch (core/detach_batch.h): a
+ * down or apply of thousands killed midway is finished as fast as it would
+ * have run; the others one by one. */
 static void recover_all(const struct vni_node *n, struct vni_state *st)
 {
+	struct vni_batch_opts o = { .op = "recover", .recovery = true };
 	char err[VNI_ERRLEN], done[VNI_ERRLEN];
-	struct names l = {};
+	struct names l = {}, gone = {};
 	struct vni_record r;
+	bool *undo = NULL;
 	size_t i;
 
 	if (vni_state_each_unfinished(st, collect_unfinished, &l, err))
 		vni_log(VNI_LOG_WARN, "cannot look for interrupted operations: %s", err);
-	for (i = 0; i < l.n; i++) {
-		if (vni_state_get(st, l.v[i], &r, err) == 1) {
-			if (vni_recover_one(n, st, &r, done, sizeof(done), err))
-				vni_log(VNI_LOG_WARN, "%s", err);
-			else
-				vni_log(VNI_LOG_INFO, "recovered: %s", done);
+	if (l.n && !(undo = calloc(l.n, sizeof(*undo))))
+		vni_log(VNI_LOG_WARN, "cannot recover interrupted operations now: out of memory");
+	for (i = 0; undo && i < l.n; i++) {
+		if (vni_state_get(st, l.v[i], &r, err) != 1)
+			continue;
+		if (vni_recover_removes(&r) && !push_name(&gone, r.name)) {
+			undo[gone.n - 1] = r.phase == VNI_ATTACHING;
+		} else if (vni_recover_one(n, st, &r, done, sizeof(done), err)) {
+			vni_log(VNI_LOG_WARN, "%s", err);
+		} else {
+			vni_log(VNI_LOG_INFO, "recovered: %s", done);
 		}
-		free(l.v[i]);
 	}
+	if (gone.n && vni_detach_batch(n, st, gone.v, gone.n, &o, err))
+		vni_log(VNI_LOG_WARN, "%s", err);
+	else
+		for (i = 0; i < gone.n; i++)
+			vni_log(VNI_LOG_INFO, "recovered: %s the interrupted %s of %s",
+				undo[i] ? "undid" : "finished", undo[i] ? "attach" : "detach",
+				gone.v[i]);
+	for (i = 0; i < l.n; i++)
+		free(l.v[i]);
+	for (i = 0; i < gone.n; i++)
+		free(gone.v[i]);
 	free(l.v);
+	free(gone.v);
+	free(undo);
 }
 
 static int collect_service(const char *name, void *arg)

@@ -377,8 +377,8 @@ static int addr_present(const struct vni_node_view *view, const struct vni_owned
  * on a device here, 0 when not (there already, in another network
  * namespace, or needs none), <0 on error. */
 static int own_addr(const struct vni_node *n, const struct vni_record *r,
-		    const struct vni_owned *o, const struct vni_node_view *view, int *ifindex,
-		    char *err)
+		    const struct vni_owned *o, bool here, const struct vni_node_view *view,
+		    int *ifindex, char *err)
 {
 	struct vni_vip_owner owner = {
 		.aid = r->aid, .cgid = r->cgroup_id,
@@ -404,7 +404,7 @@ static int own_addr(const struct vni_node *n, const struct vni_record *r,
 	if (ret < 0)
 		return vni_err(err, ret, "cannot read the owner of %s %s: %s", what, buf,
 			       strerror(-ret));
-	if (!vni_record_here(r) || !vni_owned_installed(o))
+	if (!here || !vni_owned_installed(o))
 		return 0;
 	*ifindex = (int)if_nametoindex(o->private ? "lo" : r->dev);
 	if (!*ifindex)
@@ -448,13 +448,14 @@ static int check_unused(const struct vni_owned *own, const int *ifindex,
 }
 
 static int ensure_owned(const struct vni_node *n, const struct vni_record *r,
-			const struct vni_owned *own, const struct vni_node_view *view, char *err)
+			const struct vni_owned *own, bool here, const struct vni_node_view *view,
+			char *err)
 {
 	int ifindex[VNI_OWNED_MAX] = {}, i, ret = 0;
 
 	/* every owner entry first, then the check, then the addresses */
 	for (i = 0; i < VNI_OWNED_MAX && ret >= 0; i++)
-		if (own[i].a.family && (ret = own_addr(n, r, &own[i], view, &ifindex[i], err)) == 0)
+		if (own[i].a.family && (ret = own_addr(n, r, &own[i], here, view, &ifindex[i], err)) == 0)
 			ifindex[i] = 0;
 	if (ret >= 0)
 		ret = check_unused(own, ifindex, view, err);
@@ -503,13 +504,14 @@ int vni_instance_build_in(const struct vni_node *n, const struct vni_record *r,
 {
 	struct vni_inst rec = { .aid = r->aid, .flags = vni_inst_flags(r), .cgid = r->cgroup_id };
 	struct vni_owned own[VNI_OWNED_MAX];
+	bool here = vni_record_here(r); /* (a socket each time: asked once) */
 	int ret = 0;
 
 	memcpy(rec.vip4, r->vip4.a, sizeof(rec.vip4));
 	memcpy(rec.vip6, r->vip6.a, sizeof(rec.vip6));
 	vni_owned_addrs(r, own);
 	/* the receive filter first: its counters are kept from the first socket */
-	if (vni_record_here(r))
+	if (here)
 		ret = vni_bpf_lookup_link(n, r->netns_cookie, err);
 	if (!ret)
 		ret = vni_bpf_link_instance(n, r->cgroup, r->cgroup_id, r->flags, err);
@@ -521,7 +523,7 @@ int vni_instance_build_in(const struct vni_node *n, const struct vni_record *r,
 	if (!ret)
 		vni_crashpoint("instance record written");
 	if (!ret)
-		ret = ensure_owned(n, r, own, view, err);
+		ret = ensure_owned(n, r, own, here, view, err);
 	return ret;
 }
 
@@ -577,6 +579,18 @@ int vni_instance_teardown(const struct vni_node *n, const struct vni_record *r, 
 int vni_instance_teardown_in(const struct vni_node *n, const struct vni_record *r,
 			     const struct vni_node_view *view, char *err)
 {
+	int ret = vni_instance_teardown_batched(n, r, view, err);
+
+	if (!ret && r->cgroup_id) {
+		vni_ports_forget(n, r->cgroup_id);
+		vni_bpf_vid_drop(n, r->cgroup_id);
+	}
+	return ret;
+}
+
+int vni_instance_teardown_batched(const struct vni_node *n, const struct vni_record *r,
+				  const struct vni_node_view *view, char *err)
+{
 	int ret;
 
 	/* the cgroup goes first: if a process joined meanwhile, this fails and
@@ -595,8 +609,6 @@ int vni_instance_teardown_in(const struct vni_node *n, const struct vni_record *
 		vni_crashpoint("instance record cleared");
 		vni_bpf_unlink_instance(n, r->cgroup_id);
 		vni_crashpoint("programs unlinked");
-		vni_ports_forget(n, r->cgroup_id);
-		vni_bpf_vid_drop(n, r->cgroup_id);
 	}
 	return 0;
 }

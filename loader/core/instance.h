@@ -84,6 +84,11 @@ int vni_instance_build_in(const struct vni_node *n, const struct vni_record *r,
 			  const struct vni_node_view *view, char *err);
 int vni_instance_teardown_in(const struct vni_node *n, const struct vni_record *r,
 			     const struct vni_node_view *view, char *err);
+/* vni_instance_teardown_in but for the map entries found only by a scan of
+ * a whole map (receive counters, virtual ids): left to one
+ * vni_bpf_forget_cgids for a batch of instances (core/detach_batch.h). */
+int vni_instance_teardown_batched(const struct vni_node *n, const struct vni_record *r,
+				  const struct vni_node_view *view, char *err);
 
 /* The addresses an instance owns: per family its VIP, or for a family it has
  * no VIP of, its private address (include/vni_shared.h); with a private

@@ -11,6 +11,7 @@
 
 #include "core/portreap.h"
 #include "core/bpfobj.h"
+#include "core/detach_batch.h"
 #include "core/handle.h"
 #include "core/instance.h"
 #include "core/ops.h"
@@ -57,25 +58,45 @@ struct down_ctx {
 	struct vni_state *st;
 	bool force;
 	char *err;
+	char **names; /* every instance, for the batch */
+	size_t k;
 };
 
-static int busy_instance(const struct vni_record *r, void *arg)
+/* Without --force, down refuses before changing anything (as detach does
+ * for one instance): an instance with processes, or of another network
+ * namespace (whose addresses are not here to remove). */
+static int down_refuses(const struct vni_record *r, struct down_ctx *c)
 {
-	struct down_ctx *c = arg;
 	int procs = access(r->cgroup, F_OK) ? 0 : cg_for_each_pid(r->cgroup, NULL, NULL);
 
 	if (procs > 0)
 		return vni_err(c->err, -EBUSY,
 			       "instance %s still has %d process(es); stop them or use --force",
 			       r->name, procs);
+	if (!vni_record_here(r))
+		return vni_err(c->err, -EXDEV,
+			       "instance %s was attached in another network namespace; detach it there (or --force if that namespace is gone)",
+			       r->name);
 	return 0;
 }
 
-static int down_one(const struct vni_record *r, void *arg)
+static int collect(const struct vni_record *r, void *arg)
 {
 	struct down_ctx *c = arg;
+	char **v;
+	int ret = c->force ? 0 : down_refuses(r, c);
 
-	return vni_detach_locked(c->n, c->st, r, c->force, c->err);
+	if (ret)
+		return ret;
+	if (!(c->k & (c->k + 1))) { /* grows at 0, 1, 3, 7, ... */
+		if (!(v = realloc(c->names, (2 * c->k + 2) * sizeof(*v))))
+			return vni_err(c->err, -ENOMEM, "out of memory");
+		c->names = v;
+	}
+	if (!(c->names[c->k] = strdup(r->name)))
+		return vni_err(c->err, -ENOMEM, "out of memory");
+	c->k++;
+	return 0;
 }
 
 /* Services go first: their addresses, owner entries and registry claims,
@@ -124,26 +145,33 @@ static void remove_created_root(const struct vni_node *n, struct vni_state *st)
 		vni_state_meta_set(st, META_CREATED_ROOT, NULL, NULL);
 }
 
+/* Services, then every instance in one batch (core/detach_batch.h), then
+ * the BPF objects and the root cgroup vnictl made. */
 int vni_down(const struct vni_node *n, bool force, char *err)
 {
-	struct down_ctx c = { n, NULL, force, err };
+	struct vni_batch_opts o = { .op = "down" };
+	struct down_ctx c = { n, NULL, force, err, NULL, 0 };
+	size_t i;
 	int ret;
 
 	ret = vni_node_open(n, true, &c.st, err);
 	if (ret)
 		return ret;
 	/* refuse before changing anything */
-	ret = force ? 0 : vni_state_each(c.st, busy_instance, &c, err);
+	ret = vni_state_each(c.st, collect, &c, err);
 	if (!ret)
 		ret = down_services(&c);
 	if (!ret)
-		ret = vni_state_each(c.st, down_one, &c, err);
+		ret = vni_detach_batch(n, c.st, c.names, c.k, &o, err);
 	if (!ret) {
 		vni_ports_reap(n); /* the list goes with the maps */
 		ret = vni_bpf_down(n, err);
 	}
 	if (!ret)
 		remove_created_root(n, c.st);
+	for (i = 0; i < c.k; i++)
+		free(c.names[i]);
+	free(c.names);
 	vni_state_close_tidy(c.st);
 	return ret;
 }

@@ -47,7 +47,7 @@ static int read_list(const char *path, const char *boot, uint64_t *ids, int max)
 	return n;
 }
 
-static void reap(const struct vni_node *n, const char *path, const uint64_t *ids, int count)
+static void reap(const struct vni_node *n, const char *path, uint64_t *ids, int count)
 {
 	if (count > 0)
 		vni_bpf_clear_ports(n, ids, (size_t)count);

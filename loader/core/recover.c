@@ -10,6 +10,13 @@
 #include "core/recover.h"
 #include "sys/util.h"
 
+bool vni_recover_removes(const struct vni_record *r)
+{
+	return vni_record_here(r) &&
+	       (r->phase != VNI_ATTACHING || access(r->cgroup, F_OK) ||
+		cg_for_each_pid(r->cgroup, NULL, NULL) <= 0);
+}
+
 int vni_recover_one(const struct vni_node *n, struct vni_state *st, const struct vni_record *r,
 		    char *done, size_t len, char *err)
 {

@@ -11,11 +11,17 @@
 #ifndef VNI_RECOVER_H
 #define VNI_RECOVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/node.h"
 #include "core/state.h"
 
+/* Whether recovering r takes the instance away (a detach to finish, an
+ * attach to undo) as vni_detach_batch does, rather than finishing its
+ * attach (it has processes). Rows of another network namespace are left to
+ * vni_recover_one, which refuses them. */
+bool vni_recover_removes(const struct vni_record *r);
 /* Finishes or undoes one interrupted row; done says what was done. */
 int vni_recover_one(const struct vni_node *n, struct vni_state *st, const struct vni_record *r,
 		    char *done, size_t len, char *err);

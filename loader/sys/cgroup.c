@@ -100,8 +100,14 @@ static int walk_dir(const char *p, const struct stat *sb, int type, struct FTW *
 	return 0;
 }
 
+static int populated(const char *path);
+
 int cg_for_each_pid(const char *path, void (*fn)(pid_t pid, void *arg), void *arg)
 {
+	/* none in the whole tree (what "populated" counts): no walk, which
+	 * stats each control file of each cgroup (10,000 of them in a down) */
+	if (populated(path) == 0)
+		return 0;
 	walk_fn = fn;
 	walk_arg = arg;
 	walk_count = 0;
@@ -223,6 +229,10 @@ int cg_remove(const char *path, char *err)
 {
 	int ret;
 
+	/* without sub-cgroups one rmdir does: the walk below stats each of the
+	 * cgroup's dozens of control files (a fifth of a down of 10,000) */
+	if (rmdir(path) == 0)
+		return 0;
 	rm_errno = 0;
 	ret = nftw(path, rm_dir, 16, FTW_DEPTH | FTW_PHYS);
 	if (ret)
