@@ -39,6 +39,8 @@ cleanup() {
 	vnictl down --force >/dev/null 2>&1
 	for n in S N C $(seq "$NETNS" | sed "s/^/x/"); do ip netns del "$ID-$n" 2>/dev/null; done
 	rm -rf "$VNI_BPFFS" "$VNI_BPFFS-off" "$OUT/state-$ID"
+	# down leaves a root cgroup it did not make (the benches made it)
+	find "$VNI_CGROUP_ROOT" -depth -type d -exec rmdir {} + 2>/dev/null
 }
 trap cleanup EXIT
 die() { echo "bench: $*" >&2; exit 1; }
