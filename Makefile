@@ -109,6 +109,7 @@ bench: deps
 	$(MAKE) all $(BENCH_BINS)
 	QUICK=$(QUICK) bench/run.sh
 	QUICK=$(QUICK) bench/registry.sh
+	$(if $(QUICK),SIZES="100 1000") bench/attach_curve.sh $(BUILD)/bench/attach-scale.svg
 
 # libFuzzer targets for every parser of outside input (tests/fuzz/); each
 # runs FUZZ_SECONDS; inputs that crashed once are kept in its corpus.
