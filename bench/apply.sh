@@ -8,22 +8,8 @@
 #   bench/apply.sh [N]   (default 10000)
 set -u
 N=${1:-10000}
-TOP=$(cd "$(dirname "$0")/.." && pwd)
-B=$TOP/build
-ID=va$$
-CG2=$(awk '{ for (i = 1; i < NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") { print $5; exit } break } }' /proc/self/mountinfo)
-export VNI_CGROUP_ROOT=$CG2/vni-bench-$ID VNI_BPFFS=/sys/fs/bpf/vni-bench-$ID
-D=$(mktemp -d /tmp/vni-bench-apply.XXXXXX)
-export VNI_STATE_DIR=$D/state VNI_HOSTS_FILE=$D/hosts
-cleanup() {
-	rm -rf "$VNI_BPFFS"
-	find "$VNI_CGROUP_ROOT" -depth -type d -exec rmdir {} + 2>/dev/null
-	ip netns del "$ID" 2>/dev/null
-	rm -rf "$D"
-}
-trap cleanup EXIT
-ip netns add "$ID" && ip -n "$ID" link set lo up || exit 1
-vnictl() { nsenter --net="/run/netns/$ID" "$B/vnictl" "$@"; }
+. "$(dirname "$0")/single_node.sh" va
+vnictl() { ns "$B/vnictl" "$@"; }
 secs() { # command... -> seconds it took (fails the bench when it fails)
 	local t0 t1
 	t0=$(date +%s%N)

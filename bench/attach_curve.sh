@@ -11,24 +11,8 @@
 set -u
 SIZES=${SIZES:-100 1000 2500 5000 10000}
 SVG=${1:-}
-TOP=$(cd "$(dirname "$0")/.." && pwd)
-B=$TOP/build
-ID=vc$$
-CG2=$(awk '{ for (i = 1; i < NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") { print $5; exit } break } }' /proc/self/mountinfo)
-export VNI_CGROUP_ROOT=$CG2/vni-bench-$ID VNI_BPFFS=/sys/fs/bpf/vni-bench-$ID
-D=$(mktemp -d /tmp/vni-bench-curve.XXXXXX)
-export VNI_STATE_DIR=$D/state VNI_HOSTS_FILE=$D/hosts
-cleanup() {
-	nsenter --net="/run/netns/$ID" "$B/vnictl" down --force >/dev/null 2>&1
-	rm -rf "$VNI_BPFFS"
-	find "$VNI_CGROUP_ROOT" -depth -type d -exec rmdir {} + 2>/dev/null
-	ip netns del "$ID" 2>/dev/null
-	rm -rf "$D"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/single_node.sh" vc
 die() { echo "bench/attach_curve.sh: $*" >&2; exit 1; }
-ip netns add "$ID" && ip -n "$ID" link set lo up || die "netns"
-ns() { nsenter --net="/run/netns/$ID" "$@"; }
 p50() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 echo "size,library_p50_us,attach_p50_us,detach_p50_us" >"$D/curve.csv"
 first=1
