@@ -13,7 +13,7 @@ SIZES=${SIZES:-100 1000 2500 5000 10000}
 SVG=${1:-}
 . "$(dirname "$0")/single_node.sh" vc
 die() { echo "bench/attach_curve.sh: $*" >&2; exit 1; }
-p50() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+. "$(dirname "$0")/stats.sh"
 echo "size,library_p50_us,attach_p50_us,detach_p50_us" >"$D/curve.csv"
 first=1
 for n in $SIZES; do
@@ -34,8 +34,8 @@ for n in $SIZES; do
 			"$B/vnictl" detach --cgroup c$i >/dev/null || exit 1
 			echo "detach $(( ${EPOCHREALTIME/./} - t0 ))"
 		done' >"$D/cli" || die "vnictl attach/detach at $n"
-	a=$(awk '$1 == "attach" { print $2 }' "$D/cli" | p50)
-	d=$(awk '$1 == "detach" { print $2 }' "$D/cli" | p50)
+	a=$(awk '$1 == "attach" { print $2 }' "$D/cli" | median)
+	d=$(awk '$1 == "detach" { print $2 }' "$D/cli" | median)
 	echo "$n,$lib,$a,$d" | tee -a "$D/curve.csv"
 done
 [ -n "$SVG" ] || exit 0

@@ -45,8 +45,7 @@ cleanup() {
 	rm -rf "$OUT/rstate-$ID-a" "$OUT/rstate-$ID-b" "$OUT/etcd-$ID" "/sys/fs/bpf/vni-rbench-$ID-a" "/sys/fs/bpf/vni-rbench-$ID-b"
 }
 trap cleanup EXIT
-value() { sed -n "s/.*\b$1=\([0-9.]*\).*/\1/p"; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+. "$(dirname "$0")/stats.sh"
 
 for n in N N2 E; do ip netns add "$ID-$n" || die "netns"; done
 ip link add n0 netns "$ID-N" type veth peer name e0 netns "$ID-E"
@@ -117,13 +116,13 @@ base=$(sz 0 2)
 	echo
 	echo "| | local | etcd | etcd / local |"
 	echo "|---|---|---|---|"
-	echo "| attach p50 (us) | $lp50 | $ep50 | $(awk -v a="$ep50" -v b="$lp50" 'BEGIN { printf "%.2f", a / b }') |"
-	echo "| attach p99 (us) | $lp99 | $ep99 | $(awk -v a="$ep99" -v b="$lp99" 'BEGIN { printf "%.2f", a / b }') |"
-	echo "| attaches/s, 2 nodes x 4 callers | $lrate | $erate | $(awk -v a="$erate" -v b="$lrate" 'BEGIN { printf "%.2f", a / b }') |"
+	echo "| attach p50 (us) | $lp50 | $ep50 | $(ratio "$ep50" "$lp50" 2) |"
+	echo "| attach p99 (us) | $lp99 | $ep99 | $(ratio "$ep99" "$lp99" 2) |"
+	echo "| attaches/s, 2 nodes x 4 callers | $lrate | $erate | $(ratio "$erate" "$lrate" 2) |"
 	echo
 	echo "| instances already in the etcd registry | attach p50 (us) | p99 (us) | p50 vs empty |"
 	echo "|---|---|---|---|"
 	for size in $SIZES; do
-		echo "| $size | $(sz "$size" 2) | $(sz "$size" 3) | $(awk -v a="$(sz "$size" 2)" -v b="$base" 'BEGIN { printf "%.2f", a / b }') |"
+		echo "| $size | $(sz "$size" 2) | $(sz "$size" 3) | $(ratio "$(sz "$size" 2)" "$base" 2) |"
 	done
 } | tee -a "$OUT/results.md"

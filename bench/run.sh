@@ -79,7 +79,7 @@ client() { # config loadgen-args...
 	preload) ns N env LD_PRELOAD="$B/preload_shim.so" VNI_SHIM_ADDR=10.10.0.2 "$LG" "$@" ;;
 	esac
 }
-value() { sed -n "s/.*\b$1=\([0-9.]*\).*/\1/p"; }
+. "$(dirname "$0")/stats.sh"
 
 WORKLOADS="connect1 connect2 rr udp bind"
 CONFIGS="none bare vni netns preload"
@@ -103,9 +103,6 @@ run_workload1() {
 	esac
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-spread() { sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }'; }
 
 setup
 echo "== comparison: $ROUNDS rounds, interleaved" >&2
@@ -180,7 +177,7 @@ lookup on
 		offs=$(awk -v w=$w '$1 == "off" && $2 == w { print $3 }' "$OUT/lookup" | spread)
 		ons=$(awk -v w=$w '$1 == "on" && $2 == w { print $3 }' "$OUT/lookup" | spread)
 		label=$([ $w = connect ] && echo "TCP connect/accept/close per s" || echo "UDP datagrams received per s")
-		echo "| $label | $off ($offs) | $on ($ons) | $(awk -v a="$on" -v b="$off" 'BEGIN { printf "%.3f", a / b }') |"
+		echo "| $label | $off ($offs) | $on ($ons) | $(ratio "$on" "$off") |"
 	done
 } >>"$OUT/results.md"
 
@@ -222,7 +219,7 @@ read -r cli_small_a cli_small_d <<<"$(cli_p50 small 1)"
 		total=$n
 		rate=$(for r in $(seq "$ROUNDS"); do run_workload vni connect1; done | median)
 		echo "connect1 vni $n $rate" >>"$OUT/scale"
-		echo "| $n | $(echo "$out" | value mean_us) | $(echo "$out" | value p50_us) | $(echo "$out" | value p99_us) | $(echo "$out" | value kb_per_instance) | $rate | $(awk -v a="$rate" -v b="$base" 'BEGIN { printf "%.3f", a / b }') |"
+		echo "| $n | $(echo "$out" | value mean_us) | $(echo "$out" | value p50_us) | $(echo "$out" | value p99_us) | $(echo "$out" | value kb_per_instance) | $rate | $(ratio "$rate" "$base") |"
 	done
 	echo
 	echo "(each row: attaches number n-99 to n, the node holding n-100 before them)"
@@ -237,9 +234,9 @@ t1=$(date +%s%N)
 	echo
 	echo "| attach at scale | 100 instances | $total instances | $total / 100 |"
 	echo "|---|---|---|---|"
-	echo "| library attach p50 (us) | $small_p50 | $big_p50 | $(awk -v a="$big_p50" -v b="$small_p50" 'BEGIN { printf "%.2f", a / b }') |"
-	echo "| vnictl attach p50 (us) | $cli_small_a | $cli_large_a | $(awk -v a="$cli_large_a" -v b="$cli_small_a" 'BEGIN { printf "%.2f", a / b }') |"
-	echo "| vnictl detach p50 (us) | $cli_small_d | $cli_large_d | $(awk -v a="$cli_large_d" -v b="$cli_small_d" 'BEGIN { printf "%.2f", a / b }') |"
+	echo "| library attach p50 (us) | $small_p50 | $big_p50 | $(ratio "$big_p50" "$small_p50" 2) |"
+	echo "| vnictl attach p50 (us) | $cli_small_a | $cli_large_a | $(ratio "$cli_large_a" "$cli_small_a" 2) |"
+	echo "| vnictl detach p50 (us) | $cli_small_d | $cli_large_d | $(ratio "$cli_large_d" "$cli_small_d" 2) |"
 	echo
 	echo "vnictl down of $((total + 1)) instances: $(awk -v t=$((t1 - t0)) 'BEGIN { printf "%.2f", t / 1e9 }') s"
 } >>"$OUT/results.md"

@@ -47,10 +47,7 @@ cleanup() {
 }
 trap cleanup EXIT
 die() { echo "bench: $*" >&2; exit 1; }
-value() { sed -n "s/.*\b$1=\([0-9.]*\).*/\1/p"; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-spread() { sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "") print "-"; else printf "%.3f", a / b }'; }
+. "$(dirname "$0")/stats.sh"
 listening() { # ADDR:PORT
 	local i
 	for i in $(seq 100); do
