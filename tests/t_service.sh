@@ -4,14 +4,19 @@
 # (Helpers: tests/lib.sh; the crash at every step of service add and del:
 # t_crash.sh.)
 
-test_three_members_share_the_address_each_a_fair_share() {
-	local a b c out
+# a, b, c serving TCP 8080 behind $SVC:8080 (service web)
+web() {
 	members a b c
-	serve_in a a tcp 8080
-	serve_in b b tcp 8080
-	serve_in c c tcp 8080
+	serve_in A a tcp 8080
+	serve_in B b tcp 8080
+	serve_in C c tcp 8080
 	vnictl service add --name web --addr $SVC:8080 --instance a --instance b --instance c \
 		>/dev/null || fail "service add"
+}
+
+test_three_members_share_the_address_each_a_fair_share() {
+	local out
+	web
 	out=$(from_peer spread tcp 300 $SVC 8080)
 	fair "300 connections from a peer" 60 "$out" a b c
 	echo "note: 300 connections: $(echo $out)"
@@ -22,16 +27,6 @@ test_three_members_share_the_address_each_a_fair_share() {
 		'"%d %d" % (sum(s["connections"] for i in d for s in i.get("services", [])), sum(1 for i in d if i.get("services")))'
 	expect_match "vnictl stats: the member table" "*MEMBER*SERVICE*DISPATCHED*web*" \
 		"$(vnictl stats | tr '\n' ' ')"
-}
-
-# a, b, c serving TCP 8080 behind $SVC:8080 (service web)
-web() {
-	members a b c
-	serve_in A a tcp 8080
-	serve_in B b tcp 8080
-	serve_in C c tcp 8080
-	vnictl service add --name web --addr $SVC:8080 --instance a --instance b --instance c \
-		>/dev/null || fail "service add"
 }
 
 test_a_member_removed_or_detached_gets_no_new_connections_and_keeps_its_own() {
