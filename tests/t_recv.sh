@@ -194,3 +194,40 @@ test_receive_filter_of_a_deleted_namespace_is_an_orphan() {
 	expect_eq "filters left" "1" "$(ls "$VNI_BPFFS/lookup" | wc -l)"
 	vnictl check >/dev/null || fail "check after sync"
 }
+
+# A detached instance's receive counters (vni_ports) go with the next reap,
+# one walk of the map for 64 detaches (core/portreap.c). The list is of one
+# boot: a list left by another boot is dropped, not reaped, since cgroup ids
+# start again after a reboot and may name a live instance.
+test_detached_instances_receive_counters_are_reaped() {
+	local keep i cgids="" ports
+	vnictl attach --cgroup keep --vip 10.10.0.9 >/dev/null || fail "attach keep"
+	start_bg keep probe_inst keep serve -n 0 0.0.0.0 9100
+	expect_eq "keep's listener" "BOUND 10.10.0.9:9100" "$(read_line "$keep")"
+	printf 'another-boot\n%s\n' "$(vnictl list --json | json_get 'd[0]["cgroup_id"]')" \
+		>"$VNI_STATE_DIR/portreap"
+	for i in $(seq 1 64); do
+		vnictl attach --cgroup r$i --vip 10.10.1.$i >/dev/null || fail "attach r$i"
+		cgids="$cgids $(vnictl list --json | json_get '[i["cgroup_id"] for i in d if i["name"] == a[0]][0]' r$i)"
+		# a listener that comes and goes leaves its (instance, ports) entry
+		in_inst r$i python3 -c 'import socket; s = socket.socket(); s.bind(("0.0.0.0", 9200)); s.listen()' ||
+			fail "listener in r$i"
+		[ $i = 1 ] && expect_json "r1's counter is there" "1" \
+			"$(bpftool -j map dump pinned "$VNI_BPFFS/maps/vni_ports")" \
+			'sum(1 for e in d if str(e["formatted"]["key"]["cgid"]) in a)' $cgids
+		vnictl detach --cgroup r$i >/dev/null || fail "detach r$i"
+		if [ $i = 63 ]; then
+			expect_eq "63 detached instances listed, another boot's list dropped" "64" \
+				"$(wc -l <"$VNI_STATE_DIR/portreap")"
+			expect_json "their counters still there" "63" \
+				"$(bpftool -j map dump pinned "$VNI_BPFFS/maps/vni_ports")" \
+				'sum(1 for e in d if str(e["formatted"]["key"]["cgid"]) in a)' $cgids
+		fi
+	done
+	ports=$(bpftool -j map dump pinned "$VNI_BPFFS/maps/vni_ports")
+	expect_json "the 64th detach reaped them all" "0" "$ports" \
+		'sum(1 for e in d if str(e["formatted"]["key"]["cgid"]) in a)' $cgids
+	expect_eq "the list is gone" "" "$(ls "$VNI_STATE_DIR" | grep portreap)"
+	expect_match "keep still answers at its VIP" "*REPLY OK*" \
+		"$(probe_peer connect 10.10.0.9 9100)"
+}
