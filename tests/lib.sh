@@ -197,12 +197,30 @@ crash_after() { # N ARGS...
 	esac
 }
 
+# The node's addresses and vni's IPv4 VIPs (local routes of proto 118, which
+# is what an IPv4 VIP is), sorted, "ADDR/LEN DEV" a line; with an argument,
+# those in that prefix only. Link-local addresses come and go on their own.
+node_addrs() {
+	{
+		on_node ip -o addr show ${1:+to "$1"} | grep -v "scope link" | awk '{ print $4, $2 }'
+		case ${1:-} in
+		*:*) ;;
+		*) on_node ip -4 route show table local proto 118 ${1:+root "$1"} | awk '{ print $2 "/32", $4 }' ;;
+		esac
+	} | sort
+}
+
+# Takes an IPv4 VIP off the node by hand, as drift would.
+del_vip4() {
+	on_node ip route del table local local "$1" dev "${2:-lo}" proto 118
+}
+
 # Everything a refused command must leave untouched.
 snapshot() {
 	{
 		find "$VNI_CGROUP_ROOT" -type d 2>/dev/null | sort
 		find "$VNI_BPFFS" 2>/dev/null | sort
-		on_node ip -o addr show | grep -v "scope link" # link-local addresses come and go on their own
+		node_addrs
 		vnictl list --json
 	} 2>&1
 }

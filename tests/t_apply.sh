@@ -50,7 +50,7 @@ test_attaches_the_missing_and_detaches_the_unlisted() {
 	expect_eq "instances" "api db web" "$(names)"
 	expect_json "db" '[77,"10.10.0.101","private",[{"path":"/data","source":"/srv/%n","resolved":"/srv/db"}]]' \
 		"$(vnictl show --cgroup db --json)" '[d["aid"], d["vip4"], d["loopback"], d["maps"]]'
-	expect_eq "old's address is gone" "" "$(on_node ip -o addr show to 10.10.0.9)"
+	expect_eq "old's address is gone" "" "$(node_addrs 10.10.0.9)"
 	expect_eq "hosts file" "10.10.0.1 vni-10-10-0-1
 10.10.0.101 vni-10-10-0-101
 10.10.0.2 api.example

@@ -121,7 +121,7 @@ test_connections_keep_the_vip_under_churn() {
 	# nothing left but the long-lived instance
 	expect_json "instances left" "web" "$(vnictl list --json)" '" ".join(i["name"] for i in d)'
 	expect_eq "VIPs left" "10.10.0.1/32 2001:db8:10::1/128" \
-		"$(on_node ip -o addr show dev lo | awk '$4 ~ /^(10\.10\.0\.|2001:db8:10:)/ { print $4 }' | tr '\n' ' ' | sed 's/ $//')"
+		"$(node_addrs | awk '$2 == "lo" && $1 ~ /^(10\.10\.0\.|2001:db8:10:)/ { print $1 }' | tr '\n' ' ' | sed 's/ $//')"
 	expect_eq "instance links left" 1 "$(ls "$VNI_BPFFS/links" | wc -l)"
 	expect_json "VIP owners left" 2 "$(bpftool -j map dump pinned "$VNI_BPFFS/maps/vni_vips")" 'len(d)'
 	expect_eq "instance cgroups left" "$VNI_CGROUP_ROOT/web" "$(find "$VNI_CGROUP_ROOT" -mindepth 1 -maxdepth 1 -type d)"

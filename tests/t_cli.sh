@@ -105,7 +105,7 @@ test_failed_attach_is_undone() {
 	# everything done so far must be rolled back.
 	on_node sysctl -qw net.ipv6.conf.vn0.disable_ipv6=1
 	refused 1 "cannot add 2001:db8:10::2/128 to vn0: *" attach --cgroup api --vip 10.10.0.2 --vip 2001:db8:10::2 --dev vn0
-	expect_eq "v4 VIP rolled back" "" "$(on_node ip -o addr show to 10.10.0.2)"
+	expect_eq "v4 VIP rolled back" "" "$(node_addrs 10.10.0.2)"
 	expect_eq "instance still works" "BOUND 10.10.0.1:80" "$(probe_inst web bind 0.0.0.0 80)"
 	vnictl attach --cgroup api --vip 10.10.0.2 --dev vn0 >/dev/null || fail "attach after rollback"
 	expect_eq "api works" "BOUND 10.10.0.2:80" "$(probe_inst api bind 0.0.0.0 80)"

@@ -27,7 +27,7 @@ test_concurrent_attach_detach_loops() {
 	wait
 	expect_eq "unexpected failures" "" "$(cat "$fails")"
 	expect_json "nothing left in the state" "[]" "$(vnictl list --json)" d
-	expect_eq "no VIP left" "" "$(on_node ip -o addr show to 10.10.0.0/24)"
+	expect_eq "no VIP left" "" "$(node_addrs 10.10.0.0/24)"
 	expect_eq "no instance links left" "" "$(ls "$VNI_BPFFS/links")"
 	expect_json "no VIP owners left" "[]" "$(bpftool map dump pinned "$VNI_BPFFS/maps/vni_vips")" d
 	expect_eq "no instance cgroups left" "" "$(find "$VNI_CGROUP_ROOT" -mindepth 1 -type d 2>/dev/null)"
@@ -96,7 +96,7 @@ test_concurrent_applies_and_attaches() {
 	expect_json "A's instances" "a1 a2" "$(vnictl list --json)" '" ".join(i["name"] for i in d)'
 	vnictl check >/dev/null || fail "drift: $(vnictl check)"
 	echo '[]' | vnictl apply -f - >/dev/null || fail "apply []"
-	expect_eq "no VIP left" "" "$(on_node ip -o addr show to 10.10.0.0/24)"
+	expect_eq "no VIP left" "" "$(node_addrs 10.10.0.0/24)"
 	expect_eq "no instance cgroups left" "" "$(find "$VNI_CGROUP_ROOT" -mindepth 1 -type d 2>/dev/null)"
 	echo "note: 2 apply loops, 2 attach/detach loops, 2 readers x $n rounds: no unexpected error, nothing left"
 }

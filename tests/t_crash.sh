@@ -14,7 +14,7 @@ joined() { # the steps, comma-separated
 # The node holds nothing of vni: no state rows, addresses, links, owners, cgroups.
 expect_empty_node() { # when
 	expect_json "$1: state" "[]" "$(vnictl list --json)" d
-	expect_eq "$1: VIP addresses" "" "$(on_node ip -o addr show to 10.10.0.0/24; on_node ip -o addr show to 2001:db8:10::/64)"
+	expect_eq "$1: VIP addresses" "" "$(node_addrs 10.10.0.0/24; node_addrs 2001:db8:10::/64)"
 	expect_eq "$1: instance cgroups" "" "$(find "$VNI_CGROUP_ROOT" -mindepth 1 -type d 2>/dev/null)"
 	if [ -d "$VNI_BPFFS/links" ]; then
 		expect_eq "$1: instance links" "" "$(ls "$VNI_BPFFS/links")"
@@ -86,7 +86,7 @@ test_crash_at_every_step_of_attach() {
 forget_web() {
 	rm -rf "$VNI_BPFFS"
 	rmdir "$VNI_CGROUP_ROOT/web" || fail "rmdir web"
-	on_node ip addr del 10.10.0.1/32 dev lo
+	del_vip4 10.10.0.1
 	on_node ip addr del 2001:db8:10::1/128 dev lo
 	on_node ip addr del fd76:6e69:6c6f::1/128 dev lo
 }
@@ -222,7 +222,7 @@ test_check_and_sync_repair_drift() {
 
 	# drift made by hand: an address removed, a program link unpinned, a
 	# cgroup removed, a stray cgroup, a stale hosts file
-	on_node ip addr del 10.10.0.1/32 dev lo
+	del_vip4 10.10.0.1
 	cg_api=$(vnictl show --cgroup api --json | json_get 'd["cgroup_id"]') || fail "cgroup id of api"
 	rm "$VNI_BPFFS/links/$cg_api/vni_bind4" || fail "unpin a link"
 	rmdir "$VNI_CGROUP_ROOT/gone"
@@ -249,7 +249,7 @@ test_check_and_sync_repair_drift() {
 	expect_enforced "web after sync"
 	expect_match "api refuses again" "*EPERM*" "$(probe_inst api bind $NODE_IP 0 2>&1)"
 	expect_json "gone is dropped" "api web" "$(vnictl list --json)" '" ".join(i["name"] for i in d)'
-	expect_eq "its VIP went" "" "$(on_node ip -o addr show to 10.10.0.3)"
+	expect_eq "its VIP went" "" "$(node_addrs 10.10.0.3)"
 	expect_eq "hosts file" "" "$(grep intruder "$VNI_HOSTS_FILE")"
 	expect_eq "stray cgroup removed" "" "$(ls -d "$VNI_CGROUP_ROOT/stray" 2>/dev/null)"
 }
@@ -334,7 +334,7 @@ test_sync_after_the_kernel_forgot_everything() {
 	vnictl attach "${ARGS_WEB[@]}" >/dev/null || fail "attach"
 	rm -rf "$VNI_BPFFS"
 	rmdir "$VNI_CGROUP_ROOT/web"
-	on_node ip addr del 10.10.0.1/32 dev lo
+	del_vip4 10.10.0.1
 	on_node ip addr del 2001:db8:10::1/128 dev lo
 	out=$(vnictl check)
 	[ $? = 1 ] || fail "check exits 1"
@@ -397,7 +397,7 @@ test_an_interrupted_service_command_is_finished_by_the_next() {
 			# finished by the next command, or gone without a trace
 			case $(json_get '" ".join(s["name"] + ":" + s["status"] for s in d)' <<<"$out") in
 			"web:ready") ;;
-			"") on_node ip -o addr show | grep -q "$SVC" && fail "step $n ($step): address left" ;;
+			"") node_addrs | grep -q "$SVC" && fail "step $n ($step): address left" ;;
 			*) fail "step $n ($step): $out" ;;
 			esac
 		fi

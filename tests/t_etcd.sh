@@ -264,7 +264,7 @@ test_fencing_stops_an_instance_another_node_runs() {
 		sed 's/"node":"a"/"node":"b"/; s/"generation":1/"generation":3/')
 	ETCDCTL_API=3 on_node etcdctl --endpoints "$PEER_IP:$ETCD_PORT" put /vni/inst/web "$rec" >/dev/null || fail "put"
 	until_true 2 "fenced" sh -c "! '$VNICTL' list --json | grep -q '\"web\"'"
-	expect_eq "its VIP gone from a" "" "$(on_node ip -o addr show to 10.10.0.1)"
+	expect_eq "its VIP gone from a" "" "$(node_addrs 10.10.0.1)"
 	expect_eq "its processes gone" "" "$(find "$VNI_CGROUP_ROOT" -mindepth 1 -type d)"
 	expect_eq "the record left alone" "$rec" "$(ETCDCTL_API=3 on_node etcdctl --endpoints "$PEER_IP:$ETCD_PORT" get --print-value-only /vni/inst/web)"
 	expect_match "the agent said so" "*fencing web: node b runs it now*" "$(cat "$T_DIR/agent-a.log")"

@@ -84,12 +84,34 @@ test_detach_lifts_enforcement() {
 	vnictl attach --cgroup web --vip 10.10.0.1 >/dev/null || fail "attach"
 	vnictl detach --cgroup web >/dev/null || fail "detach"
 	expect_eq "cgroup removed" "no" "$([ -d "$VNI_CGROUP_ROOT/web" ] && echo yes || echo no)"
-	expect_eq "VIP removed" "" "$(on_node ip -o addr show to 10.10.0.1)"
+	expect_eq "VIP removed" "" "$(node_addrs 10.10.0.1)"
 	expect_json "VIP owner removed" "[]" "$(bpftool map dump pinned "$VNI_BPFFS/maps/vni_vips")" d
 	expect_eq "links removed" "" "$(ls "$VNI_BPFFS/links")"
 	vnictl down >/dev/null || fail "down"
 	expect_eq "bpffs dir removed" "no" "$([ -e "$VNI_BPFFS" ] && echo yes || echo no)"
 	expect_eq "guard gone from the root cgroup" "" "$(bpftool cgroup show "$CG2" | grep vni_guard || true)"
+}
+
+# An IPv4 VIP is a local route of vni's own (proto 118), not an address: a
+# peer reaches it as before. One that an older vnictl put on as an address
+# is still found by check and taken off by detach.
+test_ipv4_vip_is_a_local_route() {
+	local srv
+	vnictl attach --cgroup web --vip 10.10.0.1 >/dev/null || fail "attach"
+	expect_eq "no address" "" "$(on_node ip -o addr show to 10.10.0.1)"
+	expect_eq "a local route" "local 10.10.0.1 dev lo proto 118 scope host" \
+		"$(on_node ip -4 route show table local root 10.10.0.1 | sed 's/ *$//')"
+	start_bg srv in_inst web "$PROBE" -t 10 listen 0.0.0.0 8080
+	expect_eq "listener bound" "BOUND 10.10.0.1:8080" "$(read_line "$srv")"
+	expect_match "the peer reaches it" "*REPLY OK*" "$(probe_peer connect 10.10.0.1 8080)"
+	vnictl detach --cgroup web >/dev/null || fail "detach"
+
+	vnictl attach --cgroup web --vip 10.10.0.1 >/dev/null || fail "attach again"
+	del_vip4 10.10.0.1 || fail "take the route off"
+	on_node ip addr add 10.10.0.1/32 dev lo scope host || fail "put an address on instead"
+	vnictl check >/dev/null || fail "check calls a VIP on as an address missing"
+	vnictl detach --cgroup web >/dev/null || fail "detach of the older kind"
+	expect_eq "address removed" "" "$(node_addrs 10.10.0.1)"
 }
 
 test_stale_socket_cannot_use_a_later_vip() {
@@ -130,7 +152,7 @@ print("squatting", flush=True); time.sleep(30)'
 	expect_eq "attach refused" "vnictl: VIP 10.10.0.1 is in use by a socket on this node" \
 		"$(vnictl attach --cgroup web --vip 10.10.0.1 2>&1)"
 	expect_json "nothing left" "[]" "$(vnictl list --json)" d
-	expect_eq "no address" "" "$(on_node ip -o addr show to 10.10.0.1)"
+	expect_eq "no address" "" "$(node_addrs 10.10.0.1)"
 }
 
 # one question to the kernel covers every address an attach installs: a UDP
@@ -147,7 +169,7 @@ print("squatting", flush=True); time.sleep(30)'
 	expect_eq "attach refused" "vnictl: VIP 2001:db8:10::1 is in use by a socket on this node" \
 		"$(vnictl attach --cgroup web --vip 10.10.0.1 --vip 2001:db8:10::1 2>&1)"
 	expect_json "nothing left" "[]" "$(vnictl list --json)" d
-	expect_eq "no v4 address" "" "$(on_node ip -o addr show to 10.10.0.1)"
+	expect_eq "no v4 address" "" "$(node_addrs 10.10.0.1)"
 	vnictl attach --cgroup web --vip 10.10.0.2 >/dev/null || fail "attach beside the squatter"
 }
 

@@ -55,7 +55,7 @@ test_attach_auto_takes_free_addresses_in_order() {
 	expect_match "auto" "attached a: aid 1, vip 10.10.0.2, hostname vni-10-10-0-2,*" "$(vnictl attach --cgroup a --vip auto)"
 	expect_match "given VIP beside" "attached b: aid 2, vip 10.10.0.3,*" "$(vnictl attach --cgroup b --vip 10.10.0.3)"
 	expect_match "auto and auto6" "attached c: aid 3, vip 10.10.0.50 2001:db8:10::a,*" "$(vnictl attach --cgroup c --vip auto/db --vip auto6)"
-	expect_match "the VIP on the device" "*10.10.0.50/32*" "$(on_node ip -o addr show dev lo)"
+	expect_match "the VIP on the device" "*10.10.0.50/32 lo*" "$(node_addrs)"
 	expect_match "enforced" "BOUND 10.10.0.2:*" "$(probe_inst a bind 0.0.0.0 0)"
 	expect_json "pool use" '[["db",1],["default",2],["default",1]]' "$(vnictl pool list --json)" '[[p["pool"], p["used"]] for p in d]'
 	vnictl detach --cgroup a >/dev/null || fail "detach a"

@@ -33,7 +33,7 @@ escapes() { # pin run-args...: the words of ESCAPES
 # The node is unchanged by what escapes tried.
 expect_node_untouched() { # pin
 	[ -e "$1" ] || fail "the pin $1 is gone"
-	expect_eq "no address added" "" "$(on_node ip -o addr show to 10.10.0.99)"
+	expect_eq "no address added" "" "$(node_addrs 10.10.0.99)"
 	expect_eq "IP forwarding off" "0" "$(on_node cat /proc/sys/net/ipv4/ip_forward)"
 }
 
@@ -75,7 +75,7 @@ test_cap_add_and_cap_drop() {
 	# the address goes to the test's own node namespace
 	vnictl run --cgroup web --cap-add cap_net_admin -- ip addr add 10.10.0.98/32 dev lo ||
 		fail "ip addr add with --cap-add cap_net_admin"
-	expect_match "the address was added" "*10.10.0.98/32*" "$(on_node ip -o addr show to 10.10.0.98)"
+	expect_match "the address was added" "*10.10.0.98/32*" "$(node_addrs 10.10.0.98)"
 	expect_eq "--cap-add NET_RAW" "OK" "$(vnictl run --cgroup web --cap-add Net_Raw -- "$PROBE" socket packet)"
 	expect_eq "--cap-drop CHOWN" "CapBnd:	00000000a80405fa" "$(vnictl run --cgroup web --cap-drop CHOWN -- grep CapBnd /proc/self/status)"
 	touch "$T_DIR/file"

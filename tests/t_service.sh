@@ -74,7 +74,7 @@ test_a_member_that_stops_listening_is_skipped_and_none_refused_until_the_last() 
 	out=$(from_peer spread tcp 5 $SVC 8080)
 	expect_eq "no member listening: refused, not a hang" "FAILED 5 Connection refused" "$out"
 	vnictl service del --name web >/dev/null || fail "service del"
-	on_node ip -o addr show | grep -q "$SVC" && fail "the service address is still on the node"
+	node_addrs | grep -q "$SVC" && fail "the service address is still on the node"
 	expect_json "no services" "[]" "$(vnictl service list --json)" d
 }
 
@@ -161,14 +161,14 @@ test_check_sync_and_down_cover_services() {
 	local out
 	web
 	vnictl check >/dev/null || fail "check on a whole node"
-	on_node ip addr del $SVC/32 dev lo || fail "remove the address by hand"
+	del_vip4 $SVC || fail "remove the address by hand"
 	out=$(vnictl check 2>&1) && fail "check missed the missing address: $out"
 	expect_match "check names the service" "*web*" "$out"
 	vnictl sync >/dev/null || fail "sync"
 	vnictl check >/dev/null || fail "check after sync"
 	fair "served after sync" 10 "$(from_peer spread tcp 60 $SVC 8080)" a b c
 	vnictl down --force >/dev/null || fail "down"
-	on_node ip -o addr show | grep -q "$SVC" && fail "down left the service address"
+	node_addrs | grep -q "$SVC" && fail "down left the service address"
 	return 0
 }
 

@@ -32,7 +32,7 @@ exec = sh -c 'hostname; \"\$0\" -t 5 connect $PEER_IP 7000 | head -n 1; exit 7' 
 	expect_match "its socket" "LOCAL 10.10.0.5:*" "$(sed -n 2p <<<"$out")"
 	expect_eq "peer sees the VIP" "PEER 10.10.0.5" "$(read_line "$srv" | sed 's/:[0-9]*$//')"
 	expect_json "no instance after it exited" "[]" "$(vnictl list --json)" d
-	expect_eq "addresses gone" "" "$(on_node ip -o addr show dev lo | grep -E '10.10.0.5|2001:db8:10::5')"
+	expect_eq "addresses gone" "" "$(node_addrs | grep -E '10.10.0.5|2001:db8:10::5')"
 }
 
 test_start_takes_capabilities_and_userns_from_the_file() {
@@ -182,9 +182,9 @@ exec = sh -c 'echo ready; exec sleep 60'")
 	out=$(vnictl check 2>&1) || fail "check after sync --boot: $out"
 	expect_json "all three back" "api db web" "$(vnictl list --json)" '" ".join(i["name"] for i in d)'
 	expect_json "api under the VNI root" "$VNI_CGROUP_ROOT/api" "$(vnictl show --cgroup api --json)" 'd["cgroup"]'
-	out=$(on_node ip -o addr show dev lo)
+	out=$(node_addrs)
 	for a in 10.10.0.1/32 10.10.0.2/32 10.10.0.6/32 2001:db8:10::1/128; do
-		expect_match "VIP $a on lo" "* $a *" "$(tr '\n' ' ' <<<"$out")"
+		expect_match "VIP $a on lo" "*$a lo*" "$(tr '\n' ' ' <<<"$out")"
 	done
 	# enforced: a wildcard server of web binds its VIP, in the new namespace
 	expect_match "web's rules" "BOUND 10.10.0.1:8080" "$(on_node "$VNICTL" run --cgroup web -- "$PROBE" -t 5 bind 0.0.0.0 8080)"

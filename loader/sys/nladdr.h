@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Install, remove and look up a single host address (the VIP) over
- * rtnetlink, in the caller's current network namespace.
+ * rtnetlink, in the caller's current network namespace. An IPv6 VIP is an
+ * address; an IPv4 VIP is a local route of its own (table local, /32, proto
+ * 118): the same to the kernel's bind, ARP and delivery, without the cost of
+ * an address that grows with the addresses of the device (nladdr.c). Below,
+ * "the addresses" of IPv4 are the /32 local routes: of VIPs and of the
+ * addresses of devices that are up.
  */
 #ifndef VNI_NLADDR_H
 #define VNI_NLADDR_H
@@ -15,11 +20,13 @@
  * "cannot add 10.10.0.1/32 to lo: File exists". err may be NULL.
  */
 
-/* Adds addr/32 or addr/128 (IPv6 without DAD); -EEXIST when already there. */
+/* Adds addr/32 (route) or addr/128 (IPv6 without DAD); -EEXIST when already
+ * there (for IPv4: any local route for exactly addr, an address's too). */
 int nl_addr_add(int ifindex, int family, const void *addr, char *err,
 		size_t errlen);
 
-/* Removes the address; -ENOENT (with message) when it is not there. */
+/* Removes the address (IPv4: our route, or else an address, as older
+ * versions put VIPs on); -ENOENT (with message) when it is not there. */
 int nl_addr_del(int ifindex, int family, const void *addr, char *err,
 		size_t errlen);
 
@@ -36,7 +43,8 @@ int nl_addr_find(int family, const void *addr, int *ifindex, char *err,
 
 /*
  * Calls fn for every IPv4 and IPv6 address of the current netns (family:
- * AF_INET, AF_INET6 or AF_UNSPEC for both) in one RTM_GETADDR dump. fn
+ * AF_INET, AF_INET6 or AF_UNSPEC for both): a dump of the routes (v4) and one
+ * of the addresses (v6). fn
  * returning non-zero stops the calls; that value is returned (0 when fn never
  * did), <0 on error.
  */

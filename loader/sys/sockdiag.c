@@ -197,18 +197,33 @@ static struct mnl_socket *open_diag(char *err)
 	return NULL;
 }
 
+/*
+ * What can hold an address that is not local yet: TCP listeners, and every
+ * UDP and UDP-Lite socket, connected or not. TCP connections are left out:
+ * one with such an address as its local one exists only by IP_FREEBIND or
+ * IP_TRANSPARENT or is a detached instance's, and it holds its one 4-tuple,
+ * nothing more. Counting them made every attach walk all buckets of the
+ * established hash (262,144 here: 160 us; the listeners' hash: 16 us). A TCP
+ * socket bound but not listening is not counted either: the kernel lists
+ * those (TCP_BOUND_INACTIVE, 6.8 and later) only with a walk of the whole
+ * bind hash, and it holds one port, not the address's traffic.
+ */
+#define HOLDING_TCP (1u << TCP_LISTEN)
+#define HOLDING_UDP (~CLOSING_STATES)
+
 /* TCP (both families at once), then UDP and UDP-Lite of each family (a
  * v4 address: of both, dual-stack sockets hold it too) */
 static const struct query protocols[] = {
-	{ .protocol = IPPROTO_TCP, .family = AF_UNSPEC },
-	{ .protocol = IPPROTO_UDP, .family = AF_INET },
-	{ .protocol = IPPROTO_UDP, .family = AF_INET6 },
-	{ .protocol = IPPROTO_UDPLITE, .family = AF_INET },
-	{ .protocol = IPPROTO_UDPLITE, .family = AF_INET6 },
+	{ .protocol = IPPROTO_TCP, .family = AF_UNSPEC, .states = HOLDING_TCP },
+	{ .protocol = IPPROTO_UDP, .family = AF_INET, .states = HOLDING_UDP },
+	{ .protocol = IPPROTO_UDP, .family = AF_INET6, .states = HOLDING_UDP },
+	{ .protocol = IPPROTO_UDPLITE, .family = AF_INET, .states = HOLDING_UDP },
+	{ .protocol = IPPROTO_UDPLITE, .family = AF_INET6, .states = HOLDING_UDP },
 };
 
-/* The first of the n addresses a socket in the given states has as its local
- * address, of the first nq entries of protocols: 1 + its index, 0 for none. */
+/* The first of the n addresses a socket in the given states (0: the states
+ * that hold it, per protocol) has as its local address, of the first nq
+ * entries of protocols: 1 + its index, 0 for none. */
 static int find(const struct sd_addr *addrs, size_t n, size_t nq, __u32 states, char *conn,
 		size_t conn_len, char *err)
 {
@@ -229,7 +244,8 @@ static int find(const struct sd_addr *addrs, size_t n, size_t nq, __u32 states, 
 
 		if (q.family == AF_INET && !v4)
 			continue; /* a v4 socket cannot hold a v6 address */
-		q.states = states;
+		if (states)
+			q.states = states;
 		q.addrs = addrs;
 		q.n = n;
 		ret = dump(nl, &q, on_socket, &x, err);
@@ -241,7 +257,7 @@ static int find(const struct sd_addr *addrs, size_t n, size_t nq, __u32 states, 
 
 int sd_addrs_in_use(const struct sd_addr *addrs, size_t n, char *err)
 {
-	return n ? find(addrs, n, sizeof(protocols) / sizeof(protocols[0]), ~CLOSING_STATES, NULL,
+	return n ? find(addrs, n, sizeof(protocols) / sizeof(protocols[0]), 0, NULL,
 			0, err) :
 		   0;
 }
@@ -285,10 +301,7 @@ int sd_each_local_addr(int (*fn)(int family, const void *addr, void *arg), void 
 	size_t i;
 
 	for (i = 0; i < sizeof(protocols) / sizeof(protocols[0]) && !ret && !e.ret; i++) {
-		struct query q = protocols[i];
-
-		q.states = ~CLOSING_STATES;
-		ret = dump(nl, &q, on_any, &e, err);
+		ret = dump(nl, &protocols[i], on_any, &e, err);
 	}
 	if (nl)
 		mnl_socket_close(nl);

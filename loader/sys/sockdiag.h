@@ -13,11 +13,11 @@ struct sd_addr {
 	const void *addr; /* 4 or 16 bytes */
 };
 
-/* Whether a TCP, UDP or UDP-Lite socket of the current network namespace
- * has one of the n addresses as its local address (a v4 one also as
- * ::ffff:a.b.c.d): 1 + the index of the first found, 0 when none
- * (connections already closing do not count), <0 on error with a message in
- * err. One walk of the TCP tables for all of them. */
+/* Whether a socket of the current network namespace that can take traffic
+ * at an address not yet local (a TCP listener; a UDP or UDP-Lite socket, not
+ * closing) has one of the n addresses as its local address (a v4 one also as
+ * ::ffff:a.b.c.d): 1 + the index of the first found, 0 when none, <0 on
+ * error with a message in err. One walk of the TCP listeners for all. */
 int sd_addrs_in_use(const struct sd_addr *addrs, size_t n, char *err);
 
 /* 1 when a TCP connection (established, or half-closed by its peer) of the

@@ -54,12 +54,12 @@ hostname_in_journal() {
 }
 no_web() {
 	! "$VNICTL" list --json | json '" ".join(i["name"] for i in d)' | grep -qw web &&
-		! ip -o addr show dev lo | grep -q '10.10.0.1/' &&
+		! ip -4 route show table local proto 118 | grep -q '^local 10.10.0.1 ' &&
 		[ ! -e "$(unit_cgroup vni@web.service)/web" ]
 }
 adhoc_back() {
 	"$VNICTL" show --cgroup adhoc --json | json 'd["cgroup"]' | grep -qx /sys/fs/cgroup/vni/adhoc &&
-		[ -d /sys/fs/cgroup/vni/adhoc ] && ip -o addr show dev lo | grep -q '10.10.0.2/32' &&
+		[ -d /sys/fs/cgroup/vni/adhoc ] && ip -4 route show table local proto 118 | grep -q '^local 10.10.0.2 dev lo ' &&
 		"$VNICTL" check
 }
 # vni.service finished (the instances back) before vni@web's command started

@@ -175,7 +175,7 @@ test_crash_at_every_step_of_clone() {
 		fi
 		expect_eq "no c1 cgroup after '$step'" no "$([ -d "$VNI_CGROUP_ROOT/c1" ] && echo yes || echo no)"
 		expect_eq "no clone work dir after '$step'" "" "$(ls "$VNI_STATE_DIR/clones" 2>/dev/null)"
-		expect_eq "VIP gone after '$step'" "" "$(on_node ip -o addr show to 10.10.0.11)"
+		expect_eq "VIP gone after '$step'" "" "$(node_addrs 10.10.0.11)"
 	done
 	echo "note: clone: crashed after each of ${#steps[@]} steps: $(IFS=,; echo "${steps[*]}")"
 	for step in "clone: attached" "clone: maps made" "clone: restored" "clone: done"; do

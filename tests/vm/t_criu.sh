@@ -53,7 +53,7 @@ test_checkpoint_and_restore_on_the_same_node() {
 	expect_json "metadata" '{"format":"vni-checkpoint","version":1,"name":"web","aid":1,"vip4":"10.10.0.1"}' \
 		"$(cat "$img/vni.json")" 'dict(list(d.items())[:5])'
 	expect_json "metadata: hostname" "web-1" "$(cat "$img/vni.json")" 'd["hostname"]'
-	expect_eq "VIP released" "" "$(on_node ip -o addr show to 10.10.0.1)"
+	expect_eq "VIP released" "" "$(node_addrs 10.10.0.1)"
 	expect_eq "cgroup gone" no "$([ -d "$VNI_CGROUP_ROOT/web" ] && echo yes || echo no)"
 	expect_match "marked checkpointed" "*web*checkpointed*" "$(vnictl list | sed -n 2p)"
 	expect_match "not reachable" "ERR E*" "$(on_peer "$PROBE" -t 1 connect 10.10.0.1 7000 2>/dev/null | tail -n 1)"
@@ -180,8 +180,11 @@ test_migration_keeps_the_tcp_connection() {
 		expect_match "answer $n after the move" "OK $n web-1 *" "$line"
 	done
 	expect_match "one connection from start to end" "DONE 60 192.0.2.13:* 192.0.2.13:*" "$(read_line "$client")"
-	expect_eq "VIP on B" "192.0.2.100/32" "$(on_ns b ip -o -4 addr show dev eth0 to 192.0.2.100 | awk '{ print $4 }')"
-	expect_eq "VIP not on A" "" "$(on_ns a ip -o addr show to 192.0.2.100)"
+	# an IPv4 VIP is a local route of vni's (proto 118) on its device
+	expect_eq "VIP on B" "192.0.2.100 eth0" \
+		"$(on_ns b ip -4 route show table local proto 118 root 192.0.2.100 | awk '{ print $2, $4 }')"
+	expect_eq "VIP not on A" "" \
+		"$(on_ns a ip -o addr show to 192.0.2.100; on_ns a ip -4 route show table local root 192.0.2.100)"
 	mac_b=$(on_ns b cat /sys/class/net/eth0/address)
 	expect_match "the client's neighbour entry follows the announcement" "*lladdr $mac_b*" \
 		"$(on_c ip neigh show 192.0.2.100)"
