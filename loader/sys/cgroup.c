@@ -9,16 +9,28 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
 
 #include "sys/cgroup.h"
 #include "sys/util.h"
 
+/* Where systemd mounts it (unified, then hybrid): a statfs each, against
+ * 100 us of reading and parsing mountinfo, on every vnictl run. */
+static const char *const usual_mounts[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+
 int cg_mount_point(char *out, size_t n, char *err)
 {
 	char line[4096], mnt[PATH_MAX], fstype[64];
-	FILE *f = fopen("/proc/self/mountinfo", "re");
+	struct statfs sfs;
 	int ret = -ENOENT;
+	size_t i;
+	FILE *f;
 
+	for (i = 0; i < sizeof(usual_mounts) / sizeof(usual_mounts[0]); i++)
+		if (!statfs(usual_mounts[i], &sfs) && sfs.f_type == CGROUP2_SUPER_MAGIC)
+			return vni_path(out, n, "%s", usual_mounts[i]);
+	f = fopen("/proc/self/mountinfo", "re");
 	if (!f)
 		return vni_err(err, -errno, "cannot read /proc/self/mountinfo: %s",
 			       strerror(errno));

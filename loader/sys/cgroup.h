@@ -7,7 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* First cgroup2 mount in /proc/self/mountinfo. */
+/* The cgroup2 mount: /sys/fs/cgroup or /sys/fs/cgroup/unified when it is one
+ * (as systemd mounts it), else the first in /proc/self/mountinfo. */
 int cg_mount_point(char *out, size_t n, char *err);
 
 /* The cgroup this process is in, as a path below the cgroup2 mount mnt. */
