@@ -148,15 +148,22 @@ out:
 	return ret;
 }
 
-static struct nlmsghdr *put_hdr(char *buf, uint16_t type, uint16_t flags,
-				int family, int ifindex)
+/* A request's netlink header, at the start of buf. */
+static struct nlmsghdr *put_req(char *buf, uint16_t type, uint16_t flags)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifaddrmsg *ifa;
 
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
 	nlh->nlmsg_seq = (uint32_t)time(NULL);
+	return nlh;
+}
+
+static struct nlmsghdr *put_hdr(char *buf, uint16_t type, uint16_t flags,
+				int family, int ifindex)
+{
+	struct nlmsghdr *nlh = put_req(buf, type, flags);
+	struct ifaddrmsg *ifa;
 
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = (uint8_t)family;
@@ -178,12 +185,9 @@ static struct nlmsghdr *put_hdr(char *buf, uint16_t type, uint16_t flags,
 
 static struct nlmsghdr *put_route_hdr(char *buf, uint16_t type, uint16_t flags)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsghdr *nlh = put_req(buf, type, flags);
 	struct rtmsg *rtm;
 
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	nlh->nlmsg_seq = (uint32_t)time(NULL);
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = AF_INET;
 	return nlh;
@@ -459,14 +463,10 @@ static int lookup(struct lookup_ctx *ctx)
 		/* "no such address" */
 		return ret == -EADDRNOTAVAIL ? 0 : ret;
 	}
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = (uint32_t)time(NULL);
+	nlh = put_route_hdr(buf, RTM_GETROUTE, NLM_F_ACK);
 	{
-		struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+		struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
 
-		rtm->rtm_family = AF_INET;
 		rtm->rtm_dst_len = 32;
 		rtm->rtm_flags = RTM_F_FIB_MATCH;
 	}
