@@ -173,6 +173,8 @@ demo: deps
 LIBDIR ?= /lib/$(shell $(CC) -print-multiarch)
 SBINDIR ?= $(PREFIX)/sbin
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+# ip(8) names the protocol of vni's routes (118) "vni" from this file
+SYSCONFDIR ?= /etc
 UNITS := vni.service vni@.service vni-agent.service
 install: $(BUILD)/vnictl $(BUILD)/libnss_vni.so.2
 	install -D -m 0755 $(BUILD)/vnictl $(DESTDIR)$(SBINDIR)/vnictl
@@ -186,6 +188,7 @@ install: $(BUILD)/vnictl $(BUILD)/libnss_vni.so.2
 	done
 	install -D -m 0644 tools/completion/vnictl.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/vnictl
+	install -D -m 0644 tools/iproute2/vni.conf $(DESTDIR)$(SYSCONFDIR)/iproute2/rt_protos.d/vni.conf
 
 # A Debian package (debhelper, debian/), built from a copy of the tree in
 # build/deb/ (dpkg-buildpackage writes the .deb next to the source), then

@@ -185,7 +185,7 @@ test_install_layout() {
 	for f in usr/local/sbin/vnictl usr/local/share/man/man8/vnictl.8 \
 		usr/local/share/man/man5/vni.conf.5 usr/local/share/bash-completion/completions/vnictl \
 		usr/local/lib/systemd/system/vni.service usr/local/lib/systemd/system/vni@.service \
-		usr/local/lib/systemd/system/vni-agent.service; do
+		usr/local/lib/systemd/system/vni-agent.service etc/iproute2/rt_protos.d/vni.conf; do
 		[ -f "$T_DIR/inst/$f" ] || fail "$f not installed"
 	done
 	expect_eq "the units run the installed vnictl" "ExecStart=/usr/local/sbin/vnictl init" \
@@ -196,6 +196,8 @@ test_install_layout() {
 			grep -v 'is not executable\|No such file or directory\|Failed to prepare filename\|Cannot add dependency job')
 		expect_eq "systemd-analyze verify" "" "$out"
 	fi
+	expect_eq "ip(8) names vni's routes" "118 vni" \
+		"$(grep -v '^#' "$T_DIR/inst/etc/iproute2/rt_protos.d/vni.conf" | tr '\t' ' ')"
 	expect_eq "NSS module" 1 "$(find "$T_DIR/inst" -name libnss_vni.so.2 | wc -l)"
 	expect_match "man page" ".TH VNICTL 8*" "$(grep '^.TH' "$T_DIR/inst/usr/local/share/man/man8/vnictl.8")"
 	expect_eq "completion of commands" "check checkpoint" "$(bash -c 'source "$0"; COMP_WORDS=(vnictl che); COMP_CWORD=1; _vnictl; echo "${COMPREPLY[@]}"' \

@@ -22,7 +22,8 @@ test_package_installs_and_runs() {
 		/lib/systemd/system/vni.service /lib/systemd/system/vni@.service \
 		/lib/systemd/system/vni-agent.service \
 		/usr/share/doc/vni/examples/web.conf \
-		"/usr/lib/$(gcc -print-multiarch)/libnss_vni.so.2" /usr/share/doc/vni/copyright; do
+		"/usr/lib/$(gcc -print-multiarch)/libnss_vni.so.2" /usr/share/doc/vni/copyright \
+		/etc/iproute2/rt_protos.d/vni.conf; do
 		[ -f "$f" ] || fail "$f not installed"
 	done
 	expect_eq "units run the packaged vnictl" "ExecStart=/usr/sbin/vnictl start --in-unit --cgroup %i" \
@@ -34,6 +35,8 @@ test_package_installs_and_runs() {
 	start_bg srv probe_inst web listen 0.0.0.0 8080
 	expect_eq "wildcard listener on the VIP" "BOUND 10.10.0.1:8080" "$(read_line "$srv")"
 	expect_match "peer reaches it" "*REPLY OK*" "$(probe_peer connect 10.10.0.1 8080)"
+	expect_eq "ip(8) names the VIP's route" "local 10.10.0.1 dev lo proto vni scope host" \
+		"$(on_node ip -4 route show table local root 10.10.0.1 | sed 's/ *$//')"
 	printf 'hosts: files vni dns\n' >"$T_DIR/nsswitch.conf"
 	expect_eq "the packaged NSS module, as nobody" "10.10.0.1" \
 		"$(on_node unshare -m sh -c 'mount --bind "$0" /etc/nsswitch.conf && exec "$@"' \
