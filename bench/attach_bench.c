@@ -4,8 +4,10 @@
  * work 'vnictl attach' does, without process start-up) and prints the time
  * per attach and the kernel memory it took. Node paths, the registry and the
  * node's name come from the VNI_* environment variables, as for vnictl.
- *   attach_bench [-p] N [FIRST]   instances bench-FIRST.. with VIPs 10.200.x.y
- * Output: one line, KEY=VALUE pairs. With -p, also one line per phase, the
+ *   attach_bench [-p] [-d] N [FIRST]   instances bench-FIRST.. with VIPs 10.200.x.y
+ * Output: one line, KEY=VALUE pairs; with -d, the N are then detached, each
+ * timed the same way (detach_p50_us, detach_p99_us), and the node is left as
+ * it was. With -p, also one line per phase of the attaches, the
  * mean time per attach from the step before to this one; the steps are the
  * crash points (VNI_DEBUG_CRASH_AFTER=trace), so "attach: identity claimed"
  * covers opening the state, recovery, checks and the claim, and "close"
@@ -74,9 +76,29 @@ static int cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* -d: detaches bench-FIRST.. (n of them), one at a time, timed into t. */
+static int detach_all(const struct vni_node *node, int n, int first, double *t, char *err)
+{
+	char name[32];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		double t0 = now_us();
+
+		snprintf(name, sizeof(name), "bench-%d", first + i);
+		if (vni_detach(node, name, false, err)) {
+			fprintf(stderr, "attach_bench: detach %s: %s\n", name, err);
+			return 1;
+		}
+		t[i] = now_us() - t0;
+	}
+	qsort(t, (size_t)n, sizeof(*t), cmp);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	bool by_phase = argc > 1 && !strcmp(argv[1], "-p");
+	bool by_phase = argc > 1 && !strcmp(argv[1], "-p"), detach;
 	int n, first, i;
 	struct vni_node node = {};
 	char err[VNI_ERRLEN], name[32], vip[32];
@@ -85,10 +107,13 @@ int main(int argc, char **argv)
 
 	if (by_phase)
 		argc--, argv++;
+	detach = argc > 1 && !strcmp(argv[1], "-d");
+	if (detach)
+		argc--, argv++;
 	n = argc > 1 ? atoi(argv[1]) : 0;
 	first = argc > 2 ? atoi(argv[2]) : 1;
 	if (n <= 0 || first <= 0 || first + n > 60000) {
-		fprintf(stderr, "usage: attach_bench [-p] N [FIRST] (FIRST+N <= 60000)\n");
+		fprintf(stderr, "usage: attach_bench [-p] [-d] N [FIRST] (FIRST+N <= 60000)\n");
 		return 2;
 	}
 	node_from_env(&node);
@@ -125,9 +150,16 @@ int main(int argc, char **argv)
 	}
 	after = kernel_kb();
 	qsort(t, (size_t)n, sizeof(*t), cmp);
-	printf("n=%d mean_us=%.0f p50_us=%.0f p99_us=%.0f kernel_kb=%ld kb_per_instance=%.1f\n", n,
+	printf("n=%d mean_us=%.0f p50_us=%.0f p99_us=%.0f kernel_kb=%ld kb_per_instance=%.1f", n,
 	       total / n, t[n / 2], t[(int)(n * 0.99)], after - before,
 	       (double)(after - before) / n);
+	if (detach) {
+		vni_set_log(NULL);
+		if (detach_all(&node, n, first, t, err))
+			return 1;
+		printf(" detach_p50_us=%.0f detach_p99_us=%.0f", t[n / 2], t[(int)(n * 0.99)]);
+	}
+	printf("\n");
 	for (i = 0; by_phase && i < nphases; i++)
 		printf("phase %-40s %8.0f us\n", phases[i].name, phases[i].us / n);
 	free(t);
