@@ -12,7 +12,8 @@ BPFTOOL ?= bpftool
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Iloader -I$(BUILD)
 BPF_CFLAGS := -target bpf -g -O2 -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Iinclude -Ibpf -Wall -Werror
-LDLIBS := -lbpf -lelf -lz -lmnl -lsqlite3 -ljson-c -lcap -linih -lresolv -pthread
+# libcap, libinih, libresolv and libcurl are loaded when used (sys/dl.h)
+LDLIBS := -lbpf -lelf -lz -lmnl -lsqlite3 -ljson-c -pthread
 
 # One object (one skeleton) per attach domain: instance cgroups, the cgroup2
 # root (guard), network namespaces (sk_lookup), LSM, the UDP iterator of
@@ -118,9 +119,10 @@ FUZZ_TARGETS := vip names ckptmeta hosts unitconf pathmap
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	-Iinclude -Iloader
 FUZZ_SRCS := loader/core/validate.c loader/sys/util.c loader/core/ckptmeta.c loader/core/hostsfile.c \
-	loader/core/unitconf.c loader/core/pathmap.c loader/core/pool.c loader/sys/caps.c
+	loader/core/unitconf.c loader/core/pathmap.c loader/core/pool.c loader/sys/caps.c \
+	loader/sys/dl.c
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRCS) | $(BUILD)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS) -ljson-c -linih -lcap
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS) -ljson-c
 
 fuzz: deps
 	$(MAKE) $(FUZZ_TARGETS:%=$(BUILD)/fuzz_%)

@@ -121,6 +121,16 @@ vip = 10.10.0.5\njust words\nexec = true@:2: not a 'key = value' line*
 EOF_CASES
 	out=$(vnictl start --cgroup web --conf "$T_DIR/missing.conf" 2>&1)
 	expect_eq "missing file" "vnictl: cannot read $T_DIR/missing.conf: No such file or directory" "$out"
+	# libinih is loaded when a unit file is read: its absence is one line
+	local inih
+	inih=$(ldconfig -p | awk '$1 == "libinih.so.1" { print $NF; exit }')
+	[ -n "$inih" ] || fail "libinih.so.1 not found by ldconfig"
+	c=$(conf good "vip = 10.10.0.5
+exec = true")
+	out=$(on_node unshare -m sh -c 'mount --bind /dev/null "$0" && exec "$@"' "$inih" \
+		"$VNICTL" start --cgroup web --conf "$c" 2>&1)
+	expect_eq "exit status without libinih" 1 $?
+	expect_match "libinih missing" "vnictl: cannot load libinih.so.1 for unit files: * (install libinih1)" "$out"
 	# a good file whose identity clashes, or whose command cannot start
 	c=$(conf clash "vip = 10.10.0.9
 exec = true")

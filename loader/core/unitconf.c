@@ -2,6 +2,7 @@
 /* vni.conf(5): one instance per file, parsed with libinih (see unitconf.h). */
 #include <errno.h>
 #include <ini.h>
+#include <stddef.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,7 +10,26 @@
 #include <sys/socket.h>
 
 #include "core/unitconf.h"
+#include "sys/dl.h"
 #include "sys/util.h"
+
+/* libinih, loaded on first use (sys/dl.h): only unit files need it */
+static struct {
+	__typeof__(&ini_parse_file) parse_file;
+	__typeof__(&ini_parse_string) parse_string;
+} ini;
+
+static int load_inih(char *err)
+{
+	static const struct vni_dl_fn fns[] = {
+		{ "ini_parse_file", offsetof(__typeof__(ini), parse_file) },
+		{ "ini_parse_string", offsetof(__typeof__(ini), parse_string) },
+	};
+	static struct vni_dl lib = { "libinih.so.1", "libinih1", "unit files", fns,
+				     sizeof(fns) / sizeof(fns[0]), &ini, NULL };
+
+	return vni_dl_load(&lib, err);
+}
 
 struct parse {
 	struct vni_unit_conf *c;
@@ -181,9 +201,11 @@ int vni_unit_conf_load(const char *path, struct vni_unit_conf *c, char *err)
 	int line;
 
 	memset(c, 0, sizeof(*c));
+	if (load_inih(err))
+		return -ENOENT;
 	if (!(f = fopen(path, "re")))
 		return vni_err(err, -errno, "cannot read %s: %s", path, strerror(errno));
-	line = ini_parse_file(f, handler, &p);
+	line = ini.parse_file(f, handler, &p);
 	fclose(f);
 	return finish(&p, line, err);
 }
@@ -193,7 +215,9 @@ int vni_unit_conf_parse(const char *name, const char *text, struct vni_unit_conf
 	struct parse p = { .c = c, .name = name };
 
 	memset(c, 0, sizeof(*c));
-	return finish(&p, ini_parse_string(text, handler, &p), err);
+	if (load_inih(err))
+		return -ENOENT;
+	return finish(&p, ini.parse_string(text, handler, &p), err);
 }
 
 void vni_unit_conf_free(struct vni_unit_conf *c)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Capability sets of 'vnictl run' (see caps.h). */
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,7 +10,35 @@
 #include <sys/capability.h>
 
 #include "sys/caps.h"
+#include "sys/dl.h"
 #include "sys/util.h"
+
+/* libcap, loaded on first use (sys/dl.h): only run and start need it */
+static struct {
+	__typeof__(&cap_max_bits) max_bits;
+	__typeof__(&cap_from_name) from_name;
+	__typeof__(&cap_drop_bound) drop_bound;
+	__typeof__(&cap_get_proc) get_proc;
+	__typeof__(&cap_set_flag) set_flag;
+	__typeof__(&cap_set_proc) set_proc;
+	__typeof__(&cap_free) free;
+	__typeof__(&cap_get_ambient) get_ambient;
+	__typeof__(&cap_reset_ambient) reset_ambient;
+} cap;
+
+#define FN(f) { "cap_" #f, offsetof(__typeof__(cap), f) }
+
+static int load(char *err)
+{
+	static const struct vni_dl_fn fns[] = {
+		FN(max_bits), FN(from_name), FN(drop_bound),  FN(get_proc),	 FN(set_flag),
+		FN(set_proc), FN(free),	     FN(get_ambient), FN(reset_ambient),
+	};
+	static struct vni_dl lib = { "libcap.so.2", "libcap2", "capabilities", fns,
+				     sizeof(fns) / sizeof(fns[0]), &cap, NULL };
+
+	return vni_dl_load(&lib, err);
+}
 
 static const cap_value_t defaults[] = {
 	CAP_CHOWN,   CAP_DAC_OVERRIDE, CAP_FSETID,     CAP_FOWNER,	     CAP_MKNOD,
@@ -17,10 +46,11 @@ static const cap_value_t defaults[] = {
 	CAP_SYS_CHROOT, CAP_KILL,      CAP_AUDIT_WRITE,
 };
 
-/* Every capability of the running kernel (and of libcap). */
+/* Every capability of the running kernel (and of libcap; without it, of
+ * the headers vnictl was built with). */
 static uint64_t all_caps(void)
 {
-	cap_value_t n = cap_max_bits();
+	cap_value_t n = load(NULL) ? CAP_LAST_CAP + 1 : cap.max_bits();
 
 	if (n > CAP_LAST_CAP + 1)
 		n = CAP_LAST_CAP + 1;
@@ -37,13 +67,15 @@ int vni_caps_name(const char *name, uint64_t *set, char *err)
 		*set |= VNI_CAPS_ALL;
 		return 0;
 	}
+	if (load(err))
+		return -ENOENT;
 	/* cap_from_name takes numbers too: names only here */
 	if (strlen(name) > 40 || !name[0] || isdigit((unsigned char)name[0]))
 		goto unknown;
 	snprintf(buf, sizeof(buf), "%s%s", strncasecmp(name, "cap_", 4) ? "cap_" : "", name);
 	for (i = 0; buf[i]; i++)
 		buf[i] = (char)tolower((unsigned char)buf[i]);
-	if (cap_from_name(buf, &v) || v < 0 || v >= 63)
+	if (cap.from_name(buf, &v) || v < 0 || v >= 63)
 		goto unknown;
 	*set |= 1ULL << v;
 	return 0;
@@ -81,32 +113,39 @@ uint64_t vni_caps_kept(const struct vni_caps *c)
 
 int vni_caps_bound(uint64_t keep)
 {
-	cap_value_t v, n = cap_max_bits();
+	cap_value_t v, n;
 
+	if (load(NULL))
+		return -ENOENT;
+	n = cap.max_bits();
 	for (v = 0; v < n && v < 63; v++)
-		if (!(keep & (1ULL << v)) && cap_drop_bound(v) && errno != EINVAL)
+		if (!(keep & (1ULL << v)) && cap.drop_bound(v) && errno != EINVAL)
 			return -errno;
 	return 0;
 }
 
 int vni_caps_limit(uint64_t keep)
 {
-	cap_value_t v, n = cap_max_bits();
-	cap_t caps = cap_get_proc();
+	cap_value_t v, n;
 	int ret = 0;
+	cap_t caps;
 
-	if (!caps)
+	if (load(NULL))
+		return -ENOENT;
+	n = cap.max_bits();
+	if (!(caps = cap.get_proc()))
 		return -errno;
 	for (v = 0; v < n && v < 63 && !ret; v++)
 		if (!(keep & (1ULL << v)) &&
-		    (cap_set_flag(caps, CAP_EFFECTIVE, 1, &v, CAP_CLEAR) ||
-		     cap_set_flag(caps, CAP_PERMITTED, 1, &v, CAP_CLEAR) ||
-		     cap_set_flag(caps, CAP_INHERITABLE, 1, &v, CAP_CLEAR)))
+		    (cap.set_flag(caps, CAP_EFFECTIVE, 1, &v, CAP_CLEAR) ||
+		     cap.set_flag(caps, CAP_PERMITTED, 1, &v, CAP_CLEAR) ||
+		     cap.set_flag(caps, CAP_INHERITABLE, 1, &v, CAP_CLEAR)))
 			ret = -errno;
-	if (!ret && cap_set_proc(caps))
+	if (!ret && cap.set_proc(caps))
 		ret = -errno;
-	cap_free(caps);
-	if (!ret && CAP_AMBIENT_SUPPORTED() && cap_reset_ambient())
+	cap.free(caps);
+	/* CAP_AMBIENT_SUPPORTED(), through the table */
+	if (!ret && cap.get_ambient(CAP_CHOWN) >= 0 && cap.reset_ambient())
 		ret = -errno;
 	return ret;
 }

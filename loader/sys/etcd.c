@@ -5,9 +5,11 @@
 #include <resolv.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "sys/curl_dl.h"
+#include "sys/dl.h"
 #include "sys/etcd.h"
 #include "sys/util.h"
 
@@ -179,6 +181,24 @@ out:
 	return ret;
 }
 
+/* glibc's base64 (libresolv), loaded on first use (sys/dl.h) */
+static struct {
+	__typeof__(&b64_ntop) ntop;
+	__typeof__(&b64_pton) pton;
+} b64;
+
+static int load_b64(void)
+{
+	static const struct vni_dl_fn fns[] = {
+		{ "__b64_ntop", offsetof(__typeof__(b64), ntop) },
+		{ "__b64_pton", offsetof(__typeof__(b64), pton) },
+	};
+	static struct vni_dl lib = { "libresolv.so.2", "libc6", "the etcd registry", fns,
+				     sizeof(fns) / sizeof(fns[0]), &b64, NULL };
+
+	return vni_dl_load(&lib, NULL);
+}
+
 json_object *etcd_b64(const char *s, int len)
 {
 	size_t n = len < 0 ? strlen(s) : (size_t)len;
@@ -187,7 +207,7 @@ json_object *etcd_b64(const char *s, int len)
 
 	if (!buf)
 		return NULL;
-	if (b64_ntop((const unsigned char *)s, n, buf, n / 3 * 4 + 8) < 0)
+	if (load_b64() || b64.ntop((const unsigned char *)s, n, buf, n / 3 * 4 + 8) < 0)
 		buf[0] = '\0';
 	o = json_object_new_string(buf);
 	free(buf);
@@ -201,9 +221,9 @@ int etcd_unb64(json_object *o, const char *field, char *buf, size_t n)
 
 	if (n)
 		buf[0] = '\0';
-	if (!json_object_object_get_ex(o, field, &v))
+	if (!json_object_object_get_ex(o, field, &v) || load_b64())
 		return -1;
-	len = b64_pton(json_object_get_string(v), (unsigned char *)buf, n ? n - 1 : 0);
+	len = b64.pton(json_object_get_string(v), (unsigned char *)buf, n ? n - 1 : 0);
 	if (len < 0)
 		return -1;
 	buf[len] = '\0';

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Libraries loaded on first use (dlopen), as systemd loads its optional
+ * ones: a library linked in is mapped and relocated at every vnictl start,
+ * whether the command uses it or not (about 45 us each here). libcurl and
+ * libresolv serve only the etcd registry, libcap only 'vnictl run' and
+ * 'start', libinih only unit files: an attach never loads them.
+ */
+#ifndef VNI_DL_H
+#define VNI_DL_H
+
+#include <stddef.h>
+
+struct vni_dl_fn {
+	const char *name; /* the symbol */
+	size_t off;       /* where its pointer goes in the table */
+};
+
+struct vni_dl {
+	const char *soname;  /* "libcap.so.2" */
+	const char *package; /* the Debian package that has it, for the error */
+	const char *user;    /* what needs it, for the error: "the etcd registry" */
+	const struct vni_dl_fn *fns;
+	size_t nfns;
+	void *table; /* a struct of function pointers */
+	void *handle;
+};
+
+/* Loads the library once and fills the table: 0, or -ENOENT with "cannot
+ * load SONAME for USER: ... (install PACKAGE)" in err (err may be NULL). */
+int vni_dl_load(struct vni_dl *d, char *err);
+
+#endif
