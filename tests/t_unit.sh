@@ -121,16 +121,22 @@ vip = 10.10.0.5\njust words\nexec = true@:2: not a 'key = value' line*
 EOF_CASES
 	out=$(vnictl start --cgroup web --conf "$T_DIR/missing.conf" 2>&1)
 	expect_eq "missing file" "vnictl: cannot read $T_DIR/missing.conf: No such file or directory" "$out"
-	# libinih is loaded when a unit file is read: its absence is one line
-	local inih
-	inih=$(ldconfig -p | awk '$1 == "libinih.so.1" { print $NF; exit }')
-	[ -n "$inih" ] || fail "libinih.so.1 not found by ldconfig"
+	# libinih (unit files) and libcap (run, start) are loaded when used:
+	# without them, one line naming the package
+	local lib pkg what path
 	c=$(conf good "vip = 10.10.0.5
 exec = true")
-	out=$(on_node unshare -m sh -c 'mount --bind /dev/null "$0" && exec "$@"' "$inih" \
-		"$VNICTL" start --cgroup web --conf "$c" 2>&1)
-	expect_eq "exit status without libinih" 1 $?
-	expect_match "libinih missing" "vnictl: cannot load libinih.so.1 for unit files: * (install libinih1)" "$out"
+	while read -r lib pkg what; do
+		path=$(ldconfig -p | awk -v l="$lib" '$1 == l { print $NF; exit }')
+		[ -n "$path" ] || fail "$lib not found by ldconfig"
+		out=$(on_node unshare -m sh -c 'mount --bind /dev/null "$0" && exec "$@"' "$path" \
+			"$VNICTL" start --cgroup web --conf "$c" 2>&1)
+		expect_eq "exit status without $lib" 1 $?
+		expect_match "$lib missing" "vnictl: cannot load $lib for $what: * (install $pkg)" "$out"
+	done <<'EOF_LIBS'
+libinih.so.1 libinih1 unit files
+libcap.so.2 libcap2 capabilities
+EOF_LIBS
 	# a good file whose identity clashes, or whose command cannot start
 	c=$(conf clash "vip = 10.10.0.9
 exec = true")

@@ -172,6 +172,8 @@ static int run_caps(const struct cli_args *a, uint64_t *kept)
 			return cli_usage_error("%s", err);
 	if (cli_flag(a, "keep-net-caps"))
 		c.add |= VNI_CAPS_NET;
+	if (vni_caps_load(err))
+		return cli_fail(err);
 	*kept = vni_caps_kept(&c);
 	return -1;
 }

@@ -113,6 +113,8 @@ int vni_start(const struct vni_node *n, const struct vni_start_req *s, char *err
 
 	if (c->keep_net_caps)
 		caps.add |= VNI_CAPS_NET;
+	if ((ret = vni_caps_load(err)))
+		return ret;
 	l.caps = vni_caps_kept(&caps);
 	ret = attach_conf(n, s, &r, err);
 	if (ret)

@@ -28,7 +28,7 @@ static struct {
 
 #define FN(f) { "cap_" #f, offsetof(__typeof__(cap), f) }
 
-static int load(char *err)
+int vni_caps_load(char *err)
 {
 	static const struct vni_dl_fn fns[] = {
 		FN(max_bits), FN(from_name), FN(drop_bound),  FN(get_proc),	 FN(set_flag),
@@ -50,7 +50,7 @@ static const cap_value_t defaults[] = {
  * the headers vnictl was built with). */
 static uint64_t all_caps(void)
 {
-	cap_value_t n = load(NULL) ? CAP_LAST_CAP + 1 : cap.max_bits();
+	cap_value_t n = vni_caps_load(NULL) ? CAP_LAST_CAP + 1 : cap.max_bits();
 
 	if (n > CAP_LAST_CAP + 1)
 		n = CAP_LAST_CAP + 1;
@@ -67,7 +67,7 @@ int vni_caps_name(const char *name, uint64_t *set, char *err)
 		*set |= VNI_CAPS_ALL;
 		return 0;
 	}
-	if (load(err))
+	if (vni_caps_load(err))
 		return -ENOENT;
 	/* cap_from_name takes numbers too: names only here */
 	if (strlen(name) > 40 || !name[0] || isdigit((unsigned char)name[0]))
@@ -115,7 +115,7 @@ int vni_caps_bound(uint64_t keep)
 {
 	cap_value_t v, n;
 
-	if (load(NULL))
+	if (vni_caps_load(NULL))
 		return -ENOENT;
 	n = cap.max_bits();
 	for (v = 0; v < n && v < 63; v++)
@@ -130,7 +130,7 @@ int vni_caps_limit(uint64_t keep)
 	int ret = 0;
 	cap_t caps;
 
-	if (load(NULL))
+	if (vni_caps_load(NULL))
 		return -ENOENT;
 	n = cap.max_bits();
 	if (!(caps = cap.get_proc()))

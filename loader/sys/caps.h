@@ -31,6 +31,11 @@ int vni_caps_name(const char *name, uint64_t *set, char *err);
 /* The same for each of the names of a list separated by blanks or commas. */
 int vni_caps_names(const char *list, uint64_t *set, char *err);
 
+/* Loads libcap, which vnictl loads only when it runs an application (sys/dl.h):
+ * in the process that forks it, before vni_caps_kept (the child loads no
+ * library). 0, or -ENOENT with a one-line message naming the package. */
+int vni_caps_load(char *err);
+
 /* What the application keeps: the rule above, limited to the capabilities
  * the running kernel has. */
 uint64_t vni_caps_kept(const struct vni_caps *c);
