@@ -156,6 +156,26 @@ print("squatting", flush=True); time.sleep(30)'
 	expect_eq "no address" "" "$(node_addrs 10.10.0.1)"
 }
 
+# A TCP connection from the address (IP_TRANSPARENT: with IP_FREEBIND alone
+# the kernel refuses a non-local source) holds its one 4-tuple and
+# takes none of the instance's traffic: it does not keep the VIP from an
+# attach (only listeners and UDP sockets do; counting connections walked the
+# whole established hash on every attach).
+test_connection_from_the_address_does_not_count() {
+	local sq
+	start_bg sq on_node python3 -u -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_IP, 19, 1)  # IP_TRANSPARENT
+s.bind(("10.10.0.1", 0)); s.setblocking(False)
+try: s.connect((sys.argv[1], 9))
+except BlockingIOError: pass
+print("connecting", flush=True); time.sleep(30)' "$PEER_IP"
+	expect_eq "squatter" "connecting" "$(read_line "$sq")"
+	expect_match "its connection from the address" "*10.10.0.1:*" "$(on_node ss -Htn state syn-sent)"
+	expect_match "attach" "attached web:*" "$(vnictl attach --cgroup web --vip 10.10.0.1 2>&1)"
+}
+
 # one question to the kernel covers every address an attach installs: a UDP
 # socket on the second VIP of a dual-stack attach is found and named
 test_second_vip_squatted_is_named() {

@@ -198,7 +198,6 @@ static int fill_record(const struct vni_node *n, struct vni_state *st,
 	/* the registry's pool addresses, AID, hostname; no clash with another
 	 * instance (of the farm); from here on the claim is held */
 	ret = vni_registry_open(n, st, &g, err);
-
 	if (ret)
 		return ret;
 	ret = g->ops->claim(g, &claim, err);

@@ -200,8 +200,9 @@ static struct mnl_socket *open_diag(char *err)
 /*
  * What can hold an address that is not local yet: TCP listeners, and every
  * UDP and UDP-Lite socket, connected or not. TCP connections are left out:
- * one with such an address as its local one exists only by IP_FREEBIND or
- * IP_TRANSPARENT or is a detached instance's, and it holds its one 4-tuple,
+ * one with such an address as its local one exists only by IP_TRANSPARENT
+ * (IP_FREEBIND alone gets no route from a non-local source) or is a
+ * detached instance's, and it holds its one 4-tuple,
  * nothing more. Counting them made every attach walk all buckets of the
  * established hash (262,144 here: 160 us; the listeners' hash: 16 us). A TCP
  * socket bound but not listening is not counted either: the kernel lists
