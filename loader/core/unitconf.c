@@ -21,12 +21,9 @@ static struct {
 
 static int load_inih(char *err)
 {
-	static const struct vni_dl_fn fns[] = {
-		{ "ini_parse_file", offsetof(__typeof__(ini), parse_file) },
-		{ "ini_parse_string", offsetof(__typeof__(ini), parse_string) },
-	};
-	static struct vni_dl lib = { "libinih.so.1", "libinih1", "unit files", fns,
-				     sizeof(fns) / sizeof(fns[0]), &ini, NULL };
+	static const struct vni_dl_fn fns[] = { VNI_DL_FN(ini, parse_file, "ini_parse_file"),
+						VNI_DL_FN(ini, parse_string, "ini_parse_string") };
+	static struct vni_dl lib = VNI_DL_LIB("libinih.so.1", "libinih1", "unit files", fns, ini);
 
 	return vni_dl_load(&lib, err);
 }

@@ -26,7 +26,7 @@ static struct {
 	__typeof__(&cap_reset_ambient) reset_ambient;
 } cap;
 
-#define FN(f) { "cap_" #f, offsetof(__typeof__(cap), f) }
+#define FN(f) VNI_DL_FN(cap, f, "cap_" #f)
 
 int vni_caps_load(char *err)
 {
@@ -34,8 +34,7 @@ int vni_caps_load(char *err)
 		FN(max_bits), FN(from_name), FN(drop_bound),  FN(get_proc),	 FN(set_flag),
 		FN(set_proc), FN(free),	     FN(get_ambient), FN(reset_ambient),
 	};
-	static struct vni_dl lib = { "libcap.so.2", "libcap2", "capabilities", fns,
-				     sizeof(fns) / sizeof(fns[0]), &cap, NULL };
+	static struct vni_dl lib = VNI_DL_LIB("libcap.so.2", "libcap2", "capabilities", fns, cap);
 
 	return vni_dl_load(&lib, err);
 }

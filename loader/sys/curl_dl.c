@@ -5,7 +5,7 @@
 #include "sys/curl_dl.h"
 #include "sys/dl.h"
 
-#define FN(f) { "curl_" #f, offsetof(struct vni_curl, f) }
+#define FN(f) VNI_DL_FN(c, f, "curl_" #f)
 
 const struct vni_curl *vni_curl(char *err)
 {
@@ -16,8 +16,7 @@ const struct vni_curl *vni_curl(char *err)
 		FN(slist_append), FN(slist_free_all),
 	};
 	/* the soname libcurl4-openssl-dev links against (Debian's libcurl4) */
-	static struct vni_dl lib = { "libcurl.so.4", "libcurl4", "the etcd registry", fns,
-				     sizeof(fns) / sizeof(fns[0]), &c, NULL };
+	static struct vni_dl lib = VNI_DL_LIB("libcurl.so.4", "libcurl4", "the etcd registry", fns, c);
 
 	return vni_dl_load(&lib, err) ? NULL : &c;
 }

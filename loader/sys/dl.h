@@ -26,6 +26,13 @@ struct vni_dl {
 	void *handle;
 };
 
+/* An entry of fns: the symbol, and the field of the table tab its pointer
+ * goes to. */
+#define VNI_DL_FN(tab, field, symbol) { symbol, offsetof(__typeof__(tab), field) }
+/* A library whose functions fns go into the table tab. */
+#define VNI_DL_LIB(soname, package, user, fns, tab) \
+	{ soname, package, user, fns, sizeof(fns) / sizeof((fns)[0]), &(tab), NULL }
+
 /* Loads the library once and fills the table: 0, or -ENOENT with "cannot
  * load SONAME for USER: ... (install PACKAGE)" in err (err may be NULL). */
 int vni_dl_load(struct vni_dl *d, char *err);

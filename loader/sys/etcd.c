@@ -189,12 +189,9 @@ static struct {
 
 static int load_b64(void)
 {
-	static const struct vni_dl_fn fns[] = {
-		{ "__b64_ntop", offsetof(__typeof__(b64), ntop) },
-		{ "__b64_pton", offsetof(__typeof__(b64), pton) },
-	};
-	static struct vni_dl lib = { "libresolv.so.2", "libc6", "the etcd registry", fns,
-				     sizeof(fns) / sizeof(fns[0]), &b64, NULL };
+	static const struct vni_dl_fn fns[] = { VNI_DL_FN(b64, ntop, "__b64_ntop"),
+						VNI_DL_FN(b64, pton, "__b64_pton") };
+	static struct vni_dl lib = VNI_DL_LIB("libresolv.so.2", "libc6", "the etcd registry", fns, b64);
 
 	return vni_dl_load(&lib, NULL);
 }
