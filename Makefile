@@ -111,6 +111,7 @@ bench: deps
 	QUICK=$(QUICK) bench/run.sh
 	QUICK=$(QUICK) bench/registry.sh
 	$(if $(QUICK),SIZES="100 1000") bench/attach_curve.sh $(BUILD)/bench/attach-scale.svg
+	NOV6=1 $(if $(QUICK),SIZES="100 1000") bench/attach_curve.sh $(BUILD)/bench/attach-scale-nov6.svg
 
 # libFuzzer targets for every parser of outside input (tests/fuzz/); each
 # runs FUZZ_SECONDS; inputs that crashed once are kept in its corpus.

@@ -8,14 +8,20 @@
 # commands (timed in one shell of the node, fork and exec included). Prints
 # CSV (size, library attach, attach, detach, library detach in us) and,
 # with an SVG path, draws the plot with the targets (1 ms, 3 ms).
-#   bench/attach_curve.sh [SVG]   (SIZES="100 1000 2500 5000 10000")
+# NOV6=1: IPv6 off on the node's lo, so a v4-only instance gets no private
+# v6 address (docs/enforcement.md): what is left is vni's own work, without
+# the kernel's walk of every IPv6 address and route on each add and removal.
+#   bench/attach_curve.sh [SVG]   (SIZES="100 1000 2500 5000 10000", NOV6=1)
 set -u
 SIZES=${SIZES:-100 1000 2500 5000 10000}
 SVG=${1:-}
 . "$(dirname "$0")/single_node.sh" vc
+[ -z "${NOV6:-}" ] || ns sysctl -qw net.ipv6.conf.lo.disable_ipv6=1 ||
+	{ echo "bench/attach_curve.sh: cannot turn IPv6 off on lo" >&2; exit 1; }
 die() { echo "bench/attach_curve.sh: $*" >&2; exit 1; }
 . "$(dirname "$0")/stats.sh"
 echo "size,library_p50_us,attach_p50_us,detach_p50_us,library_detach_p50_us" >"$D/curve.csv"
+echo "attach curve${NOV6:+, IPv6 off on lo}: $(cat "$D/curve.csv")"
 first=1
 for n in $SIZES; do
 	# the node: instances a0..a(n-1) (10.100.x.y), by apply, which only adds
