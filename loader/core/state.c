@@ -192,15 +192,9 @@ static int open_state(const char *dir, bool create, int how, struct vni_state **
 	}
 	sqlite3_busy_timeout(st->db, 10000);
 	/* WAL with synchronous=NORMAL: a commit is an append without fsync;
-	 * the database stays consistent across a crash. Exclusive locking,
-	 * set before the first read: the node lock already lets one
-	 * connection at a time in, so the WAL index lives in this process's
-	 * memory instead of a -shm file that every vnictl would otherwise
-	 * truncate, grow and map anew (about 80 us of an attach). */
-	sqlite3_exec(st->db,
-		     "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL;"
-		     " PRAGMA synchronous=NORMAL;",
-		     NULL, NULL, NULL);
+	 * the database stays consistent across a crash. */
+	sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
+		     NULL);
 	vni_db_tune(st->db);
 	if (sqlite3_exec(st->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
 		ret = vni_db_err(st, err, "create its schema");
