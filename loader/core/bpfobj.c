@@ -396,7 +396,8 @@ static int obj_get(const struct vni_node *n, const char *sub, const char *name, 
  * instances: 110,000 BPF_OBJ_GETs). The fds are the cache's: callers do not
  * close them. */
 static struct pin_cache {
-	char path[PATH_MAX];
+	char *path; /* (not an array: 48 paths of PATH_MAX were 48 pages a
+		     * process touched, and faulted in, on its first lookup) */
 	int fd;
 } pins_open[48];
 
@@ -405,9 +406,10 @@ static void forget_pins(void)
 	size_t i;
 
 	for (i = 0; i < N(pins_open); i++)
-		if (pins_open[i].path[0]) {
+		if (pins_open[i].path) {
 			close(pins_open[i].fd);
-			pins_open[i].path[0] = '\0';
+			free(pins_open[i].path);
+			pins_open[i].path = NULL;
 		}
 }
 
@@ -420,16 +422,14 @@ static int pin_fd(const struct vni_node *n, const char *sub, const char *name, c
 	if (pin_path(path, sizeof(path), n, sub, name))
 		return vni_err(err, -ENAMETOOLONG, "bpffs path too long");
 	for (i = 0; i < N(pins_open); i++) {
-		if (!strcmp(pins_open[i].path, path))
+		if (pins_open[i].path && !strcmp(pins_open[i].path, path))
 			return pins_open[i].fd;
-		if (!pins_open[i].path[0] && free_slot == N(pins_open))
+		if (!pins_open[i].path && free_slot == N(pins_open))
 			free_slot = i;
 	}
 	fd = obj_get(n, sub, name, err);
-	if (fd >= 0 && free_slot < N(pins_open)) {
-		snprintf(pins_open[free_slot].path, PATH_MAX, "%s", path);
+	if (fd >= 0 && free_slot < N(pins_open) && (pins_open[free_slot].path = strdup(path)))
 		pins_open[free_slot].fd = fd;
-	}
 	/* (a 49th pin would leak one fd per call: there are 19 maps, 11 programs) */
 	return fd;
 }
