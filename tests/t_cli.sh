@@ -218,6 +218,23 @@ test_install_layout() {
 	done
 }
 
+# A sqlite3 an operator left open on the state (an idle connection) does not
+# stop vnictl: the state is shared WAL, never exclusive (an exclusive
+# connection cannot start while another is open: "database is locked").
+test_state_open_elsewhere_does_not_block() {
+	local rd
+	vnictl attach --cgroup a --vip 10.10.0.1 >/dev/null || fail "attach a"
+	start_bg rd on_node python3 -u -c '
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1])
+print(c.execute("SELECT name FROM instances").fetchall()[0][0], flush=True)
+time.sleep(60)' "$VNI_STATE_DIR/state.db"
+	expect_eq "the reader has the state open" "a" "$(read_line "$rd")"
+	expect_match "attach while it is open" "attached b: *" "$(vnictl attach --cgroup b --vip 10.10.0.2 2>&1)"
+	expect_json "list while it is open" '["a","b"]' "$(vnictl list --json)" '[i["name"] for i in d]'
+	expect_eq "detach while it is open" "detached b" "$(vnictl detach --cgroup b 2>&1)"
+}
+
 # A state database written by vnictl 0.1.0 (no phase column) is upgraded in place.
 test_state_of_an_older_vnictl_is_upgraded() {
 	mkdir -p "$VNI_STATE_DIR"
