@@ -29,11 +29,21 @@
 #define MAX_COUNT	100000000L	/* rr round trips */
 #define MODE_NAMES	"server-accept|server-echo|server-udp|udp-sink|connect|crr|rr|udp|bind"
 
+/* ADDR PORT: an IPv4 or IPv6 address */
+struct addr {
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in4;
+		struct sockaddr_in6 in6;
+	} u;
+	socklen_t len;
+};
+
 struct opts {
 	double secs;			/* -d */
 	long threads;			/* -t */
 	long count;			/* -n */
-	struct sockaddr_in addr;	/* ADDR PORT */
+	struct addr addr;		/* ADDR PORT */
 };
 
 struct mode {
@@ -106,13 +116,22 @@ static double parse_secs(const char *s)
 	return v;
 }
 
-static void parse_addr(const char *ip, const char *port, struct sockaddr_in *sa)
+static void parse_addr(const char *ip, const char *port, struct addr *a)
 {
-	memset(sa, 0, sizeof(*sa));
-	sa->sin_family = AF_INET;
-	if (inet_pton(AF_INET, ip, &sa->sin_addr) != 1)
-		die("invalid IPv4 address '%s'", ip);
-	sa->sin_port = htons(parse_long(port, 1, 65535, "port"));
+	uint16_t p = htons(parse_long(port, 1, 65535, "port"));
+
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, ip, &a->u.in4.sin_addr) == 1) {
+		a->u.in4.sin_family = AF_INET;
+		a->u.in4.sin_port = p;
+		a->len = sizeof(a->u.in4);
+	} else if (inet_pton(AF_INET6, ip, &a->u.in6.sin6_addr) == 1) {
+		a->u.in6.sin6_family = AF_INET6;
+		a->u.in6.sin6_port = p;
+		a->len = sizeof(a->u.in6);
+	} else {
+		die("invalid IP address '%s'", ip);
+	}
 }
 
 static void set_int_opt(int fd, int level, int name, int val, const char *what)
@@ -131,9 +150,9 @@ static void set_io_timeouts(int fd)
 		die_sys("setsockopt(SO_RCVTIMEO/SO_SNDTIMEO)");
 }
 
-static int xsocket(int type)
+static int xsocket(int family, int type)
 {
-	int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+	int fd = socket(family, type | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		die_sys("socket");
@@ -164,20 +183,20 @@ static void announce_ready(void)
 	fflush(stdout);
 }
 
-static int server_socket(int type, const struct sockaddr_in *sa)
+static int server_socket(int type, const struct addr *a)
 {
-	int fd = xsocket(type);
+	int fd = xsocket(a->u.sa.sa_family, type);
 
 	exit_on_signals();
 	set_int_opt(fd, SOL_SOCKET, SO_REUSEADDR, 1, "setsockopt(SO_REUSEADDR)");
-	if (bind(fd, (const struct sockaddr *)sa, sizeof(*sa)))
+	if (bind(fd, &a->u.sa, a->len))
 		die_sys("bind");
 	return fd;
 }
 
-static int tcp_listener(const struct sockaddr_in *sa)
+static int tcp_listener(const struct addr *a)
 {
-	int fd = server_socket(SOCK_STREAM, sa);
+	int fd = server_socket(SOCK_STREAM, a);
 
 	if (listen(fd, LISTEN_BACKLOG))
 		die_sys("listen");
@@ -347,13 +366,13 @@ static void run_timed(int (*op)(void *), void *arg, double secs, long nthreads)
 static int op_connect(void *arg)
 {
 	static const struct linger rst = { .l_onoff = 1, .l_linger = 0 };
-	const struct sockaddr_in *sa = arg;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	const struct addr *a = arg;
+	int fd = socket(a->u.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	int ret;
 
 	if (fd < 0)
 		return -1;
-	ret = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	ret = connect(fd, &a->u.sa, a->len);
 	/* close with RST: no TIME_WAIT pile-up */
 	if (!ret)
 		setsockopt(fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
@@ -372,8 +391,8 @@ static void run_connect(const struct opts *o)
 static int op_crr(void *arg)
 {
 	static const struct linger rst = { .l_onoff = 1, .l_linger = 0 };
-	const struct sockaddr_in *sa = arg;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	const struct addr *a = arg;
+	int fd = socket(a->u.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	char c = 'x';
 	int ret = -1;
 
@@ -381,7 +400,7 @@ static int op_crr(void *arg)
 		return -1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	set_io_timeouts(fd);
-	if (!connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) && !send_all(fd, &c, 1) &&
+	if (!connect(fd, &a->u.sa, a->len) && !send_all(fd, &c, 1) &&
 	    recv(fd, &c, 1, 0) == 1)
 		ret = 0;
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
@@ -396,7 +415,7 @@ static void run_crr(const struct opts *o)
 
 struct udp_ctx {
 	int fd;
-	const struct sockaddr_in *dst;
+	const struct addr *dst;
 };
 
 static int op_sendto(void *arg)
@@ -404,14 +423,13 @@ static int op_sendto(void *arg)
 	static const char payload[UDP_PAYLOAD];
 	const struct udp_ctx *c = arg;
 
-	return sendto(c->fd, payload, sizeof(payload), 0,
-		      (const struct sockaddr *)c->dst,
-		      sizeof(*c->dst)) == sizeof(payload) ? 0 : -1;
+	return sendto(c->fd, payload, sizeof(payload), 0, &c->dst->u.sa, c->dst->len) ==
+	       sizeof(payload) ? 0 : -1;
 }
 
 static void run_udp(const struct opts *o)
 {
-	struct udp_ctx c = { xsocket(SOCK_DGRAM), &o->addr };
+	struct udp_ctx c = { xsocket(o->addr.u.sa.sa_family, SOCK_DGRAM), &o->addr };
 
 	set_io_timeouts(c.fd);
 	run_timed(op_sendto, &c, o->secs, 1);
@@ -483,13 +501,13 @@ static void round_trip(int fd)
 static void run_rr(const struct opts *o)
 {
 	uint64_t *lat = malloc(o->count * sizeof(*lat));
-	int fd = xsocket(SOCK_STREAM);
+	int fd = xsocket(o->addr.u.sa.sa_family, SOCK_STREAM);
 
 	if (!lat)
 		die("out of memory");
 	set_int_opt(fd, IPPROTO_TCP, TCP_NODELAY, 1, "setsockopt(TCP_NODELAY)");
 	set_io_timeouts(fd);
-	if (connect(fd, (const struct sockaddr *)&o->addr, sizeof(o->addr)))
+	if (connect(fd, &o->addr.u.sa, o->addr.len))
 		die_sys("connect");
 	for (long i = 0; i < o->count; i++) {
 		uint64_t t0 = now_ns();

@@ -8,6 +8,7 @@
 #   N  the node              192.0.2.1; vni instance "bench" with VIP 10.10.0.1;
 #                            10.10.0.2 on lo for the shim; bridge 172.31.0.1/24
 #   C  a "container" netns   172.31.0.2 behind veth + bridge in N (routed)
+#   and IPv6 between S and N (2001:db8:2::2 and ::1) for the node's own v6
 # "no vni": the node with vni's node-wide programs (the guard on the cgroup2
 # root, the receive filter, the LSM program) taken off for that run
 # (bench/node_toggle.c), which "bare" runs with: what every process pays.
@@ -51,8 +52,10 @@ setup() {
 	ip link add s0 netns "$ID-S" type veth peer name n0 netns "$ID-N"
 	ip link add c0 netns "$ID-C" type veth peer name nc netns "$ID-N"
 	ns S sh -ec 'ip link set lo up; ip link set s0 up; ip addr add 192.0.2.2/24 dev s0
+		ip -6 addr add 2001:db8:2::2/64 dev s0 nodad
 		ip route add 10.10.0.0/16 via 192.0.2.1; ip route add 172.31.0.0/24 via 192.0.2.1'
 	ns N sh -ec 'ip link set lo up; ip link set n0 up; ip addr add 192.0.2.1/24 dev n0
+		ip -6 addr add 2001:db8:2::1/64 dev n0 nodad
 		ip addr add 10.10.0.2/32 dev lo; sysctl -qw net.ipv4.ip_forward=1
 		ip link add br0 type bridge; ip link set br0 up; ip addr add 172.31.0.1/24 dev br0
 		ip link set nc master br0 up'
@@ -62,7 +65,10 @@ setup() {
 	for m in server-accept:5001 server-echo:5002 server-udp:5003; do
 		ns S "$LG" "${m%:*}" 192.0.2.2 "${m#*:}" >"$OUT/$m.out" 2>&1 &
 	done
-	for m in 5001 5002 5003; do
+	for m in server-accept:5011 server-udp:5013; do
+		ns S "$LG" "${m%:*}" 2001:db8:2::2 "${m#*:}" >"$OUT/$m.out" 2>&1 &
+	done
+	for m in 5001 5002 5003 5011 5013; do
 		until grep -q READY "$OUT/"*":$m.out" 2>/dev/null; do sleep 0.05; done
 	done
 }
@@ -183,6 +189,14 @@ lookup on
 
 echo "== scale" >&2
 base=$(for r in $(seq "$ROUNDS"); do run_workload vni connect1; done | median)
+# The node's own IPv6, outside any instance, with no source of its own: the
+# kernel picks one among every IPv6 address of the namespace, and each
+# instance has one (its v6 VIP, or its private address) -> "udp connect"
+node6() {
+	echo "$(for r in $(seq "$ROUNDS"); do ns N "$LG" udp -d "$DUR" 2001:db8:2::2 5013 | value rate; done | median)" \
+		"$(for r in $(seq "$ROUNDS"); do ns N "$LG" connect -d "$DUR" -t 1 2001:db8:2::2 5011 | value rate; done | median)"
+}
+read -r v6u_1 v6c_1 <<<"$(node6)"
 echo "connect1 vni 1 $base" >"$OUT/scale"
 # attach_bench N FIRST: N attaches through the library, instances FIRST..
 attach_bench() { ns N env VNI_CGROUP_ROOT="$VNI_CGROUP_ROOT" "$B/attach_bench" "$@"; }
@@ -223,6 +237,18 @@ read -r cli_small_a cli_small_d <<<"$(cli_p50 small 1)"
 	done
 	echo
 	echo "(each row: attaches number n-99 to n, the node holding n-100 before them)"
+} >>"$OUT/results.md"
+read -r v6u_n v6c_n <<<"$(node6)"
+# the same with the uplink's own addresses as its only candidates
+ns N sysctl -qw net.ipv6.conf.n0.use_oif_addrs_only=1
+read -r v6u_o v6c_o <<<"$(node6)"
+ns N sysctl -qw net.ipv6.conf.n0.use_oif_addrs_only=0
+{
+	echo
+	echo "| the node's own IPv6 (no instance, no bound source) | 1 instance | $total instances | $total / 1 | $total, use_oif_addrs_only=1 on n0 | that / 1 |"
+	echo "|---|---|---|---|---|---|"
+	echo "| UDP sends/s | $v6u_1 | $v6u_n | $(ratio "$v6u_n" "$v6u_1") | $v6u_o | $(ratio "$v6u_o" "$v6u_1") |"
+	echo "| connects/s, 1 thread | $v6c_1 | $v6c_n | $(ratio "$v6c_n" "$v6c_1") | $v6c_o | $(ratio "$v6c_o" "$v6c_1") |"
 } >>"$OUT/results.md"
 read -r cli_large_a cli_large_d <<<"$(cli_p50 large 1001)"
 big_p50=$(echo "$out" | value p50_us)
