@@ -66,6 +66,12 @@ static __always_inline void priv6(__u32 aid, union vni_ip *a)
 	a->w[3] = bpf_htonl(aid);
 }
 
+/* The parking address of v4-only instances' v6-only wildcard sockets. */
+static __always_inline void park6(union vni_ip *a)
+{
+	priv6(VNI_PARK6_AID, a);
+}
+
 /*
  * Context fields. The verifier takes user_ip6[i], msg_src_ip6[i] and
  * src_ip6[i] only as single 4-byte accesses at the context pointer plus a

@@ -52,6 +52,8 @@ static __always_inline struct vni_vip_owner *refused_owner(struct bpf_sock_addr 
 		return NULL;
 	cookie = bpf_get_socket_cookie(ctx);
 	tag = bpf_map_lookup_elem(&vni_sktag, &cookie);
+	if (owner->flags & VNI_VIP_PARK) /* any instance's socket may be parked there */
+		return tag ? NULL : owner;
 	if (owner->flags & VNI_VIP_SERVICE)
 		return send && tag && svc_reply_ok(ctx, &key, tag->cgid) ? NULL : owner;
 	return tag && tag->cgid == owner->cgid ? NULL : owner;

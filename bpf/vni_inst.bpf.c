@@ -327,6 +327,56 @@ static __always_inline int bind_other(struct bpf_sock_addr *ctx, const struct vn
 	return deny(ctx, in, VNI_OP_BIND, family, a);
 }
 
+/* Whether the socket sk found at the parking address is this instance's. */
+static __always_inline bool parked_here(struct bpf_sock *sk, const struct vni_inst *in)
+{
+	struct tcp6_sock *t = bpf_skc_to_tcp6_sock(sk);
+	struct udp6_sock *u = t ? NULL : bpf_skc_to_udp6_sock(sk);
+	struct vni_sk_tag *tag;
+	__u64 cookie = 0;
+
+	/* its cookie was made when the instance tagged it at bind */
+	if (t)
+		cookie = BPF_CORE_READ(&t->tcp.inet_conn.icsk_inet.sk, __sk_common.skc_cookie.counter);
+	else if (u)
+		cookie = BPF_CORE_READ(&u->udp.inet.sk, __sk_common.skc_cookie.counter);
+	tag = cookie ? bpf_map_lookup_elem(&vni_sktag, &cookie) : NULL;
+	return tag && tag->cgid == in->cgid;
+}
+
+/*
+ * A v6-only wildcard socket of a v4-only instance (with a shared loopback) is
+ * parked at the parking address (VNI_PARK6_AID), which all such instances
+ * share: on the port asked, unless another instance's socket holds it there
+ * (clones of one template ask for the same ports), then on one the kernel
+ * picks. No one reaches it either way. Within the instance the kernel
+ * decides, as on a host (EADDRINUSE, or SO_REUSEPORT).
+ */
+static __always_inline int bind_park(struct bpf_sock_addr *ctx, struct vni_inst *in,
+				     bool rewritten)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk = NULL;
+	__u32 proto = ctx->protocol;
+
+	if (ctx->user_port) {
+		park6((union vni_ip *)t.ipv6.daddr);
+		t.ipv6.dport = (__be16)ctx->user_port;
+		if (proto == IPPROTO_TCP)
+			sk = bpf_sk_lookup_tcp(ctx, &t, sizeof(t.ipv6), BPF_F_CURRENT_NETNS, 0);
+		else if (proto == IPPROTO_UDP)
+			sk = bpf_sk_lookup_udp(ctx, &t, sizeof(t.ipv6), BPF_F_CURRENT_NETNS, 0);
+		if (sk) {
+			if (!parked_here(sk, in))
+				ctx->user_port = 0;
+			bpf_sk_release(sk);
+		} else if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) {
+			ctx->user_port = 0; /* (UDP-Lite: not looked up) */
+		}
+	}
+	return bind_vip(ctx, in, rewritten, 0);
+}
+
 /*
  * A wildcard bind lands on the instance's address of the socket's family:
  * the VIP, or where the instance has none, its private address (the
@@ -366,7 +416,7 @@ SEC("cgroup/bind6")
 int vni_bind6(struct bpf_sock_addr *ctx)
 {
 	struct vni_inst *in = instance();
-	bool v4 = in->flags & VNI_F_V4, v6 = in->flags & VNI_F_V6;
+	bool v4 = in->flags & VNI_F_V4, v6 = in->flags & VNI_F_V6, park;
 	union vni_ip a, own6, dual, real = {};
 	__u32 own4;
 
@@ -374,8 +424,11 @@ int vni_bind6(struct bpf_sock_addr *ctx)
 	if (!in->aid)
 		return bind_other(ctx, in, false, AF_INET6, &a);
 	own4 = v4 ? VIP4(in) : priv4(in->aid);
+	park = !v6 && !private_lo(in);
 	if (v6)
 		own6 = *VIP6(in);
+	else if (park)
+		park6(&own6);
 	else
 		priv6(in->aid, &own6);
 	if (is_any6(&a)) {
@@ -385,7 +438,7 @@ int vni_bind6(struct bpf_sock_addr *ctx)
 			return bind_vip(ctx, in, true, VNI_TAG_DUAL);
 		}
 		set_user_ip6(ctx, &own6);
-		return bind_vip(ctx, in, true, 0);
+		return park ? bind_park(ctx, in, true) : bind_vip(ctx, in, true, 0);
 	}
 	if (is_mapped(&a)) {
 		if (a.w[3] == 0 || (a.w[3] == LO4 && private_lo(in))) {
@@ -407,7 +460,7 @@ int vni_bind6(struct bpf_sock_addr *ctx)
 		return bind_vip(ctx, in, true, 0);
 	}
 	if (eq6(&a, &own6))
-		return bind_vip(ctx, in, false, 0);
+		return park ? bind_park(ctx, in, false) : bind_vip(ctx, in, false, 0);
 	priv6(in->aid, &dual);
 	if (eq6(&a, &dual))
 		return bind_vip(ctx, in, false, 0);

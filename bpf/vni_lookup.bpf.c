@@ -12,7 +12,8 @@
  *  - v6 connections to the VIP of an instance whose dual-stack listener sits
  *    on ::ffff:VIP4 are assigned to that listener;
  *  - an instance's private address is reached by no one, but for its own
- *    sockets when it is its loopback (attach --loopback private);
+ *    sockets when it is its loopback (attach --loopback private); nor is
+ *    the parking address;
  *  - traffic to a service address goes to one of the service's members
  *    (bpf/vni_service.bpf.h), or is refused when none listens;
  *  - traffic to any other address (the node's) never reaches an instance's
@@ -126,6 +127,10 @@ static __always_inline int to_private(struct bpf_sk_lookup *ctx, const struct vn
 	struct vni_port_cnt *v;
 	struct vni_wild_val *wv;
 
+	/* a socket lookup by a program (bpf_sk_lookup_*: no device) asks who
+	 * is parked at a port (vni_inst.bpf.c, bind_park), carries no packet */
+	if (o->flags & VNI_VIP_PARK)
+		return ctx->ingress_ifindex ? drop() : SK_PASS;
 	if (!(o->flags & VNI_VIP_LOOPBACK))
 		return drop();
 	remote_addr(ctx, key);

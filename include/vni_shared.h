@@ -58,6 +58,10 @@ struct vni_vip_key {
 				      its own sockets reach it */
 #define VNI_VIP_SERVICE (1u << 2)  /* a service address (vnictl service): owned by no
 				      instance (cgid 0), dispatched to its members */
+#define VNI_VIP_PARK (1u << 3)     /* the parking address (VNI_PARK6): no instance's,
+				      every instance's sockets may bind it; .users
+				      counts the instances holding it */
+#define VNI_VIP_PARKED (1u << 4)   /* on an instance's v4 VIP: it holds one of those */
 
 /* Owners and tags name the instance by cgroup id, which the kernel never
  * hands out twice in a boot: a socket tagged by a detached instance can never
@@ -65,24 +69,42 @@ struct vni_vip_key {
 struct vni_vip_owner {
 	__u32 aid;
 	__u32 flags;
-	__u64 cgid;
+	union {
+		__u64 cgid;
+		__u64 users; /* VNI_VIP_PARK */
+	};
 };
 
 /*
- * The private address of an instance, one per family it has no VIP of: a
- * wildcard socket of that family lands there (nginx's `listen [::]:80` in a
- * v4-only instance), so it binds as on a host whose addresses are the VIPs,
- * and no one outside the instance reaches it (sk_lookup drops traffic to
- * it). v4: 127.128.0.0/9 + the AID's low 23 bits (loopback: local without an
- * address); v6: fd76:6e69:6c6f::/96 + the AID (a ULA, added to lo).
- * With --loopback private the instance has both, whatever its VIPs: they are
- * its 127.0.0.1 and ::1 (bind, connect and send go there, what it reads back
- * says 127.0.0.1 and ::1), reached by its own sockets only.
+ * The private address of an instance: where a wildcard socket of a family
+ * it has no VIP of lands, so it binds as on a host whose addresses are the
+ * VIPs, and no one outside the instance reaches it (sk_lookup drops traffic
+ * to it). v4: 127.128.0.0/9 + the AID's low 23 bits (loopback: local without
+ * an address), for v6-only instances. v6: fd76:6e69:6c6f::/96 + the AID (a
+ * ULA, added to lo), only with --loopback private; a v4-only instance's
+ * v6-only wildcard sockets are parked instead (below: nginx's
+ * `listen [::]:80`). With --loopback private the instance has both, whatever
+ * its VIPs: they are its 127.0.0.1 and ::1 (bind, connect and send go there,
+ * what it reads back says 127.0.0.1 and ::1), reached by its own sockets
+ * only.
  */
 #define VNI_PRIV4_NET 0x7f800000u  /* host order */
 #define VNI_PRIV4_HOST 0x007fffffu /* host bits (of the AID) */
 #define VNI_PRIV6_W0 0xfd766e69u   /* host order words 0 and 1; word 2 is 0, 3 the AID */
 #define VNI_PRIV6_W1 0x6c6f0000u
+
+/*
+ * The parking address: fd76:6e69:6c6f:: (the private v6 address of AID 0,
+ * which no instance has). A v4-only instance with a shared loopback gets no
+ * private v6 address of its own: its [::] sockets with IPV6_V6ONLY are
+ * parked there, on the port asked when no other instance's socket holds it
+ * there, else on one the kernel picks. No one reaches them (as a private
+ * address). One address per network namespace instead of one per instance:
+ * every IPv6 address of a namespace costs each IPv6 address add and
+ * removal, and each source address the kernel picks for the node's own v6
+ * traffic, a walk over all of them (docs/benchmarks.md).
+ */
+#define VNI_PARK6_AID 0
 
 /* vni_sk_tag.reg: what a socket is counted as in vni_ports / vni_wild */
 #define VNI_REG_V4 (1u << 0)   /* receives v4 at the instance's v4 VIP */

@@ -43,9 +43,9 @@ test_dual_stack_listener_of_v4_instance() {
 	expect_eq "node address refused" "ERR ECONNREFUSED" "$(probe_peer connect $NODE_IP 8080)"
 	expect_eq "node v6 address refused" "ERR ECONNREFUSED" "$(probe_peer connect $NODE_IP6 8080)"
 	expect_match "VIP reachable" "*REPLY OK*" "$(probe_peer connect 10.10.0.1 8080)"
-	# as on a host without v6 addresses to serve: the bind works, on the
-	# instance's private address (t_recv: nobody outside reaches it)
-	expect_eq "v6only [::] lands on the private address" "BOUND [fd76:6e69:6c6f::1]:8081" \
+	# as on a host without v6 addresses to serve: the bind works, parked at
+	# the parking address (t_recv: nobody reaches it)
+	expect_eq "v6only [::] is parked" "BOUND [fd76:6e69:6c6f::]:8081" \
 		"$(probe_inst web bind -6only 1 :: 8081)"
 	expect_eq "::ffff:0.0.0.0" "BOUND [::ffff:10.10.0.1]:8082" "$(probe_inst web bind ::ffff:0.0.0.0 8082)"
 	expect_eq "v6 address from a v4-only instance" "ERR EPERM" "$(probe_inst web bind 2001:db8:10::9 8083)"

@@ -100,24 +100,58 @@ test_private_addresses_are_unreachable() {
 	local six four
 	vnictl attach --cgroup web --vip 10.10.0.1 >/dev/null || fail "attach web"
 	vnictl attach --cgroup six --vip 2001:db8:10::1 >/dev/null || fail "attach six"
-	expect_json "show names it" "fd76:6e69:6c6f::1" "$(vnictl show --cgroup web --json)" 'd["private"]'
+	expect_json "show names where it parks" "fd76:6e69:6c6f::" "$(vnictl show --cgroup web --json)" 'd["private"]'
 	expect_match "show names it (v4)" '*private:    127.128.0.2*' "$(vnictl show --cgroup six)"
 	# nginx's `listen [::]:80` in a v4-only instance, `listen 80` in a v6-only one
 	start_bg six probe_inst web listen -6only 1 :: 8081
-	expect_eq "v6only [::] of a v4-only instance" "BOUND [fd76:6e69:6c6f::1]:8081" "$(read_line "$six")"
+	expect_eq "v6only [::] of a v4-only instance" "BOUND [fd76:6e69:6c6f::]:8081" "$(read_line "$six")"
 	start_bg four probe_inst six listen 0.0.0.0 8082
 	expect_eq "0.0.0.0 of a v6-only instance" "BOUND 127.128.0.2:8082" "$(read_line "$four")"
-	expect_eq "node to the private v6 address" "ERR ECONNREFUSED" "$(probe_node connect fd76:6e69:6c6f::1 8081)"
+	expect_eq "node to the parking address" "ERR ECONNREFUSED" "$(probe_node connect fd76:6e69:6c6f:: 8081)"
 	expect_eq "node to the private v4 address" "ERR ECONNREFUSED" "$(probe_node connect 127.128.0.2 8082)"
 	expect_eq "other instance to it" "ERR ECONNREFUSED" "$(probe_inst six connect 127.128.0.2 8082 2>&1 | tail -n 1)"
-	expect_eq "outsider binding it" "ERR EPERM" "$(probe_node bind fd76:6e69:6c6f::1 8083)"
+	expect_eq "outsider binding the parking address" "ERR EPERM" "$(probe_node bind fd76:6e69:6c6f:: 8083)"
 	expect_eq "other instance binding it" "ERR EPERM" "$(probe_inst web bind 127.128.0.2 8083)"
 	expect_eq "node v6 address" "ERR ECONNREFUSED" "$(probe_peer connect $NODE_IP6 8081)"
-	# the private v6 address lives on lo with the VIP and goes with it
-	expect_match "on lo" "*fd76:6e69:6c6f::1/128*" "$(on_node ip -6 addr show dev lo)"
+	# one parking address on lo, for as long as an instance holds it
+	expect_match "on lo" "*fd76:6e69:6c6f::/128*" "$(on_node ip -6 addr show dev lo)"
 	vnictl detach --cgroup web --force >/dev/null || fail "detach"
-	expect_eq "gone with the instance" "" "$(on_node ip -6 addr show dev lo | grep fd76)"
+	expect_eq "gone with its last holder" "" "$(on_node ip -6 addr show dev lo | grep fd76)"
 }
+
+# v4-only instances share one parking address: no IPv6 address of their own,
+# which the kernel would walk on every IPv6 address change and every source
+# it picks for the node's own v6 traffic (docs/benchmarks.md). Clones of one
+# template ask for the same ports there.
+test_v4_only_instances_share_the_parking_address() {
+	local a b line
+	vnictl attach --cgroup a --vip 10.10.0.1 >/dev/null || fail "attach a"
+	vnictl attach --cgroup b --vip 10.10.0.2 >/dev/null || fail "attach b"
+	vnictl attach --cgroup c --vip 10.10.0.3 --loopback private >/dev/null || fail "attach c"
+	expect_eq "IPv6 addresses on lo: ::1, the parking address, c's own ::1" \
+		"::1 fd76:6e69:6c6f:: fd76:6e69:6c6f::3" \
+		"$(on_node ip -6 -o addr show dev lo | awk '{ sub(/\/.*/, "", $4); print $4 }' | sort | tr '\n' ' ' | sed 's/ $//')"
+	start_bg a probe_inst a listen -6only 1 :: 8081
+	expect_eq "a: the port asked" "BOUND [fd76:6e69:6c6f::]:8081" "$(read_line "$a")"
+	start_bg b probe_inst b listen -6only 1 :: 8081
+	line=$(read_line "$b")
+	expect_match "b: parked too" "BOUND ?fd76:6e69:6c6f::?:*" "$line"
+	[ "${line##*:}" != 8081 ] || fail "b got the port a holds: $line"
+	expect_eq "a again on its own port: as on a host" "ERR EADDRINUSE" \
+		"$(probe_inst a bind -6only 1 :: 8081 2>&1 | tail -n 1)"
+	expect_eq "UDP, port free there" "BOUND [fd76:6e69:6c6f::]:8081" "$(probe_inst b bind -u -6only 1 :: 8081)"
+	expect_eq "c: its own ::1" "BOUND [::1]:8082" "$(probe_inst c bind -6only 1 :: 8082)"
+	vnictl detach --cgroup a --force >/dev/null || fail "detach a"
+	expect_match "b still holds it" "*fd76:6e69:6c6f::/128*" "$(on_node ip -6 addr show dev lo)"
+	expect_eq "nothing drifted" "no drift" "$(vnictl check 2>&1 | cut -d: -f1)"
+	vnictl detach --cgroup b --force >/dev/null || fail "detach b"
+	expect_eq "gone with its last holder" "" "$(on_node ip -6 -o addr show dev lo | grep 'fd76:6e69:6c6f::/')"
+	expect_eq "and its entry" "0" "$(bpftool -j map dump pinned "$VNI_BPFFS/maps/vni_vips" | python3 -c '
+import json, sys
+park = [253, 118, 110, 105, 108, 111] + [0] * 10
+print(sum(1 for e in json.load(sys.stdin) if [int(b) for b in e["formatted"]["key"]["addr"]] == park))')"
+}
+
 
 # A UDP socket that sends before it binds gets its port on the wildcard
 # address; it must still get only what is sent to its VIP.

@@ -6,6 +6,7 @@
 
 #include "sys/cgroup.h"
 #include "core/instance.h"
+#include "core/park.h"
 #include "cli/print.h"
 
 #define MAX_PIDS_SHOWN 4096
@@ -94,6 +95,12 @@ static const char *private_addr(const struct vni_record *r, char *buf, size_t n)
 	for (i = 0; i < VNI_OWNED_MAX; i++)
 		if (own[i].private)
 			return vni_addr_str(&own[i].a, buf, n);
+	if (vni_record_parks(r)) { /* where its v6-only wildcard sockets go */
+		struct vni_addr pa;
+
+		vni_park_addr(&pa);
+		return vni_addr_str(&pa, buf, n);
+	}
 	return NULL;
 }
 

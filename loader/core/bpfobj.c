@@ -679,6 +679,20 @@ int vni_bpf_vip_add(const struct vni_node *n, uint64_t netns, const struct vni_a
 	return ret;
 }
 
+int vni_bpf_vip_set(const struct vni_node *n, uint64_t netns, const struct vni_addr *a,
+		    const struct vni_vip_owner *owner, char *err)
+{
+	struct vni_vip_key k;
+	int fd = map_fd(n, "vni_vips", err);
+
+	if (fd < 0)
+		return fd;
+	vip_key(&k, netns, a);
+	if (bpf_map_update_elem(fd, &k, owner, BPF_EXIST))
+		return vni_err(err, -errno, "cannot update the owner entry: %s", strerror(errno));
+	return 0;
+}
+
 int vni_bpf_vip_owner(const struct vni_node *n, uint64_t netns, const struct vni_addr *a,
 		      struct vni_vip_owner *owner)
 {

@@ -47,6 +47,9 @@ int vni_bpf_each_cgrp(const struct vni_node *n, int (*fn)(uint64_t cgid, void *a
 /* Records owner as the owner of address a (a VIP or a private address). */
 int vni_bpf_vip_add(const struct vni_node *n, uint64_t netns, const struct vni_addr *a,
 		    const struct vni_vip_owner *owner, char *err);
+/* Replaces the owner entry of address a, which must be there. */
+int vni_bpf_vip_set(const struct vni_node *n, uint64_t netns, const struct vni_addr *a,
+		    const struct vni_vip_owner *owner, char *err);
 /* 1 (owner filled) when the VIP has an owner, 0 if not, <0 error. */
 int vni_bpf_vip_owner(const struct vni_node *n, uint64_t netns, const struct vni_addr *a,
 		      struct vni_vip_owner *owner);

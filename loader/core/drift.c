@@ -13,6 +13,7 @@
 #include "core/drift.h"
 #include "core/hostsedit.h"
 #include "core/instance.h"
+#include "core/park.h"
 #include "sys/log.h"
 #include "sys/nladdr.h"
 #include "core/recover.h"
@@ -189,6 +190,8 @@ static const char *diagnose(const struct scan *s, const struct vni_record *r,
 	for (i = 0; i < VNI_OWNED_MAX; i++)
 		if (own[i].a.family)
 			check_owned(s, r, &own[i], parts, sizeof(parts));
+	if (!vni_park_held(n, r, vni_record_here(r)))
+		add_missing(parts, sizeof(parts), "%s", "parking address (fd76:6e69:6c6f::) or its hold");
 	if (vni_record_here(r) && !vni_bpf_lookup_linked(n, r->netns_cookie))
 		add_missing(parts, sizeof(parts), "%s",
 			    "receive filter (sk_lookup) of its network namespace");
@@ -360,7 +363,7 @@ static int collect_vip(const struct vni_vip_key *k, const struct vni_vip_owner *
 	struct vni_vip_key *v;
 	uint64_t *ids;
 
-	if (known_vip(s, k, o))
+	if (known_vip(s, k, o) || (o->flags & VNI_VIP_PARK)) /* (holders check the park) */
 		return 0;
 	if (o->flags & VNI_VIP_SERVICE) { /* a service's (services_pass checks it) */
 		struct vni_addr a = { .family = (int)k->family };

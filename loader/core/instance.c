@@ -15,6 +15,7 @@
 #include "sys/cgroup.h"
 #include "core/hostsedit.h"
 #include "core/instance.h"
+#include "core/park.h"
 #include "core/portreap.h"
 #include "core/registry.h"
 #include "sys/nladdr.h"
@@ -326,6 +327,8 @@ void vni_owned_addrs(const struct vni_record *r, struct vni_owned out[VNI_OWNED_
 	if (r->vip6.family) {
 		out[1].a = r->vip6;
 		p6 = lo ? &out[3] : NULL;
+	} else if (vni_record_parks(r)) {
+		p6 = NULL; /* its v6-only wildcard sockets are parked (core/park.h) */
 	}
 	if (p4) {
 		p4->a.family = AF_INET;
@@ -343,21 +346,11 @@ void vni_owned_addrs(const struct vni_record *r, struct vni_owned out[VNI_OWNED_
 
 bool vni_owned_installed(const struct vni_owned *o)
 {
-	char v[4] = "";
-	FILE *f;
-
 	if (!o->private)
 		return true;
 	if (o->a.family == AF_INET)
 		return false; /* in 127/8: local without an address */
-	/* a v6 one goes on lo, unless IPv6 is off there */
-	f = fopen("/proc/sys/net/ipv6/conf/lo/disable_ipv6", "re");
-	if (!f)
-		return false;
-	if (!fgets(v, sizeof(v), f))
-		v[0] = '1';
-	fclose(f);
-	return v[0] == '0';
+	return vni_lo_ipv6(); /* a v6 one goes on lo, unless IPv6 is off there */
 }
 
 /* The address's owner entry, then (in the instance's netns) the address; what
@@ -465,7 +458,7 @@ static int ensure_owned(const struct vni_node *n, const struct vni_record *r,
 		if (!ret)
 			vni_crashpoint("VIP address installed");
 	}
-	return ret;
+	return ret ? ret : vni_park_hold(n, r, here, view, err);
 }
 
 uint32_t vni_inst_flags(const struct vni_record *r)
@@ -559,6 +552,7 @@ static void drop_addrs(const struct vni_node *n, const struct vni_record *r,
 
 	if (!r->cgroup_id)
 		return; /* no cgroup id yet: attach never got to the addresses */
+	vni_park_release(n, r, here); /* (its v4 VIP's entry says whether it holds) */
 	vni_owned_addrs(r, own);
 	for (i = 0; i < VNI_OWNED_MAX; i++)
 		if (own[i].a.family)

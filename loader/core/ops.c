@@ -15,6 +15,7 @@
 #include "core/handle.h"
 #include "core/instance.h"
 #include "core/ops.h"
+#include "core/park.h"
 #include "core/svcbuild.h"
 #include "sys/cgroup.h"
 #include "sys/util.h"
@@ -164,6 +165,11 @@ int vni_down(const struct vni_node *n, bool force, char *err)
 	if (!ret)
 		ret = vni_detach_batch(n, c.st, c.names, c.k, &o, err);
 	if (!ret) {
+		uint64_t here;
+
+		/* held one too many by a crash, it outlived its holders */
+		if (!vni_netns_cookie(&here, NULL))
+			vni_park_drop(n, here);
 		vni_ports_reap(n); /* the list goes with the maps */
 		ret = vni_bpf_down(n, err);
 	}

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/bpfobj.h"
+#include "core/park.h"
+#include "sys/crashpoint.h"
+#include "sys/nladdr.h"
+#include "sys/util.h"
+
+void vni_park_addr(struct vni_addr *a)
+{
+	uint32_t w[4] = { htonl(VNI_PRIV6_W0), htonl(VNI_PRIV6_W1), 0, htonl(VNI_PARK6_AID) };
+
+	a->family = AF_INET6;
+	memcpy(a->a, w, sizeof(w));
+}
+
+bool vni_lo_ipv6(void)
+{
+	char v[4] = "";
+	FILE *f = fopen("/proc/sys/net/ipv6/conf/lo/disable_ipv6", "re");
+
+	if (!f)
+		return false;
+	if (!fgets(v, sizeof(v), f))
+		v[0] = '1';
+	fclose(f);
+	return v[0] == '0';
+}
+
+bool vni_record_parks(const struct vni_record *r)
+{
+	return r->vip4.family && !r->vip6.family && !(r->flags & VNI_F_PRIVATE_LO);
+}
+
+/* The entry of the holder's v4 VIP, when it is the holder's: 1, else 0. */
+static int holder_entry(const struct vni_node *n, const struct vni_record *r,
+			struct vni_vip_owner *o)
+{
+	return vni_bpf_vip_owner(n, r->netns_cookie, &r->vip4, o) == 1 && o->cgid == r->cgroup_id;
+}
+
+/* The address on lo (there already: fine). */
+static int put_addr(const struct vni_addr *pa, char *err)
+{
+	int lo = (int)if_nametoindex("lo"), ret;
+
+	if (!lo)
+		return vni_err(err, -ENODEV, "unknown device 'lo'");
+	ret = nl_addr_add(lo, AF_INET6, pa->a, err, VNI_ERRLEN);
+	if (ret == -EEXIST)
+		return 0;
+	if (!ret)
+		vni_crashpoint("parking address installed");
+	return ret;
+}
+
+int vni_park_hold(const struct vni_node *n, const struct vni_record *r, bool here,
+		  const struct vni_node_view *view, char *err)
+{
+	struct vni_vip_owner mine, park;
+	struct vni_addr pa;
+	int have, ret;
+
+	if (!vni_record_parks(r) || !here || !vni_lo_ipv6())
+		return 0;
+	vni_park_addr(&pa);
+	if (!holder_entry(n, r, &mine))
+		return vni_err(err, -ENOENT, "%s: no owner entry for its VIP", r->name);
+	have = vni_bpf_vip_owner(n, r->netns_cookie, &pa, &park);
+	if (have < 0)
+		return vni_err(err, have, "cannot read the parking address's entry: %s",
+			       strerror(-have));
+	/* the address first (again if it went): a batch's view says what was
+	 * there before it, so there an entry is taken as the address's word */
+	if (!view || (!have && vni_view_has(view, &pa, NULL) != 1)) {
+		ret = put_addr(&pa, err);
+		if (ret)
+			return ret;
+	}
+	if (mine.flags & VNI_VIP_PARKED)
+		return 0;
+	if (have) {
+		park.users++;
+		ret = vni_bpf_vip_set(n, r->netns_cookie, &pa, &park, err);
+	} else {
+		park = (struct vni_vip_owner){ .flags = VNI_VIP_PRIVATE | VNI_VIP_PARK, .users = 1 };
+		ret = vni_bpf_vip_add(n, r->netns_cookie, &pa, &park, err);
+	}
+	if (ret)
+		return ret;
+	vni_crashpoint("parking address counted");
+	mine.flags |= VNI_VIP_PARKED;
+	return vni_bpf_vip_set(n, r->netns_cookie, &r->vip4, &mine, err);
+}
+
+void vni_park_release(const struct vni_node *n, const struct vni_record *r, bool here)
+{
+	struct vni_vip_owner mine, park;
+	struct vni_addr pa;
+	int lo;
+
+	if (!vni_record_parks(r) || !holder_entry(n, r, &mine) || !(mine.flags & VNI_VIP_PARKED))
+		return;
+	mine.flags &= ~VNI_VIP_PARKED;
+	if (vni_bpf_vip_set(n, r->netns_cookie, &r->vip4, &mine, NULL))
+		return;
+	vni_crashpoint("parking address let go");
+	vni_park_addr(&pa);
+	if (vni_bpf_vip_owner(n, r->netns_cookie, &pa, &park) != 1)
+		return;
+	if (park.users > 1) {
+		park.users--;
+		vni_bpf_vip_set(n, r->netns_cookie, &pa, &park, NULL);
+		return;
+	}
+	/* the address before its entry: a socket never finds it unguarded */
+	if (here && (lo = (int)if_nametoindex("lo"))) {
+		nl_addr_del(lo, AF_INET6, pa.a, NULL, 0);
+		vni_crashpoint("parking address removed");
+	}
+	vni_bpf_vip_del(n, r->netns_cookie, &pa);
+}
+
+void vni_park_drop(const struct vni_node *n, uint64_t netns)
+{
+	struct vni_addr pa;
+	int lo = (int)if_nametoindex("lo");
+
+	vni_park_addr(&pa);
+	if (lo)
+		nl_addr_del(lo, AF_INET6, pa.a, NULL, 0);
+	vni_bpf_vip_del(n, netns, &pa);
+}
+
+bool vni_park_held(const struct vni_node *n, const struct vni_record *r, bool here)
+{
+	struct vni_vip_owner mine, park;
+	struct vni_addr pa;
+	int ifindex;
+
+	if (!vni_record_parks(r) || !here || !vni_lo_ipv6())
+		return true;
+	vni_park_addr(&pa);
+	return holder_entry(n, r, &mine) && (mine.flags & VNI_VIP_PARKED) &&
+	       vni_bpf_vip_owner(n, r->netns_cookie, &pa, &park) == 1 && park.users > 0 &&
+	       nl_addr_find(AF_INET6, pa.a, &ifindex, NULL, 0) == 1;
+}
