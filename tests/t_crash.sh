@@ -15,6 +15,7 @@ joined() { # the steps, comma-separated
 expect_empty_node() { # when
 	expect_json "$1: state" "[]" "$(vnictl list --json)" d
 	expect_eq "$1: VIP addresses" "" "$(node_addrs 10.10.0.0/24; node_addrs 2001:db8:10::/64)"
+	expect_eq "$1: private and parking addresses" "" "$(node_addrs fd76:6e69:6c6f::/96)"
 	expect_eq "$1: instance cgroups" "" "$(find "$VNI_CGROUP_ROOT" -mindepth 1 -type d 2>/dev/null)"
 	if [ -d "$VNI_BPFFS/links" ]; then
 		expect_eq "$1: instance links" "" "$(ls "$VNI_BPFFS/links")"
@@ -80,6 +81,69 @@ test_crash_at_every_step_of_attach() {
 	done
 	echo "note: attach: crashed after each of ${#steps[@]} steps: $(joined "${steps[@]}")"
 	[ ${#steps[@]} -ge 20 ] || fail "only ${#steps[@]} crash points in attach"
+}
+
+# A v4-only instance holds its namespace's parking address (core/park.h),
+# alone (the address comes and goes with it) or beside a second holder q:
+# killed after each step of its attach, then of its detach, the next command
+# finishes or undoes it with the count set right (a crash inside a hold
+# counts one too many), and the address goes with the last holder.
+parking_round() { # with-q: 0|1
+	local n step steps=() q=$1 out
+	for n in $(seq 1 100); do
+		[ "$q" = 1 ] && { vnictl attach --cgroup q --vip 10.10.0.6 >/dev/null || fail "attach q"; }
+		step=$(crash_after "$n" attach --cgroup p --vip 10.10.0.5) || exit 1
+		if [ -z "$step" ]; then # past the last step: it attached
+			vnictl down >/dev/null || fail "down"
+			break
+		fi
+		steps+=("$step")
+		expect_check_reports_interruption "$step"
+		if [ "$step" = "attach: done" ]; then
+			vnictl sync >/dev/null || fail "sync after '$step'"
+		else
+			vnictl attach --cgroup p --vip 10.10.0.5 >/dev/null 2>"$T_DIR/err" ||
+				fail "attach after a crash at '$step': $(cat "$T_DIR/err")"
+		fi
+		expect_no_drift "after re-attaching ($step)"
+		expect_eq "parked after '$step'" "BOUND [fd76:6e69:6c6f::]:8081" "$(probe_inst p bind -6only 1 :: 8081)"
+		[ "$q" = 1 ] && { vnictl detach --cgroup q >/dev/null || fail "detach q"; }
+		vnictl detach --cgroup p >/dev/null || fail "detach after '$step'"
+		expect_empty_node "after '$step'"
+	done
+	PARK_STEPS+=("${steps[@]}")
+	steps=()
+	for n in $(seq 1 100); do
+		[ "$q" = 1 ] && { vnictl attach --cgroup q --vip 10.10.0.6 >/dev/null || fail "attach q"; }
+		vnictl attach --cgroup p --vip 10.10.0.5 >/dev/null || fail "attach p"
+		step=$(crash_after "$n" detach --cgroup p) || exit 1
+		if [ -z "$step" ]; then
+			vnictl down >/dev/null || fail "down"
+			break
+		fi
+		steps+=("$step")
+		expect_check_reports_interruption "$step"
+		out=$(vnictl sync 2>&1) || fail "sync after '$step': $out"
+		expect_no_drift "after the detach was finished ($step)"
+		if [ "$q" = 1 ]; then
+			expect_eq "q still parks after '$step'" "BOUND [fd76:6e69:6c6f::]:8082" \
+				"$(probe_inst q bind -6only 1 :: 8082)"
+			vnictl detach --cgroup q >/dev/null || fail "detach q"
+		fi
+		expect_empty_node "after '$step'"
+	done
+	PARK_STEPS+=("${steps[@]}")
+}
+
+test_crash_at_every_step_of_a_parking_attach_and_detach() {
+	local step
+	PARK_STEPS=()
+	parking_round 0
+	parking_round 1
+	for step in "parking address installed" "parking address counted" "parking address let go" \
+		"parking address removed"; do
+		[[ " ${PARK_STEPS[*]} " == *" $step "* ]] || fail "no crash point '$step'"
+	done
 }
 
 # The kernel forgets the instance as at a reboot (cgroup, pins, addresses).

@@ -201,8 +201,8 @@ static const char *diagnose(const struct scan *s, const struct vni_record *r,
 	return "incomplete";
 }
 
-static int repair_instance(struct scan *s, const char *kind, struct vni_record *r,
-			   uint64_t cgid_now, char *err)
+static int repair_one(struct scan *s, const char *kind, struct vni_record *r,
+		      uint64_t cgid_now, char *err)
 {
 	char done[VNI_ERRLEN];
 	int ret;
@@ -233,6 +233,17 @@ static int repair_instance(struct scan *s, const char *kind, struct vni_record *
 			return ret;
 	}
 	return vni_instance_build(s->n, r, err);
+}
+
+/* A hold a crash counted twice is set right from the holders' marks. */
+static int repair_instance(struct scan *s, const char *kind, struct vni_record *r,
+			   uint64_t cgid_now, char *err)
+{
+	int ret = repair_one(s, kind, r, cgid_now, err);
+
+	if (!ret && vni_record_parks(r))
+		ret = vni_park_recount(s->n, s->st, r->netns_cookie, vni_record_here(r), err);
+	return ret;
 }
 
 static int note_row(const struct vni_record *r, void *arg)

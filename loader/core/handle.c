@@ -5,6 +5,8 @@
 
 #include "core/detach_batch.h"
 #include "core/handle.h"
+#include "core/instance.h"
+#include "core/park.h"
 #include "core/recover.h"
 #include "core/svcbuild.h"
 #include "sys/log.h"
@@ -43,6 +45,7 @@ static void recover_all(const struct vni_node *n, struct vni_state *st)
 	struct names l = {}, gone = {};
 	struct vni_record r;
 	bool *undo = NULL;
+	uint64_t here;
 	size_t i;
 
 	if (vni_state_each_unfinished(st, collect_unfinished, &l, err))
@@ -67,6 +70,9 @@ static void recover_all(const struct vni_node *n, struct vni_state *st)
 			vni_log(VNI_LOG_INFO, "recovered: %s the interrupted %s of %s",
 				undo[i] ? "undid" : "finished", undo[i] ? "attach" : "detach",
 				gone.v[i]);
+	/* a crash inside a hold on the parking address counts one too many */
+	if (l.n && !vni_netns_cookie(&here, NULL) && vni_park_recount(n, st, here, true, err))
+		vni_log(VNI_LOG_WARN, "%s", err);
 	for (i = 0; i < l.n; i++)
 		free(l.v[i]);
 	for (i = 0; i < gone.n; i++)

@@ -543,6 +543,21 @@ static void drop_owned(const struct vni_node *n, const struct vni_record *r,
 	vni_crashpoint("VIP owner removed");
 }
 
+/* The private v6 address a v4-only instance had before the parking address
+ * (vnictl before 2026-12-01): still its own, it goes with it. */
+static void drop_old_private(const struct vni_node *n, const struct vni_record *r, bool here,
+			     const struct vni_node_view *view)
+{
+	uint32_t w6[4] = { htonl(VNI_PRIV6_W0), htonl(VNI_PRIV6_W1), 0, htonl(r->aid) };
+	struct vni_owned o = { .a.family = AF_INET6, .private = true };
+	struct vni_vip_owner owner;
+
+	memcpy(o.a.a, w6, sizeof(w6));
+	if (vni_bpf_vip_owner(n, r->netns_cookie, &o.a, &owner) == 1 &&
+	    owner.cgid == r->cgroup_id)
+		drop_owned(n, r, &o, here, view);
+}
+
 static void drop_addrs(const struct vni_node *n, const struct vni_record *r,
 		       const struct vni_node_view *view)
 {
@@ -552,7 +567,10 @@ static void drop_addrs(const struct vni_node *n, const struct vni_record *r,
 
 	if (!r->cgroup_id)
 		return; /* no cgroup id yet: attach never got to the addresses */
-	vni_park_release(n, r, here); /* (its v4 VIP's entry says whether it holds) */
+	if (vni_record_parks(r)) {
+		vni_park_release(n, r, here); /* (its v4 VIP's entry says whether it holds) */
+		drop_old_private(n, r, here, view);
+	}
 	vni_owned_addrs(r, own);
 	for (i = 0; i < VNI_OWNED_MAX; i++)
 		if (own[i].a.family)

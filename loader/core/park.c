@@ -151,3 +151,45 @@ bool vni_park_held(const struct vni_node *n, const struct vni_record *r, bool he
 	       vni_bpf_vip_owner(n, r->netns_cookie, &pa, &park) == 1 && park.users > 0 &&
 	       nl_addr_find(AF_INET6, pa.a, &ifindex, NULL, 0) == 1;
 }
+
+struct recount {
+	const struct vni_node *n;
+	uint64_t netns;
+	uint64_t users;
+};
+
+static int count_holder(const struct vni_record *r, void *arg)
+{
+	struct recount *c = arg;
+	struct vni_vip_owner mine;
+
+	if (r->netns_cookie == c->netns && vni_record_parks(r) && holder_entry(c->n, r, &mine) &&
+	    (mine.flags & VNI_VIP_PARKED))
+		c->users++;
+	return 0;
+}
+
+int vni_park_recount(const struct vni_node *n, struct vni_state *st, uint64_t netns, bool here,
+		     char *err)
+{
+	struct recount c = { n, netns, 0 };
+	struct vni_vip_owner park;
+	struct vni_addr pa;
+	int have, ret, lo;
+
+	vni_park_addr(&pa);
+	have = vni_bpf_vip_owner(n, netns, &pa, &park);
+	if (have <= 0)
+		return 0; /* (none counted: a holder's hold puts it back) */
+	ret = vni_state_each(st, count_holder, &c, err);
+	if (ret || park.users == c.users)
+		return ret;
+	if (c.users) {
+		park.users = c.users;
+		return vni_bpf_vip_set(n, netns, &pa, &park, err);
+	}
+	if (here && (lo = (int)if_nametoindex("lo")))
+		nl_addr_del(lo, AF_INET6, pa.a, NULL, 0);
+	vni_bpf_vip_del(n, netns, &pa);
+	return 0;
+}

@@ -7,8 +7,9 @@
  * in vni_vips (VNI_VIP_PARK) counts the holders, and each holder's v4 VIP
  * entry says it holds one (VNI_VIP_PARKED), so taking and letting go can be
  * repeated after a crash without counting anyone twice; a crash between the
- * two writes counts one too many, which only keeps the address until
- * 'vnictl down'. The node lock (the state's) orders all of it.
+ * two writes counts one too many (never one too few), which recovery and
+ * 'vnictl sync' set right from the holders' marks (vni_park_recount). The
+ * node lock (the state's) orders all of it.
  */
 #ifndef VNI_PARK_H
 #define VNI_PARK_H
@@ -39,6 +40,11 @@ void vni_park_release(const struct vni_node *n, const struct vni_record *r, bool
 /* The address and the entry of namespace netns (this one) go, holders or
  * not (down). */
 void vni_park_drop(const struct vni_node *n, uint64_t netns);
+/* The count of netns's entry set to its holders (the records whose v4 VIP
+ * entry says they hold it); at none, the address and the entry go (the
+ * address only when here). 0 or -errno with err set. */
+int vni_park_recount(const struct vni_node *n, struct vni_state *st, uint64_t netns, bool here,
+		     char *err);
 /* Whether the instance holds the address and it is there (vnictl check). */
 bool vni_park_held(const struct vni_node *n, const struct vni_record *r, bool here);
 
