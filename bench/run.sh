@@ -188,15 +188,15 @@ lookup on
 } >>"$OUT/results.md"
 
 echo "== scale" >&2
-base=$(for r in $(seq "$ROUNDS"); do run_workload vni connect1; done | median)
 # The node's own IPv6, outside any instance, with no source of its own: the
-# kernel picks one among every IPv6 address of the namespace, and each
-# instance has one (its v6 VIP, or its private address) -> "udp connect"
+# kernel picks one among every IPv6 address of the namespace (a v6 VIP is
+# one) -> "udp connect". First: the connect rates below all come after it.
 node6() {
 	echo "$(for r in $(seq "$ROUNDS"); do ns N "$LG" udp -d "$DUR" 2001:db8:2::2 5013 | value rate; done | median)" \
 		"$(for r in $(seq "$ROUNDS"); do ns N "$LG" connect -d "$DUR" -t 1 2001:db8:2::2 5011 | value rate; done | median)"
 }
 read -r v6u_1 v6c_1 <<<"$(node6)"
+base=$(for r in $(seq "$ROUNDS"); do run_workload vni connect1; done | median)
 echo "connect1 vni 1 $base" >"$OUT/scale"
 # attach_bench N FIRST: N attaches through the library, instances FIRST..
 attach_bench() { ns N env VNI_CGROUP_ROOT="$VNI_CGROUP_ROOT" "$B/attach_bench" "$@"; }

@@ -179,17 +179,24 @@ int vni_park_recount(const struct vni_node *n, struct vni_state *st, uint64_t ne
 
 	vni_park_addr(&pa);
 	have = vni_bpf_vip_owner(n, netns, &pa, &park);
-	if (have <= 0)
-		return 0; /* (none counted: a holder's hold puts it back) */
+	if (have < 0)
+		return vni_err(err, have, "cannot read the parking address's entry: %s",
+			       strerror(-have));
 	ret = vni_state_each(st, count_holder, &c, err);
-	if (ret || park.users == c.users)
+	if (ret || (have && park.users == c.users))
 		return ret;
 	if (c.users) {
 		park.users = c.users;
-		return vni_bpf_vip_set(n, netns, &pa, &park, err);
+		if (have)
+			return vni_bpf_vip_set(n, netns, &pa, &park, err);
+		park.flags = VNI_VIP_PRIVATE | VNI_VIP_PARK;
+		park.aid = 0;
+		return vni_bpf_vip_add(n, netns, &pa, &park, err);
 	}
+	/* none holds it (a crash may have left the address before any count) */
 	if (here && (lo = (int)if_nametoindex("lo")))
 		nl_addr_del(lo, AF_INET6, pa.a, NULL, 0);
-	vni_bpf_vip_del(n, netns, &pa);
+	if (have)
+		vni_bpf_vip_del(n, netns, &pa);
 	return 0;
 }

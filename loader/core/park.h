@@ -41,8 +41,8 @@ void vni_park_release(const struct vni_node *n, const struct vni_record *r, bool
  * not (down). */
 void vni_park_drop(const struct vni_node *n, uint64_t netns);
 /* The count of netns's entry set to its holders (the records whose v4 VIP
- * entry says they hold it); at none, the address and the entry go (the
- * address only when here). 0 or -errno with err set. */
+ * entry says they hold it); at none, the address (when here) and the entry
+ * go. 0 or -errno with err set. */
 int vni_park_recount(const struct vni_node *n, struct vni_state *st, uint64_t netns, bool here,
 		     char *err);
 /* Whether the instance holds the address and it is there (vnictl check). */
