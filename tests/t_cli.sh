@@ -249,10 +249,12 @@ test_state_of_an_older_vnictl_is_upgraded() {
 		INSERT INTO instances VALUES ('old', '$VNI_CGROUP_ROOT/old', 0, 1, 7, 1, '10.10.0.7', NULL,
 		 'vni-10-10-0-7', 'lo', 0, 0, 1);" || fail "sqlite3"
 	expect_json "the old row is read" '[["old","checkpointed"]]' "$(vnictl list --json)" '[[i["name"], i["status"]] for i in d]'
-	expect_eq "schema version" 5 "$(sqlite3 "$VNI_STATE_DIR/state.db" 'PRAGMA user_version')"
+	expect_eq "schema version" 6 "$(sqlite3 "$VNI_STATE_DIR/state.db" 'PRAGMA user_version')"
+	expect_eq "where its hosts lines are: not known" "" \
+		"$(sqlite3 "$VNI_STATE_DIR/state.db" "SELECT hosts_off FROM instances WHERE name = 'old'")"
 	expect_eq "its phase" ready "$(sqlite3 "$VNI_STATE_DIR/state.db" "SELECT phase FROM instances WHERE name = 'old'")"
 	expect_eq "its pools table" 0 "$(sqlite3 "$VNI_STATE_DIR/state.db" "SELECT COUNT(*) FROM pools")"
 	expect_eq "its maps table" 0 "$(sqlite3 "$VNI_STATE_DIR/state.db" "SELECT COUNT(*) FROM maps")"
 	sqlite3 "$VNI_STATE_DIR/state.db" 'PRAGMA user_version = 9'
-	expect_match "a newer database is refused" "vnictl: state database version 9 is newer than this vnictl knows (5)" "$(vnictl list 2>&1)"
+	expect_match "a newer database is refused" "vnictl: state database version 9 is newer than this vnictl knows (6)" "$(vnictl list 2>&1)"
 }

@@ -26,9 +26,14 @@ test_hosts_file_follows_attach_and_detach() {
 	expect_eq "hosts file" "10.10.0.1 vni-10-10-0-1|10.10.0.2 api|2001:db8:10::1 vni-10-10-0-1" \
 		"$(grep -v '^#' "$VNI_HOSTS_FILE" | sort | paste -sd '|')"
 	expect_eq "mode" "644" "$(stat -c %a "$VNI_HOSTS_FILE")"
+	# the state says where api's line is: its detach goes there (core/hostsedit.h)
+	expect_eq "api's line at the offset recorded" "10.10.0.2 api" \
+		"$(tail -c +$(($(sqlite3 "$VNI_STATE_DIR/state.db" "SELECT hosts_off FROM instances WHERE name = 'api'") + 1)) "$VNI_HOSTS_FILE" | head -n 1)"
 	vnictl detach --cgroup api >/dev/null || fail "detach"
 	expect_eq "after detach" "10.10.0.1 vni-10-10-0-1|2001:db8:10::1 vni-10-10-0-1" \
 		"$(grep -v '^#' "$VNI_HOSTS_FILE" | sort | paste -sd '|')"
+	expect_eq "the count of bytes commented out" "# commented out since: 0000000014 bytes" \
+		"$(sed -n 2p "$VNI_HOSTS_FILE")"
 	expect_eq "no temporary files left" "hosts" "$(ls "$(dirname "$VNI_HOSTS_FILE")" | grep hosts | paste -sd ' ')"
 }
 

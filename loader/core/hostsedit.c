@@ -13,6 +13,55 @@
 /* Below this many bytes of comments a file is not worth writing again. */
 #define COMPACT_MIN 4096
 
+#define TITLE "# virtual hostnames of vni instances; written by vnictl\n"
+#define DEAD_FMT "# commented out since: %010zu bytes\n"
+#define DEAD_LEN 40 /* its length */
+#define DEAD_MAX 9999999999ull
+
+void vni_hosts_header(FILE *f)
+{
+	fputs(TITLE, f);
+	fprintf(f, DEAD_FMT, (size_t)0);
+}
+
+/* The count of the header, when the file has one: 0, else -1. */
+static int dead_read(int fd, size_t *dead)
+{
+	char buf[sizeof(TITLE) - 1 + DEAD_LEN + 1];
+	unsigned long long v;
+	char nl;
+
+	if (pread(fd, buf, sizeof(buf) - 1, 0) != (ssize_t)sizeof(buf) - 1)
+		return -1;
+	buf[sizeof(buf) - 1] = '\0';
+	if (memcmp(buf, TITLE, sizeof(TITLE) - 1) ||
+	    sscanf(buf + sizeof(TITLE) - 1, "# commented out since: %10llu bytes%c", &v, &nl) != 2 ||
+	    nl != '\n')
+		return -1;
+	*dead = (size_t)v;
+	return 0;
+}
+
+static void dead_write(int fd, size_t dead)
+{
+	char buf[64];
+
+	if (snprintf(buf, sizeof(buf), DEAD_FMT, (size_t)(dead < DEAD_MAX ? dead : DEAD_MAX)) ==
+	    DEAD_LEN)
+		(void)!pwrite(fd, buf, DEAD_LEN, (off_t)sizeof(TITLE) - 1);
+}
+
+/* A '#' over the first byte of each of the lines (len bytes) at off. */
+static int comment_at(int fd, const char *lines, size_t len, off_t off)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((i == 0 || lines[i - 1] == '\n') && pwrite(fd, "#", 1, off + (off_t)i) != 1)
+			return -errno;
+	return 0;
+}
+
 void vni_hosts_lines(const struct vni_record *r, FILE *f)
 {
 	const struct vni_addr *a[2] = { &r->vip4, &r->vip6 };
@@ -46,12 +95,13 @@ static char *lines_of(const struct vni_record *r)
 	return text;
 }
 
-int vni_hosts_append(const char *path, const struct vni_record *r, char *err)
+int vni_hosts_append(const char *path, const struct vni_record *r, int64_t *at, char *err)
 {
 	char *text = lines_of(r);
 	size_t len = text ? strlen(text) : 0;
 	int fd, ret = 0;
 
+	*at = 0;
 	if (!text)
 		return vni_err(err, -ENOMEM, "out of memory");
 	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
@@ -59,6 +109,8 @@ int vni_hosts_append(const char *path, const struct vni_record *r, char *err)
 		ret = errno == ENOENT ? -ENOENT :
 					vni_err(err, -errno, "cannot write %s: %s", path, strerror(errno));
 	} else {
+		/* where they go (the node lock keeps other writers out) */
+		*at = (int64_t)lseek(fd, 0, SEEK_END);
 		/* one write: readers see all of the lines or none */
 		if (len && write(fd, text, len) != (ssize_t)len)
 			ret = vni_err(err, errno ? -errno : -EIO, "cannot write %s: %s", path,
@@ -87,10 +139,39 @@ static char *read_all(int fd, size_t *len)
 	return buf;
 }
 
+/* r's lines (mine) at off, where its attach put them: commented out, and
+ * counted in the header. What vni_hosts_comment_out returns, or -ENOENT
+ * when they are not there (the file was written whole since, or has no
+ * header): 2 pread and a pwrite a line and one for the count, where reading
+ * the whole file took 80-115 us at 10,000 instances. */
+static int comment_out_at(int fd, const char *mine, int64_t off, const char *path, char *err)
+{
+	size_t n = strlen(mine), dead;
+	struct stat st;
+	char *have;
+	int ret = -ENOENT;
+
+	if (off <= 0 || !n || dead_read(fd, &dead) || !(have = malloc(n)))
+		return -ENOENT;
+	if (pread(fd, have, n, (off_t)off) == (ssize_t)n && !memcmp(have, mine, n) &&
+	    !fstat(fd, &st)) {
+		ret = comment_at(fd, mine, n, (off_t)off);
+		if (ret) {
+			ret = vni_err(err, ret, "cannot write %s: %s", path, strerror(-ret));
+		} else {
+			dead += n;
+			dead_write(fd, dead);
+			ret = dead > COMPACT_MIN && dead > (size_t)st.st_size - dead;
+		}
+	}
+	free(have);
+	return ret;
+}
+
 int vni_hosts_comment_out(const char *path, const struct vni_record *r, char *err)
 {
 	char *mine = lines_of(r), *text = NULL, *p, *end, *m, *me;
-	size_t len, dead = 0, live = 0;
+	size_t len, dead = 0, live = 0, had;
 	int fd, ret = 0;
 
 	if (!mine)
@@ -101,6 +182,10 @@ int vni_hosts_comment_out(const char *path, const struct vni_record *r, char *er
 					vni_err(err, -errno, "cannot write %s: %s", path, strerror(errno));
 		goto out;
 	}
+	ret = comment_out_at(fd, mine, r->hosts_off, path, err);
+	if (ret != -ENOENT)
+		goto out;
+	ret = 0;
 	if (!(text = read_all(fd, &len))) {
 		ret = vni_err(err, -ENOMEM, "cannot read %s", path);
 		goto out;
@@ -126,6 +211,8 @@ int vni_hosts_comment_out(const char *path, const struct vni_record *r, char *er
 			live += (size_t)(end - p) + 1;
 	}
 	ret = dead > COMPACT_MIN && dead > live;
+	if (!dead_read(fd, &had)) /* (the header's two lines are comments too) */
+		dead_write(fd, dead - (sizeof(TITLE) - 1 + DEAD_LEN));
 out:
 	if (fd >= 0)
 		close(fd);

@@ -671,7 +671,7 @@ int vni_hosts_text(struct vni_state *st, char **text, char *err)
 	*text = NULL;
 	if (!f)
 		return vni_err(err, -ENOMEM, "out of memory");
-	fputs("# virtual hostnames of vni instances; written by vnictl\n", f);
+	vni_hosts_header(f);
 	ret = vni_state_each(st, hosts_line, f, err);
 	if (!ret)
 		ret = append_farm_hosts(st, f, err);
@@ -743,9 +743,9 @@ static int move_pids(const struct vni_node *n, const struct vni_attach_req *req,
 
 /* attach: its lines added to the file (the whole file when there is none) */
 static int publish_one(const struct vni_node *n, struct vni_state *st,
-		       const struct vni_record *r, char *err)
+		       struct vni_record *r, char *err)
 {
-	int ret = vni_hosts_append(n->hosts_file, r, err);
+	int ret = vni_hosts_append(n->hosts_file, r, &r->hosts_off, err);
 
 	return ret == -ENOENT ? vni_publish_hosts(n, st, err) : ret;
 }

@@ -52,11 +52,13 @@ static const char *const migrations[] = {
 	" UNIQUE (addr, port, proto));"
 	" CREATE TABLE service_members (service TEXT NOT NULL, instance TEXT NOT NULL,"
 	" slot INTEGER NOT NULL, PRIMARY KEY (service, instance), UNIQUE (service, slot))",
+	/* where an instance's lines are in the hosts file (core/hostsedit.h) */
+	"ALTER TABLE instances ADD COLUMN hosts_off INTEGER",
 };
 
 #define COLUMNS                                                                    \
 	"name, cgroup, cgroup_id, owns_cgroup, aid, flags, vip4, vip6, hostname, dev," \
-	" netns_cookie, created, checkpointed, phase, template, virt4, virt6"
+	" netns_cookie, created, checkpointed, phase, template, virt4, virt6, hosts_off"
 
 static const char *const phase_names[] = { "ready", "attaching", "detaching" };
 
@@ -312,6 +314,7 @@ static void read_row(sqlite3_stmt *s, struct vni_record *r)
 	col_text(s, 14, r->template, sizeof(r->template));
 	col_addr(s, 15, AF_INET, &r->virt4);
 	col_addr(s, 16, AF_INET6, &r->virt6);
+	r->hosts_off = sqlite3_column_int64(s, 17); /* (NULL: 0) */
 }
 
 int vni_state_get(struct vni_state *st, const char *name, struct vni_record *r, char *err)
@@ -476,7 +479,7 @@ static int insert_row(struct vni_state *st, const struct vni_record *r, char *er
 	int rc;
 
 	if (!(s = vni_db_stmt(st, "INSERT INTO instances (" COLUMNS
-			       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")))
+			       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")))
 		return vni_db_err(st, err, "insert");
 	sqlite3_bind_text(s, 1, r->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, r->cgroup, -1, SQLITE_STATIC);
@@ -496,6 +499,8 @@ static int insert_row(struct vni_state *st, const struct vni_record *r, char *er
 		sqlite3_bind_text(s, 15, r->template, -1, SQLITE_STATIC);
 	vni_bind_addr(s, 16, &r->virt4);
 	vni_bind_addr(s, 17, &r->virt6);
+	if (r->hosts_off > 0)
+		sqlite3_bind_int64(s, 18, r->hosts_off);
 	rc = sqlite3_step(s);
 	vni_db_reset(s);
 	return rc == SQLITE_DONE ? 0 : vni_db_err(st, err, "insert");
@@ -520,11 +525,14 @@ int vni_state_update(struct vni_state *st, const struct vni_record *r, char *err
 	sqlite3_stmt *s;
 	int rc;
 
-	if (!(s = vni_db_stmt(st, "UPDATE instances SET cgroup_id = ?, phase = ? WHERE name = ?")))
+	if (!(s = vni_db_stmt(st, "UPDATE instances SET cgroup_id = ?, phase = ?, hosts_off = ?"
+				  " WHERE name = ?")))
 		return vni_db_err(st, err, "update");
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)r->cgroup_id);
 	sqlite3_bind_text(s, 2, vni_phase_name(r->phase), -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, r->name, -1, SQLITE_STATIC);
+	if (r->hosts_off > 0)
+		sqlite3_bind_int64(s, 3, r->hosts_off);
+	sqlite3_bind_text(s, 4, r->name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	vni_db_reset(s);
 	return rc == SQLITE_DONE ? 0 : vni_db_err(st, err, "update");

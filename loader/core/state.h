@@ -45,6 +45,9 @@ struct vni_record {
 	 * family 0 for any other instance. */
 	char template[PATH_MAX];
 	struct vni_addr virt4, virt6;
+	/* where its lines start in the hosts file, as its attach appended them
+	 * (core/hostsedit.h); 0: not known (the file was written whole) */
+	int64_t hosts_off;
 };
 
 const char *vni_phase_name(enum vni_phase p);
