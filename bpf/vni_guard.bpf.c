@@ -84,7 +84,8 @@ static __always_inline int guard_deny(const struct vni_vip_owner *o, __u32 op, _
 		else
 			s->denied_send++; /* (and connects: the map's layout is kept) */
 	}
-	report_addr(op, o->cgid, o->aid, family, a, port);
+	/* (the parking address is no instance's: its cgid field counts holders) */
+	report_addr(op, o->flags & VNI_VIP_PARK ? 0 : o->cgid, o->aid, family, a, port);
 	return VNI_DENY;
 }
 

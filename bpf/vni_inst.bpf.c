@@ -349,8 +349,10 @@ static __always_inline bool parked_here(struct bpf_sock *sk, const struct vni_in
  * parked at the parking address (VNI_PARK6_AID), which all such instances
  * share: on the port asked, unless another instance's socket holds it there
  * (clones of one template ask for the same ports), then on one the kernel
- * picks. No one reaches it either way. Within the instance the kernel
- * decides, as on a host (EADDRINUSE, or SO_REUSEPORT).
+ * picks. No one reaches it either way. When the port is free there or held
+ * by this instance, the kernel decides, as on a host (EADDRINUSE, or
+ * SO_REUSEPORT); when another instance holds it, a second bind of the port
+ * in this one gets a port of its own too.
  */
 static __always_inline int bind_park(struct bpf_sock_addr *ctx, struct vni_inst *in,
 				     bool rewritten)

@@ -151,10 +151,11 @@ static int comment_out_at(int fd, const char *mine, int64_t off, const char *pat
 	char *have;
 	int ret = -ENOENT;
 
-	if (off <= 0 || !n || dead_read(fd, &dead) || !(have = malloc(n)))
+	if (off <= 0 || !n || dead_read(fd, &dead) || !(have = malloc(n + 1)))
 		return -ENOENT;
-	if (pread(fd, have, n, (off_t)off) == (ssize_t)n && !memcmp(have, mine, n) &&
-	    !fstat(fd, &st)) {
+	/* the byte before too: they must start a line */
+	if (pread(fd, have, n + 1, (off_t)off - 1) == (ssize_t)n + 1 && have[0] == '\n' &&
+	    !memcmp(have + 1, mine, n) && !fstat(fd, &st)) {
 		ret = comment_at(fd, mine, n, (off_t)off);
 		if (ret) {
 			ret = vni_err(err, ret, "cannot write %s: %s", path, strerror(-ret));

@@ -543,16 +543,23 @@ static void drop_owned(const struct vni_node *n, const struct vni_record *r,
 	vni_crashpoint("VIP owner removed");
 }
 
+void vni_old_private6(const struct vni_record *r, struct vni_addr *a)
+{
+	uint32_t w6[4] = { htonl(VNI_PRIV6_W0), htonl(VNI_PRIV6_W1), 0, htonl(r->aid) };
+
+	a->family = AF_INET6;
+	memcpy(a->a, w6, sizeof(w6));
+}
+
 /* The private v6 address a v4-only instance had before the parking address
  * (vnictl before 2026-12-01): still its own, it goes with it. */
 static void drop_old_private(const struct vni_node *n, const struct vni_record *r, bool here,
 			     const struct vni_node_view *view)
 {
-	uint32_t w6[4] = { htonl(VNI_PRIV6_W0), htonl(VNI_PRIV6_W1), 0, htonl(r->aid) };
-	struct vni_owned o = { .a.family = AF_INET6, .private = true };
+	struct vni_owned o = { .private = true };
 	struct vni_vip_owner owner;
 
-	memcpy(o.a.a, w6, sizeof(w6));
+	vni_old_private6(r, &o.a);
 	if (vni_bpf_vip_owner(n, r->netns_cookie, &o.a, &owner) == 1 &&
 	    owner.cgid == r->cgroup_id)
 		drop_owned(n, r, &o, here, view);

@@ -76,6 +76,9 @@ int vni_park_hold(const struct vni_node *n, const struct vni_record *r, bool her
 	if (have < 0)
 		return vni_err(err, have, "cannot read the parking address's entry: %s",
 			       strerror(-have));
+	if (have && !(park.flags & VNI_VIP_PARK)) /* (VIPs are refused in its range) */
+		return vni_err(err, -EADDRINUSE, "the parking address %s is owned by cgroup id %llu",
+			       "fd76:6e69:6c6f::", (unsigned long long)park.cgid);
 	/* the address first (again if it went): a batch's view says what was
 	 * there before it, so there an entry is taken as the address's word */
 	if (!view || (!have && vni_view_has(view, &pa, NULL) != 1)) {
@@ -112,7 +115,7 @@ void vni_park_release(const struct vni_node *n, const struct vni_record *r, bool
 		return;
 	vni_crashpoint("parking address let go");
 	vni_park_addr(&pa);
-	if (vni_bpf_vip_owner(n, r->netns_cookie, &pa, &park) != 1)
+	if (vni_bpf_vip_owner(n, r->netns_cookie, &pa, &park) != 1 || !(park.flags & VNI_VIP_PARK))
 		return;
 	if (park.users > 1) {
 		park.users--;
@@ -129,10 +132,13 @@ void vni_park_release(const struct vni_node *n, const struct vni_record *r, bool
 
 void vni_park_drop(const struct vni_node *n, uint64_t netns)
 {
+	struct vni_vip_owner park;
 	struct vni_addr pa;
 	int lo = (int)if_nametoindex("lo");
 
 	vni_park_addr(&pa);
+	if (vni_bpf_vip_owner(n, netns, &pa, &park) == 1 && !(park.flags & VNI_VIP_PARK))
+		return;
 	if (lo)
 		nl_addr_del(lo, AF_INET6, pa.a, NULL, 0);
 	vni_bpf_vip_del(n, netns, &pa);
@@ -182,6 +188,8 @@ int vni_park_recount(const struct vni_node *n, struct vni_state *st, uint64_t ne
 	if (have < 0)
 		return vni_err(err, have, "cannot read the parking address's entry: %s",
 			       strerror(-have));
+	if (have && !(park.flags & VNI_VIP_PARK))
+		return 0; /* not the park's (hold refuses it) */
 	ret = vni_state_each(st, count_holder, &c, err);
 	if (ret || (have && park.users == c.users))
 		return ret;

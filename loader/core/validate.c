@@ -37,6 +37,10 @@ static const char *v6_misfit(const struct in6_addr *a)
 		return "a link-local";
 	if (IN6_IS_ADDR_V4MAPPED(a) || IN6_IS_ADDR_V4COMPAT(a))
 		return "an IPv4-mapped";
+	/* fd76:6e69:6c6f::/96: the private addresses and the parking address */
+	if (ntohl(a->s6_addr32[0]) == VNI_PRIV6_W0 && ntohl(a->s6_addr32[1]) == VNI_PRIV6_W1 &&
+	    !a->s6_addr32[2])
+		return "a vni private (fd76:6e69:6c6f::/96)";
 	return NULL;
 }
 
