@@ -264,7 +264,7 @@ static int note_row(const struct vni_record *r, void *arg)
 		/* its private v6 address from before the parking address (programs
 		 * an older vnictl pinned still bind there): its own until detach */
 		if (vni_record_parks(r))
-			vni_old_private6(r, &k->own[1].a);
+			vni_priv6(r->aid, &k->own[1].a);
 	}
 	if (!(k->cgroup = strdup(r->cgroup)))
 		return -ENOMEM;

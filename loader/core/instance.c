@@ -315,7 +315,6 @@ bool vni_record_here(const struct vni_record *r)
 void vni_owned_addrs(const struct vni_record *r, struct vni_owned out[VNI_OWNED_MAX])
 {
 	uint32_t host4 = htonl(VNI_PRIV4_NET | (r->aid & VNI_PRIV4_HOST));
-	uint32_t w6[4] = { htonl(VNI_PRIV6_W0), htonl(VNI_PRIV6_W1), 0, htonl(r->aid) };
 	bool lo = r->flags & VNI_F_PRIVATE_LO;
 	struct vni_owned *p4 = &out[0], *p6 = &out[1];
 
@@ -337,8 +336,7 @@ void vni_owned_addrs(const struct vni_record *r, struct vni_owned out[VNI_OWNED_
 		p4->loopback = lo;
 	}
 	if (p6) {
-		p6->a.family = AF_INET6;
-		memcpy(p6->a.a, w6, 16);
+		vni_priv6(r->aid, &p6->a);
 		p6->private = true;
 		p6->loopback = lo;
 	}
@@ -543,14 +541,6 @@ static void drop_owned(const struct vni_node *n, const struct vni_record *r,
 	vni_crashpoint("VIP owner removed");
 }
 
-void vni_old_private6(const struct vni_record *r, struct vni_addr *a)
-{
-	uint32_t w6[4] = { htonl(VNI_PRIV6_W0), htonl(VNI_PRIV6_W1), 0, htonl(r->aid) };
-
-	a->family = AF_INET6;
-	memcpy(a->a, w6, sizeof(w6));
-}
-
 /* The private v6 address a v4-only instance had before the parking address
  * (vnictl before 2026-12-01): still its own, it goes with it. */
 static void drop_old_private(const struct vni_node *n, const struct vni_record *r, bool here,
@@ -559,7 +549,7 @@ static void drop_old_private(const struct vni_node *n, const struct vni_record *
 	struct vni_owned o = { .private = true };
 	struct vni_vip_owner owner;
 
-	vni_old_private6(r, &o.a);
+	vni_priv6(r->aid, &o.a);
 	if (vni_bpf_vip_owner(n, r->netns_cookie, &o.a, &owner) == 1 &&
 	    owner.cgid == r->cgroup_id)
 		drop_owned(n, r, &o, here, view);

@@ -103,9 +103,6 @@ void vni_owned_addrs(const struct vni_record *r, struct vni_owned out[VNI_OWNED_
 /* Whether the address is installed on a device (in this netns): VIPs and,
  * where IPv6 is on, the private v6 address (on lo). */
 bool vni_owned_installed(const struct vni_owned *o);
-/* The private v6 address a v4-only instance (with a shared loopback) had
- * before the parking address: fd76:6e69:6c6f::AID. */
-void vni_old_private6(const struct vni_record *r, struct vni_addr *a);
 /* Removes the instance's addresses and their owner entries. */
 void vni_instance_drop_addrs(const struct vni_node *n, const struct vni_record *r);
 

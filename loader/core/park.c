@@ -14,10 +14,7 @@
 
 void vni_park_addr(struct vni_addr *a)
 {
-	uint32_t w[4] = { htonl(VNI_PRIV6_W0), htonl(VNI_PRIV6_W1), 0, htonl(VNI_PARK6_AID) };
-
-	a->family = AF_INET6;
-	memcpy(a->a, w, sizeof(w));
+	vni_priv6(VNI_PARK6_AID, a);
 }
 
 bool vni_lo_ipv6(void)
@@ -45,6 +42,41 @@ static int holder_entry(const struct vni_node *n, const struct vni_record *r,
 	return vni_bpf_vip_owner(n, r->netns_cookie, &r->vip4, o) == 1 && o->cgid == r->cgroup_id;
 }
 
+/* The parking address in *pa and its entry of netns in *park: 1, 0 when
+ * there is none, -EADDRINUSE when the entry is not the park's (VIPs are
+ * refused in its range), <0 on error. */
+static int park_entry(const struct vni_node *n, uint64_t netns, struct vni_addr *pa,
+		      struct vni_vip_owner *park)
+{
+	int have;
+
+	vni_park_addr(pa);
+	have = vni_bpf_vip_owner(n, netns, pa, park);
+	return have == 1 && !(park->flags & VNI_VIP_PARK) ? -EADDRINUSE : have;
+}
+
+/* Its count set to users: the entry made when there was none (have 0). */
+static int set_users(const struct vni_node *n, uint64_t netns, const struct vni_addr *pa,
+		     int have, uint64_t users, char *err)
+{
+	struct vni_vip_owner park = { .flags = VNI_VIP_PRIVATE | VNI_VIP_PARK, .users = users };
+
+	return have ? vni_bpf_vip_set(n, netns, pa, &park, err) :
+		      vni_bpf_vip_add(n, netns, pa, &park, err);
+}
+
+/* The address (when here) before its entry: a socket never finds it
+ * unguarded. */
+static void remove_park(const struct vni_node *n, uint64_t netns, const struct vni_addr *pa,
+			bool here)
+{
+	int lo = here ? (int)if_nametoindex("lo") : 0;
+
+	if (lo && !nl_addr_del(lo, AF_INET6, pa->a, NULL, 0))
+		vni_crashpoint("parking address removed");
+	vni_bpf_vip_del(n, netns, pa);
+}
+
 /* The address on lo (there already: fine). */
 static int put_addr(const struct vni_addr *pa, char *err)
 {
@@ -69,16 +101,13 @@ int vni_park_hold(const struct vni_node *n, const struct vni_record *r, bool her
 
 	if (!vni_record_parks(r) || !here || !vni_lo_ipv6())
 		return 0;
-	vni_park_addr(&pa);
 	if (!holder_entry(n, r, &mine))
 		return vni_err(err, -ENOENT, "%s: no owner entry for its VIP", r->name);
-	have = vni_bpf_vip_owner(n, r->netns_cookie, &pa, &park);
+	have = park_entry(n, r->netns_cookie, &pa, &park);
 	if (have < 0)
-		return vni_err(err, have, "cannot read the parking address's entry: %s",
-			       strerror(-have));
-	if (have && !(park.flags & VNI_VIP_PARK)) /* (VIPs are refused in its range) */
-		return vni_err(err, -EADDRINUSE, "the parking address %s is owned by cgroup id %llu",
-			       "fd76:6e69:6c6f::", (unsigned long long)park.cgid);
+		return vni_err(err, have, "cannot use the parking address fd76:6e69:6c6f:: (%s)",
+			       have == -EADDRINUSE ? "another owner's entry holds it" :
+						     strerror(-have));
 	/* the address first (again if it went): a batch's view says what was
 	 * there before it, so there an entry is taken as the address's word */
 	if (!view || (!have && vni_view_has(view, &pa, NULL) != 1)) {
@@ -88,13 +117,7 @@ int vni_park_hold(const struct vni_node *n, const struct vni_record *r, bool her
 	}
 	if (mine.flags & VNI_VIP_PARKED)
 		return 0;
-	if (have) {
-		park.users++;
-		ret = vni_bpf_vip_set(n, r->netns_cookie, &pa, &park, err);
-	} else {
-		park = (struct vni_vip_owner){ .flags = VNI_VIP_PRIVATE | VNI_VIP_PARK, .users = 1 };
-		ret = vni_bpf_vip_add(n, r->netns_cookie, &pa, &park, err);
-	}
+	ret = set_users(n, r->netns_cookie, &pa, have, have ? park.users + 1 : 1, err);
 	if (ret)
 		return ret;
 	vni_crashpoint("parking address counted");
@@ -106,7 +129,6 @@ void vni_park_release(const struct vni_node *n, const struct vni_record *r, bool
 {
 	struct vni_vip_owner mine, park;
 	struct vni_addr pa;
-	int lo;
 
 	if (!vni_record_parks(r) || !holder_entry(n, r, &mine) || !(mine.flags & VNI_VIP_PARKED))
 		return;
@@ -114,34 +136,21 @@ void vni_park_release(const struct vni_node *n, const struct vni_record *r, bool
 	if (vni_bpf_vip_set(n, r->netns_cookie, &r->vip4, &mine, NULL))
 		return;
 	vni_crashpoint("parking address let go");
-	vni_park_addr(&pa);
-	if (vni_bpf_vip_owner(n, r->netns_cookie, &pa, &park) != 1 || !(park.flags & VNI_VIP_PARK))
+	if (park_entry(n, r->netns_cookie, &pa, &park) != 1)
 		return;
-	if (park.users > 1) {
-		park.users--;
-		vni_bpf_vip_set(n, r->netns_cookie, &pa, &park, NULL);
-		return;
-	}
-	/* the address before its entry: a socket never finds it unguarded */
-	if (here && (lo = (int)if_nametoindex("lo"))) {
-		nl_addr_del(lo, AF_INET6, pa.a, NULL, 0);
-		vni_crashpoint("parking address removed");
-	}
-	vni_bpf_vip_del(n, r->netns_cookie, &pa);
+	if (park.users > 1)
+		set_users(n, r->netns_cookie, &pa, 1, park.users - 1, NULL);
+	else
+		remove_park(n, r->netns_cookie, &pa, here);
 }
 
 void vni_park_drop(const struct vni_node *n, uint64_t netns)
 {
 	struct vni_vip_owner park;
 	struct vni_addr pa;
-	int lo = (int)if_nametoindex("lo");
 
-	vni_park_addr(&pa);
-	if (vni_bpf_vip_owner(n, netns, &pa, &park) == 1 && !(park.flags & VNI_VIP_PARK))
-		return;
-	if (lo)
-		nl_addr_del(lo, AF_INET6, pa.a, NULL, 0);
-	vni_bpf_vip_del(n, netns, &pa);
+	if (park_entry(n, netns, &pa, &park) != -EADDRINUSE)
+		remove_park(n, netns, &pa, true);
 }
 
 bool vni_park_held(const struct vni_node *n, const struct vni_record *r, bool here)
@@ -181,30 +190,20 @@ int vni_park_recount(const struct vni_node *n, struct vni_state *st, uint64_t ne
 	struct recount c = { n, netns, 0 };
 	struct vni_vip_owner park;
 	struct vni_addr pa;
-	int have, ret, lo;
+	int have, ret;
 
-	vni_park_addr(&pa);
-	have = vni_bpf_vip_owner(n, netns, &pa, &park);
+	have = park_entry(n, netns, &pa, &park);
+	if (have == -EADDRINUSE)
+		return 0; /* not the park's (hold refuses it) */
 	if (have < 0)
 		return vni_err(err, have, "cannot read the parking address's entry: %s",
 			       strerror(-have));
-	if (have && !(park.flags & VNI_VIP_PARK))
-		return 0; /* not the park's (hold refuses it) */
 	ret = vni_state_each(st, count_holder, &c, err);
 	if (ret || (have && park.users == c.users))
 		return ret;
-	if (c.users) {
-		park.users = c.users;
-		if (have)
-			return vni_bpf_vip_set(n, netns, &pa, &park, err);
-		park.flags = VNI_VIP_PRIVATE | VNI_VIP_PARK;
-		park.aid = 0;
-		return vni_bpf_vip_add(n, netns, &pa, &park, err);
-	}
+	if (c.users)
+		return set_users(n, netns, &pa, have, c.users, err);
 	/* none holds it (a crash may have left the address before any count) */
-	if (here && (lo = (int)if_nametoindex("lo")))
-		nl_addr_del(lo, AF_INET6, pa.a, NULL, 0);
-	if (have)
-		vni_bpf_vip_del(n, netns, &pa);
+	remove_park(n, netns, &pa, here);
 	return 0;
 }

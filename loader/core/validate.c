@@ -64,6 +64,14 @@ int vni_parse_vip(const char *s, struct vni_addr *out, char *err)
 	return 0;
 }
 
+void vni_priv6(uint32_t aid, struct vni_addr *a)
+{
+	uint32_t w[4] = { htonl(VNI_PRIV6_W0), htonl(VNI_PRIV6_W1), 0, htonl(aid) };
+
+	a->family = AF_INET6;
+	memcpy(a->a, w, sizeof(w));
+}
+
 const char *vni_addr_str(const struct vni_addr *a, char *buf, size_t n)
 {
 	if (!a->family || !inet_ntop(a->family, a->a, buf, (socklen_t)n))

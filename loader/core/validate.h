@@ -21,6 +21,9 @@ int vni_parse_vip(const char *s, struct vni_addr *out, char *err);
 
 /* Textual form of an address (no brackets). */
 const char *vni_addr_str(const struct vni_addr *a, char *buf, size_t n);
+/* fd76:6e69:6c6f::AID, a private v6 address (include/vni_shared.h); of AID 0,
+ * the parking address. */
+void vni_priv6(uint32_t aid, struct vni_addr *a);
 
 /* Instance name: 1-64 of [A-Za-z0-9_.-], not starting with '.' or '-'. */
 int vni_check_name(const char *name, char *err);
