@@ -19,6 +19,8 @@ refused() {
 test_malformed_input_on_a_fresh_node() {
 	refused 2 "invalid VIP '10.10.0.300'*" attach --cgroup web --vip 10.10.0.300
 	refused 2 "invalid VIP '127.0.0.5': a loopback*" attach --cgroup web --vip 127.0.0.5
+	refused 2 "invalid VIP 'fd76:6e69:6c6f::': a vni private (fd76:6e69:6c6f::/96) address*" \
+		attach --cgroup web --vip 10.10.0.1 --vip fd76:6e69:6c6f::
 	refused 2 "more than one IPv4 VIP*" attach --cgroup web --vip 10.10.0.1 --vip 10.10.0.2
 	refused 2 "attach needs --vip*" attach --cgroup web
 	refused 2 "attach needs --cgroup*" attach --vip 10.10.0.1

@@ -148,6 +148,33 @@ test_crash_at_every_step_of_a_parking_attach_and_detach() {
 	done
 }
 
+# An instance attached by a vnictl from before the parking address has its
+# own private v6 address (programs that vnictl pinned still bind there):
+# check takes it for the instance's, sync leaves it, detach removes it.
+test_private_address_of_an_older_vnictl_goes_with_its_instance() {
+	local cookie cgid key val
+	vnictl attach --cgroup old --vip 10.10.0.7 >/dev/null || fail "attach"
+	# what the older vnictl had added: fd76:6e69:6c6f::1 (AID 1) and its owner
+	on_node ip -6 addr add fd76:6e69:6c6f::1/128 dev lo nodad noprefixroute preferred_lft 0 ||
+		fail "ip addr add"
+	read -r cookie cgid < <(bpftool -j map dump pinned "$VNI_BPFFS/maps/vni_vips" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin):
+    f = e["formatted"]
+    if f["key"]["family"] == 2:
+        v = f["value"]
+        print(f["key"]["netns_cookie"], v.get("cgid") or [x for x in v.values() if isinstance(x, dict)][0]["cgid"])')
+	hexpack() { python3 -c "import struct, sys; print(' '.join('%02x' % b for b in struct.pack(*eval(sys.argv[1]))))" "$1"; }
+	key=$(hexpack "('<QI16sI', $cookie, 10, bytes([0xfd, 0x76, 0x6e, 0x69, 0x6c, 0x6f] + [0] * 9 + [1]), 0)")
+	val=$(hexpack "('<IIQ', 1, 1, $cgid)")
+	bpftool map update pinned "$VNI_BPFFS/maps/vni_vips" key hex $key value hex $val || fail "map update"
+	expect_no_drift "with the older private address"
+	vnictl sync >/dev/null || fail "sync"
+	expect_match "sync left it" "*fd76:6e69:6c6f::1/128*" "$(on_node ip -6 addr show dev lo)"
+	vnictl detach --cgroup old >/dev/null || fail "detach"
+	expect_empty_node "after detach"
+}
+
 # The kernel forgets the instance as at a reboot (cgroup, pins, addresses).
 forget_web() {
 	rm -rf "$VNI_BPFFS"

@@ -74,6 +74,16 @@ test_outsider_using_a_vip_is_reported_with_its_owner() {
 		"$(read_line "$mon")"
 }
 
+# The parking address is no instance's: its entry counts holders, not a cgroup.
+test_outsider_at_the_parking_address_is_reported_without_an_owner() {
+	local mon
+	vnictl attach --cgroup web --vip 10.10.0.1 >/dev/null || fail "attach"
+	start_monitor mon
+	expect_eq "outsider bind refused" "ERR EPERM" "$(probe_node bind fd76:6e69:6c6f:: 80)"
+	expect_match "guard bind event" "$TIME cgid=0 aid=0 pid=* comm=sockprobe guard_bind \[fd76:6e69:6c6f::\]:80 refused" \
+		"$(read_line "$mon")"
+}
+
 test_cgroup_option_keeps_one_instance() {
 	local mon
 	vnictl attach --cgroup web --vip 10.10.0.1 >/dev/null || fail "attach web"

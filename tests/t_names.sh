@@ -37,6 +37,28 @@ test_hosts_file_follows_attach_and_detach() {
 	expect_eq "no temporary files left" "hosts" "$(ls "$(dirname "$VNI_HOSTS_FILE")" | grep hosts | paste -sd ' ')"
 }
 
+# After the file is written whole the recorded offsets are stale: a detach
+# finds its lines by reading the file, and comments out no other line.
+test_hosts_file_detach_after_a_whole_write() {
+	local off line names
+	vnictl attach --cgroup web --vip 10.10.0.1 >/dev/null || fail "attach web"
+	vnictl attach --cgroup db --vip 10.10.0.3 --hostname db >/dev/null || fail "attach db"
+	vnictl attach --cgroup api --vip 10.10.0.2 --hostname api >/dev/null || fail "attach api"
+	off=$(sqlite3 "$VNI_STATE_DIR/state.db" "SELECT hosts_off FROM instances WHERE name = 'db'")
+	rm "$VNI_HOSTS_FILE"
+	vnictl sync >/dev/null || fail "sync" # (the file written whole, by name: api, db, web)
+	line=$(tail -c +$((off + 1)) "$VNI_HOSTS_FILE" | head -n 1)
+	[ "$line" != "10.10.0.3 db" ] || fail "db's line is still where its attach put it: the test proves nothing"
+	vnictl detach --cgroup db >/dev/null || fail "detach db"
+	names=$(grep -v '^#' "$VNI_HOSTS_FILE" | sort | paste -sd '|')
+	expect_eq "after detach" "10.10.0.1 vni-10-10-0-1|10.10.0.2 api" "$names"
+	# (a '#' over the line's first byte)
+	expect_eq "nothing else commented out" "#0.10.0.3 db" "$(grep '^#[0-9]' "$VNI_HOSTS_FILE")"
+	expect_eq "the count found by reading" "# commented out since: 0000000013 bytes" \
+		"$(sed -n 2p "$VNI_HOSTS_FILE")"
+	expect_eq "no drift" "no drift" "$(vnictl check 2>&1 | cut -d: -f1)"
+}
+
 test_nss_module_resolves_inside_and_outside() {
 	vnictl attach --cgroup web --vip 10.10.0.1 --vip 2001:db8:10::1 >/dev/null || fail "attach"
 	expect_eq "getent hosts (outside)" "2001:db8:10::1  vni-10-10-0-1" "$(with_nss getent hosts vni-10-10-0-1)"
