@@ -55,6 +55,9 @@ test_attaches_the_missing_and_detaches_the_unlisted() {
 10.10.0.101 vni-10-10-0-101
 10.10.0.2 api.example
 2001:db8:10::2 api.example" "$(grep -v '^#' "$VNI_HOSTS_FILE" | sort)"
+	# written whole, with where each instance's lines went: its detach goes there
+	expect_eq "api's lines at the offset recorded" "10.10.0.2 api.example" \
+		"$(tail -c +$(($(sqlite3 "$VNI_STATE_DIR/state.db" "SELECT hosts_off FROM instances WHERE name = 'api'") + 1)) "$VNI_HOSTS_FILE" | head -n 1)"
 	out=$(vnictl check 2>&1) || fail "drift after apply: $out"
 	expect_match "api's wildcard bind lands on its VIP" "BOUND 10.10.0.2:*" "$(probe_inst api bind 0.0.0.0 0)"
 	expect_match "api may not bind the node's address" "*EPERM*" "$(probe_inst api bind $NODE_IP 0 2>&1)"

@@ -636,10 +636,43 @@ int vni_instance_teardown_batched(const struct vni_node *n, const struct vni_rec
 	return 0;
 }
 
+/* The text of the hosts file, and where each instance's lines start in it
+ * (pos NULL: not wanted). */
+struct hosts_text {
+	FILE *f;
+	bool want_pos;
+	struct vni_hosts_off *pos;
+	size_t n, cap;
+};
+
 static int hosts_line(const struct vni_record *r, void *arg)
 {
-	vni_hosts_lines(r, arg);
+	struct hosts_text *t = arg;
+	long at = ftell(t->f);
+	struct vni_hosts_off *p;
+
+	vni_hosts_lines(r, t->f);
+	if (!t->want_pos || at < 0 || ftell(t->f) == at) /* (none: checkpointed, detaching) */
+		return 0;
+	if (t->n == t->cap) {
+		p = realloc(t->pos, (t->cap ? t->cap * 2 : 64) * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		t->pos = p;
+		t->cap = t->cap ? t->cap * 2 : 64;
+	}
+	t->pos[t->n].name = strdup(r->name);
+	if (!t->pos[t->n].name)
+		return -ENOMEM;
+	t->pos[t->n++].off = at;
 	return 0;
+}
+
+static void hosts_pos_free(struct hosts_text *t)
+{
+	while (t->n)
+		free(t->pos[--t->n].name);
+	free(t->pos);
 }
 
 /* The other nodes' instances, as the agent last saw the farm (farm-hosts
@@ -659,20 +692,22 @@ static int append_farm_hosts(struct vni_state *st, FILE *out, char *err)
 	return 0;
 }
 
-int vni_hosts_text(struct vni_state *st, char **text, char *err)
+static int hosts_text(struct vni_state *st, struct hosts_text *t, char **text, char *err)
 {
 	size_t len = 0;
-	FILE *f = open_memstream(text, &len);
 	int ret;
 
 	*text = NULL;
-	if (!f)
+	t->f = open_memstream(text, &len);
+	if (!t->f)
 		return vni_err(err, -ENOMEM, "out of memory");
-	vni_hosts_header(f);
-	ret = vni_state_each(st, hosts_line, f, err);
+	vni_hosts_header(t->f);
+	ret = vni_state_each(st, hosts_line, t, err);
+	if (ret == -ENOMEM)
+		vni_err(err, ret, "out of memory");
 	if (!ret)
-		ret = append_farm_hosts(st, f, err);
-	if (fclose(f) && !ret)
+		ret = append_farm_hosts(st, t->f, err);
+	if (fclose(t->f) && !ret)
 		ret = vni_err(err, -ENOMEM, "out of memory");
 	if (ret) {
 		free(*text);
@@ -681,16 +716,30 @@ int vni_hosts_text(struct vni_state *st, char **text, char *err)
 	return ret;
 }
 
+int vni_hosts_text(struct vni_state *st, char **text, char *err)
+{
+	struct hosts_text t = { 0 };
+
+	return hosts_text(st, &t, text, err);
+}
+
 /* The hosts file is derived from the state: written whole here (after
- * recovery, sync, a checkpoint, the agent's farm names), by the lines of one
- * instance on attach and detach. */
+ * recovery, sync, a checkpoint, apply, the agent's farm names), by the
+ * lines of one instance on attach and detach. Then where each instance's
+ * lines are, for its detach (core/hostsedit.h): a hint, checked before it
+ * is used, so a failure here (or a crash before) only makes a detach read
+ * the file as before. */
 int vni_publish_hosts(const struct vni_node *n, struct vni_state *st, char *err)
 {
+	struct hosts_text t = { .want_pos = true };
 	char *text;
-	int ret = vni_hosts_text(st, &text, err);
+	int ret = hosts_text(st, &t, &text, err);
 
 	if (!ret)
 		ret = vni_replace_file(n->hosts_file, text, err);
+	if (!ret)
+		vni_state_set_hosts_offs(st, t.pos, t.n, NULL);
+	hosts_pos_free(&t);
 	free(text);
 	return ret;
 }

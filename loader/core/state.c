@@ -525,8 +525,9 @@ int vni_state_update(struct vni_state *st, const struct vni_record *r, char *err
 	sqlite3_stmt *s;
 	int rc;
 
-	if (!(s = vni_db_stmt(st, "UPDATE instances SET cgroup_id = ?, phase = ?, hosts_off = ?"
-				  " WHERE name = ?")))
+	/* (an offset not known keeps the one recorded: vni_state_set_hosts_offs) */
+	if (!(s = vni_db_stmt(st, "UPDATE instances SET cgroup_id = ?, phase = ?,"
+				  " hosts_off = COALESCE(?, hosts_off) WHERE name = ?")))
 		return vni_db_err(st, err, "update");
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)r->cgroup_id);
 	sqlite3_bind_text(s, 2, vni_phase_name(r->phase), -1, SQLITE_STATIC);
@@ -536,6 +537,27 @@ int vni_state_update(struct vni_state *st, const struct vni_record *r, char *err
 	rc = sqlite3_step(s);
 	vni_db_reset(s);
 	return rc == SQLITE_DONE ? 0 : vni_db_err(st, err, "update");
+}
+
+int vni_state_set_hosts_offs(struct vni_state *st, const struct vni_hosts_off *v, size_t n,
+			     char *err)
+{
+	int ret = vni_db_savepoint(st, "hosts", err);
+	sqlite3_stmt *s;
+	size_t i;
+
+	if (ret)
+		return ret;
+	if (!(s = vni_db_stmt(st, "UPDATE instances SET hosts_off = ? WHERE name = ?")))
+		ret = vni_db_err(st, err, "update");
+	for (i = 0; !ret && i < n; i++) {
+		sqlite3_bind_int64(s, 1, v[i].off);
+		sqlite3_bind_text(s, 2, v[i].name, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			ret = vni_db_err(st, err, "update");
+		vni_db_reset(s);
+	}
+	return vni_db_release(st, ret, "hosts", err);
 }
 
 int vni_state_rehome(struct vni_state *st, const struct vni_record *r, char *err)

@@ -46,11 +46,18 @@ struct vni_record {
 	char template[PATH_MAX];
 	struct vni_addr virt4, virt6;
 	/* where its lines start in the hosts file, as its attach appended them
-	 * (core/hostsedit.h); 0: not known (the file was written whole) */
+	 * or the file was last written whole (core/hostsedit.h); a hint that a
+	 * detach checks; 0: not known */
 	int64_t hosts_off;
 };
 
 const char *vni_phase_name(enum vni_phase p);
+
+/* Where an instance's lines start in the hosts file (vni_record.hosts_off). */
+struct vni_hosts_off {
+	char *name;
+	int64_t off;
+};
 
 struct vni_state;
 
@@ -96,8 +103,11 @@ int vni_state_next_aid(struct vni_state *st, uint32_t *aid, char *err);
 
 /* insert writes r's maps too; delete removes the instance's. */
 int vni_state_insert(struct vni_state *st, const struct vni_record *r, char *err);
-/* Writes r's cgroup id and phase. */
+/* Writes r's cgroup id and phase, and its hosts_off when known (> 0). */
 int vni_state_update(struct vni_state *st, const struct vni_record *r, char *err);
+/* Each of n instances' hosts_off, in one change (the file was written whole). */
+int vni_state_set_hosts_offs(struct vni_state *st, const struct vni_hosts_off *v, size_t n,
+			     char *err);
 /* Writes r's cgroup path, cgroup id and network namespace (sync --boot). */
 int vni_state_rehome(struct vni_state *st, const struct vni_record *r, char *err);
 int vni_state_delete(struct vni_state *st, const char *name, char *err);
