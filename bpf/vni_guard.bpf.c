@@ -28,6 +28,7 @@
 #include "vni_addr.bpf.h"
 #include "vni_events.bpf.h"
 #include "vni_service.bpf.h"
+#include "vni_vouch.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -129,8 +130,11 @@ SEC("cgroup/sendmsg4")
 int vni_guard_send4(struct bpf_sock_addr *ctx)
 {
 	union vni_ip src = { .w = { ctx->msg_src_ip4 } };
-	struct vni_vip_owner *o = src.w[0] ? refused_owner(ctx, AF_INET, &src, true) : NULL;
+	struct vni_vip_owner *o;
 
+	if (!src.w[0] || vouched())
+		return VNI_ALLOW;
+	o = refused_owner(ctx, AF_INET, &src, true);
 	return o ? guard_deny(o, VNI_OP_GUARD_SEND, AF_INET, &src, 0) : VNI_ALLOW;
 }
 
@@ -141,9 +145,10 @@ int vni_guard_send6(struct bpf_sock_addr *ctx)
 	union vni_ip src;
 
 	get_msg_src_ip6(ctx, &src);
-	o = refused_owner6(ctx, &src, true);
+	o = is_any6(&src) || vouched() ? NULL : refused_owner6(ctx, &src, true);
 	if (o)
 		return guard_deny(o, VNI_OP_GUARD_SEND, AF_INET6, &src, 0);
+	/* (vouched or not: the destination may be another instance's ::1) */
 	return guard_user6(ctx, VNI_OP_GUARD_CONNECT);
 }
 

@@ -42,6 +42,9 @@ struct vni_stats {
 	__u64 denied_connect;
 	__u64 denied_send;
 	__u64 denied_socket; /* socket type vni cannot steer (raw, ping, ...) */
+	/* not a count: the cookie of the socket this CPU last found tagged and
+	 * counted when it sent (vni_inst.bpf.c, count_sender) */
+	__u64 sender;
 };
 
 /* Who owns a VIP, for the node-wide guard (cgroup2 root programs). */

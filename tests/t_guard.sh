@@ -20,6 +20,60 @@ test_outsider_cannot_use_a_vip() {
 	expect_eq "outsider binds the node address" "BOUND $NODE_IP:80" "$(probe_node bind $NODE_IP 80)"
 }
 
+# Every vni node links a guard of its own to the cgroup2 root, so an
+# instance's send meets other nodes' guards too, before and after its own.
+# The instance's program vouches for the source it set to its own node's
+# guard alone (bpf/vni_vouch.bpf.h): each send returns its length, leaves
+# from the VIP and gets its reply (the autobound port counted once, then
+# remembered), and outsiders are still refused the VIP.
+other_node() { # TAG ARGS...: vnictl ARGS for another node on this kernel
+	local tag=$1
+	shift
+	[ -e "/run/netns/$T_ID-$tag" ] || ip netns add "$T_ID-$tag" || fail "netns $tag"
+	VNI_CGROUP_ROOT=$CG2/vni-test-$T_ID-$tag VNI_BPFFS=/sys/fs/bpf/vni-test-$T_ID-$tag \
+		VNI_STATE_DIR=$T_DIR/state-$tag VNI_HOSTS_FILE=$T_DIR/hosts-$tag \
+		nsenter --net="/run/netns/$T_ID-$tag" "$VNICTL" "$@"
+}
+test_instance_sends_past_other_nodes_guards() {
+	local echo
+	other_node b init >/dev/null || fail "init node b" # (its guard runs before this node's)
+	vnictl attach --cgroup web --vip 10.10.0.1 --vip 2001:db8:10::1 >/dev/null || fail "attach"
+	other_node c init >/dev/null || fail "init node c" # (and this one after)
+	start_bg echo on_peer python3 -u -c '
+import select, socket
+socks = []
+for fam, any in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    if fam == socket.AF_INET6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    s.bind((any, 9400))
+    socks.append(s)
+print("ready", flush=True)
+while True:
+    for s in select.select(socks, [], [])[0]:
+        data, src = s.recvfrom(100)
+        s.sendto(src[0].encode(), src)'
+	expect_eq "echo server" "ready" "$(read_line "$echo")"
+	expect_eq "20 sends a family from one socket: what sendto returned, the source the peer saw" \
+		"[5] ['10.10.0.1'] | [5] ['2001:db8:10::1']" "$(in_inst web python3 -c '
+import socket, sys
+out = []
+for fam, dst in ((socket.AF_INET, (sys.argv[1], 9400)), (socket.AF_INET6, (sys.argv[2], 9400))):
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.settimeout(5)
+    sent, seen = set(), set()
+    for i in range(20):
+        sent.add(s.sendto(b"hello", dst))
+        seen.add(s.recv(100).decode())
+    out.append("%s %s" % (sorted(sent), sorted(seen)))
+print(" | ".join(out))' $PEER_IP $PEER_IP6 2>&1)"
+	expect_eq "sends counted" 40 "$(vnictl show --cgroup web --json | json_get 'd["counters"]["send_src_set"]')"
+	expect_eq "outsider sends from the VIP" "ERR EPERM" "$(probe_node sendto -S 10.10.0.1 $PEER_IP 9)"
+	expect_eq "outsider sends from the v6 VIP" "ERR EPERM" "$(probe_node sendto -S 2001:db8:10::1 $PEER_IP6 9)"
+	other_node b down >/dev/null || fail "down node b"
+	other_node c down >/dev/null || fail "down node c"
+}
+
 test_socket_passed_out_keeps_instance_rules() {
 	local srv pass
 	vnictl attach --cgroup web --vip 10.10.0.1 >/dev/null || fail "attach"

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -225,21 +226,40 @@ static void load_lsm(const struct vni_node *n, const char *maps)
 	vni_lsm_bpf__destroy(skel);
 }
 
-/* Whether cgroup socket programs may call the task helpers events use. */
-static bool task_helpers(void)
+/* What the kernel offers the programs, probed once at init and written into
+ * their read-only data before they load (the verifier drops what is off). */
+struct bpf_features {
+	bool task;          /* cgroup socket programs may read the current task (6.0) */
+	bool sockops_netns; /* sockops programs may read their namespace's cookie (5.15) */
+	__s32 token;        /* vni_own_src_token (bpf/vni_vouch.bpf.h); 0: no retval helpers */
+};
+
+static bool has_helper(enum bpf_prog_type type, enum bpf_func_id id)
+{
+	return libbpf_probe_bpf_helper(type, id, NULL) == 1;
+}
+
+static void probe_features(struct bpf_features *f)
 {
 	enum bpf_prog_type types[] = { BPF_PROG_TYPE_CGROUP_SOCK, BPF_PROG_TYPE_CGROUP_SOCK_ADDR };
+	uint32_t r;
 	size_t i;
 
+	f->task = true;
 	for (i = 0; i < N(types); i++)
-		if (libbpf_probe_bpf_helper(types[i], BPF_FUNC_get_current_pid_tgid, NULL) != 1 ||
-		    libbpf_probe_bpf_helper(types[i], BPF_FUNC_get_current_comm, NULL) != 1)
-			return false;
-	return true;
+		f->task &= has_helper(types[i], BPF_FUNC_get_current_pid_tgid) &&
+			   has_helper(types[i], BPF_FUNC_get_current_comm);
+	f->sockops_netns = has_helper(BPF_PROG_TYPE_SOCK_OPS, BPF_FUNC_get_netns_cookie);
+	f->token = 0;
+	if (has_helper(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_FUNC_get_retval) &&
+	    has_helper(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_FUNC_set_retval) &&
+	    getrandom(&r, sizeof(r), 0) == (ssize_t)sizeof(r))
+		f->token = (__s32)((r & 0x3fffffffu) | 0x40000000u); /* positive, never 0 */
 }
 
 /* The instance programs, pinned under progs/ for vni_bpf_link_instance. */
-static int load_inst(const struct vni_node *n, const char *maps, bool task, char *err)
+static int load_inst(const struct vni_node *n, const char *maps, const struct bpf_features *f,
+		     char *err)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = maps);
 	struct vni_inst_bpf *skel;
@@ -250,9 +270,9 @@ static int load_inst(const struct vni_node *n, const char *maps, bool task, char
 	skel = vni_inst_bpf__open_opts(&opts);
 	if (!skel)
 		return vni_err(err, -errno, "cannot open the BPF object: %s", strerror(errno));
-	skel->rodata->vni_task_helpers = task;
-	skel->rodata->vni_sockops_netns =
-		libbpf_probe_bpf_helper(BPF_PROG_TYPE_SOCK_OPS, BPF_FUNC_get_netns_cookie, NULL) == 1;
+	skel->rodata->vni_task_helpers = f->task;
+	skel->rodata->vni_sockops_netns = f->sockops_netns;
+	skel->rodata->vni_own_src_token = f->token;
 	ret = vni_inst_bpf__load(skel);
 	if (ret) {
 		vni_err(err, ret, "cannot load the BPF programs: %s (kernel too old or missing cgroup BPF support?)",
@@ -276,7 +296,8 @@ out:
 }
 
 /* The guard, linked to the cgroup2 root. */
-static int load_guard(const struct vni_node *n, const char *maps, bool task, char *err)
+static int load_guard(const struct vni_node *n, const char *maps, const struct bpf_features *f,
+		      char *err)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = maps);
 	struct vni_guard_bpf *skel;
@@ -287,7 +308,8 @@ static int load_guard(const struct vni_node *n, const char *maps, bool task, cha
 	skel = vni_guard_bpf__open_opts(&opts);
 	if (!skel)
 		return vni_err(err, -errno, "cannot open the BPF object: %s", strerror(errno));
-	skel->rodata->vni_task_helpers = task;
+	skel->rodata->vni_task_helpers = f->task;
+	skel->rodata->vni_own_src_token = f->token;
 	ret = vni_guard_bpf__load(skel);
 	if (ret) {
 		vni_err(err, ret, "cannot load the BPF programs: %s (kernel too old or missing cgroup BPF support?)",
@@ -317,15 +339,16 @@ out:
 
 static int load_and_pin(const struct vni_node *n, char *err)
 {
-	bool task = task_helpers();
+	struct bpf_features f;
 	char maps[PATH_MAX];
 	int ret;
 
 	if (vni_path(maps, sizeof(maps), "%s/maps", n->bpffs))
 		return vni_err(err, -ENAMETOOLONG, "bpffs path too long");
-	ret = load_inst(n, maps, task, err);
+	probe_features(&f);
+	ret = load_inst(n, maps, &f, err);
 	if (!ret)
-		ret = load_guard(n, maps, task, err);
+		ret = load_guard(n, maps, &f, err);
 	if (!ret)
 		load_lsm(n, maps);
 	return ret;
@@ -745,29 +768,36 @@ int vni_bpf_each_vip(const struct vni_node *n,
 
 /* Sums over CPUs the value of key in a pinned per-CPU map whose values are
  * arrays of __u64 (counters); out has size bytes. */
+/* The per-CPU values of key, summed field by field into out (size bytes of
+ * __u64 fields). A map made by an older vnictl may have fewer fields (its
+ * nodes keep their maps until down): those are read, the rest stay 0. */
 static int sum_percpu(const struct vni_node *n, const char *map, const void *key, void *out,
 		      size_t size, char *err)
 {
 	int ncpu = libbpf_num_possible_cpus(), fd, i, ret = 0;
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
 	__u64 *per, *sum = out;
-	size_t f, nf = size / sizeof(__u64);
+	size_t f, nf, stride;
 
 	memset(out, 0, size);
 	if (ncpu <= 0)
 		return vni_err(err, -EINVAL, "cannot count CPUs");
-	per = calloc((size_t)ncpu, size);
+	fd = map_fd(n, map, err);
+	if (fd < 0)
+		return fd;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return vni_err(err, -errno, "cannot read %s: %s", map, strerror(errno));
+	stride = (info.value_size + 7) / 8; /* (the kernel rounds each CPU's value up to 8) */
+	nf = info.value_size / 8 < size / 8 ? info.value_size / 8 : size / 8;
+	per = calloc((size_t)ncpu, stride * sizeof(__u64));
 	if (!per)
 		return vni_err(err, -ENOMEM, "out of memory");
-	fd = map_fd(n, map, err);
-	if (fd < 0) {
-		free(per);
-		return fd;
-	}
 	if (bpf_map_lookup_elem(fd, key, per))
 		ret = vni_err(err, -errno, "cannot read %s: %s", map, strerror(errno));
 	for (i = 0; i < ncpu && !ret; i++)
 		for (f = 0; f < nf; f++)
-			sum[f] += per[(size_t)i * nf + f];
+			sum[f] += per[(size_t)i * stride + f];
 	free(per);
 	return ret;
 }
