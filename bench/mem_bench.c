@@ -112,7 +112,7 @@ int main(int argc, char **argv)
 		struct vni_addr p4 = { .family = AF_INET, .a = { 127, 200, i / 250, i % 250 + 1 } };
 		struct vni_addr p6 = { .family = AF_INET6, .a = { 0xfd, 0x76, [14] = i >> 8, i } };
 
-		if (vni_bpf_set_instance(&node, cgid[i], &rec, err) ||
+		if (vni_bpf_set_instance(&node, cgid[i], &rec, true, err) ||
 		    vni_bpf_vip_add(&node, 1, &a, &o, err) || vni_bpf_vip_add(&node, 1, &p4, &o, err) ||
 		    vni_bpf_vip_add(&node, 1, &p6, &o, err)) {
 			fprintf(stderr, "mem_bench: %s\n", err);

@@ -702,8 +702,10 @@ deny:
  * The socket this CPU last found tagged and counted is remembered in the
  * instance's per-CPU storage (vni_stats.sender), so a socket that sends
  * again skips its vni_sktag lookup (about 40 ns of a send). What the word
- * says stays true while the socket lives: cookies are never reused, and a
- * tag and its counts go only with their socket (vni_sock_release). */
+ * says stays true while this instance lives: cookies are never reused, a
+ * tag and its counts go only with their socket (vni_sock_release), and a
+ * tag moves to another instance only while this one's programs are not
+ * linked, after which a new attach here starts the storage at 0. */
 static __always_inline void count_sender(struct bpf_sock_addr *ctx, const struct vni_inst *in)
 {
 	struct vni_stats *st = bpf_get_local_storage(&vni_stats, 0);

@@ -13,7 +13,8 @@
  * instance's program, and clears the word (a non-zero value would be the
  * syscall's return). It is positive: a program in between that refuses
  * replaces it with -EPERM, which the guard leaves alone, and a refusal
- * stands. It is this node's token, random at init: another vni node's guard
+ * stands; a refusal before it is not written over. A program in between
+ * that changed the source would not be checked: only root links one. It is this node's token, random at init: another vni node's guard
  * (each node links one to the root) does not take it and checks as before.
  * vni_bpf_init links the guard before any instance can exist and unlinks it
  * after the last, so no instance program runs without it.
@@ -27,10 +28,12 @@
 
 const volatile __s32 vni_own_src_token = 0;
 
-/* The instance's program: the source it just set is its own. */
+/* The instance's program: the source it just set is its own. Not over a
+ * refusal by a program that ran before (one linked below the instance's
+ * cgroup, or before its programs): that would undo it. */
 static __always_inline void vouch_own_source(void)
 {
-	if (vni_own_src_token)
+	if (vni_own_src_token && !bpf_get_retval())
 		bpf_set_retval(vni_own_src_token);
 }
 

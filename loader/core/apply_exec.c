@@ -222,6 +222,7 @@ static int attach_steps(struct attach *a, size_t *k)
 		ret = vni_bpf_lookup_link(x->n, a->cookie, x->err);
 	for (i = 0; i < a->n && !ret; i++) {
 		to_record(x->n, &a->w[i], a->cookie, a->r);
+		a->r->phase = VNI_ATTACHING; /* (as recorded: a new instance) */
 		/* (the crash points of each build muted: apply has its own,
 		 * every VNI_BATCH_CHUNK instances) */
 		vni_crashpoint_mute(true);

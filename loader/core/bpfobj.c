@@ -615,12 +615,89 @@ void vni_bpf_unlink_instance(const struct vni_node *n, uint64_t cgid)
 		vni_remove_tree(dir);
 }
 
+/* One lookup or update of all CPUs' values of a pinned per-CPU map whose
+ * values are arrays of __u64: buf (zeroed), stride words a CPU (the kernel
+ * rounds a value up to 8 bytes). A map made by an older vnictl may have
+ * fewer fields than this one's struct (its nodes keep their maps until
+ * down): nf, the fields both know. */
+struct percpu {
+	int fd;
+	size_t stride, nf;
+	__u64 *buf;
+};
+
+static int percpu_open(const struct vni_node *n, const char *map, size_t size, struct percpu *p,
+		       char *err)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	p->buf = NULL;
+	if (ncpu <= 0)
+		return vni_err(err, -EINVAL, "cannot count CPUs");
+	p->fd = map_fd(n, map, err);
+	if (p->fd < 0)
+		return p->fd;
+	if (bpf_obj_get_info_by_fd(p->fd, &info, &len))
+		return vni_err(err, -errno, "cannot read %s: %s", map, strerror(errno));
+	p->stride = (info.value_size + 7) / 8;
+	p->nf = info.value_size / 8 < size / 8 ? info.value_size / 8 : size / 8;
+	p->buf = calloc((size_t)ncpu, p->stride * sizeof(__u64));
+	return p->buf ? 0 : vni_err(err, -ENOMEM, "out of memory");
+}
+
+/* The per-CPU values of key, summed field by field into out (size bytes of
+ * __u64 fields; those the map lacks stay 0). */
+static int sum_percpu(const struct vni_node *n, const char *map, const void *key, void *out,
+		      size_t size, char *err)
+{
+	int ncpu = libbpf_num_possible_cpus(), i, ret;
+	struct percpu p;
+	__u64 *sum = out;
+	size_t f;
+
+	memset(out, 0, size);
+	ret = percpu_open(n, map, size, &p, err);
+	if (!ret && bpf_map_lookup_elem(p.fd, key, p.buf))
+		ret = vni_err(err, -errno, "cannot read %s: %s", map, strerror(errno));
+	for (i = 0; i < ncpu && !ret; i++)
+		for (f = 0; f < p.nf; f++)
+			sum[f] += p.buf[(size_t)i * p.stride + f];
+	free(p.buf);
+	return ret;
+}
+
+/* A new instance's counters start at 0, and so does what its programs
+ * remember there (vni_stats.sender): a cgroup vnictl did not make keeps its
+ * storage from an earlier instance, whose sockets may have been tagged for
+ * another instance since. */
+static int zero_stats(const struct vni_node *n, uint64_t cgid, char *err)
+{
+	struct percpu p;
+	int ret = percpu_open(n, "vni_stats", sizeof(struct vni_stats), &p, err);
+
+	if (!ret && bpf_map_update_elem(p.fd, &cgid, p.buf, BPF_ANY))
+		ret = vni_err(err, -errno, "cannot reset the instance's counters: %s", strerror(errno));
+	free(p.buf);
+	return ret;
+}
+
+bool vni_bpf_linked(const struct vni_node *n, uint64_t cgid)
+{
+	char dir[PATH_MAX];
+
+	return !links_dir(dir, sizeof(dir), n, cgid) && access(dir, F_OK) == 0;
+}
+
 int vni_bpf_set_instance(const struct vni_node *n, uint64_t cgid, const struct vni_inst *rec,
-			 char *err)
+			 bool fresh, char *err)
 {
 	struct vni_cgrp_val v = { .aid = rec->aid, .flags = rec->flags };
 	int inst_fd, cgrp_fd, ret = 0;
 
+	if (fresh && (ret = zero_stats(n, cgid, err)))
+		return ret;
 	inst_fd = map_fd(n, "vni_inst", err);
 	if (inst_fd < 0)
 		return inst_fd;
@@ -763,42 +840,6 @@ int vni_bpf_each_vip(const struct vni_node *n,
 		if (!bpf_map_lookup_elem(fd, &key, &owner))
 			ret = fn(&key, &owner, arg);
 	}
-	return ret;
-}
-
-/* Sums over CPUs the value of key in a pinned per-CPU map whose values are
- * arrays of __u64 (counters); out has size bytes. */
-/* The per-CPU values of key, summed field by field into out (size bytes of
- * __u64 fields). A map made by an older vnictl may have fewer fields (its
- * nodes keep their maps until down): those are read, the rest stay 0. */
-static int sum_percpu(const struct vni_node *n, const char *map, const void *key, void *out,
-		      size_t size, char *err)
-{
-	int ncpu = libbpf_num_possible_cpus(), fd, i, ret = 0;
-	struct bpf_map_info info = { 0 };
-	__u32 len = sizeof(info);
-	__u64 *per, *sum = out;
-	size_t f, nf, stride;
-
-	memset(out, 0, size);
-	if (ncpu <= 0)
-		return vni_err(err, -EINVAL, "cannot count CPUs");
-	fd = map_fd(n, map, err);
-	if (fd < 0)
-		return fd;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return vni_err(err, -errno, "cannot read %s: %s", map, strerror(errno));
-	stride = (info.value_size + 7) / 8; /* (the kernel rounds each CPU's value up to 8) */
-	nf = info.value_size / 8 < size / 8 ? info.value_size / 8 : size / 8;
-	per = calloc((size_t)ncpu, stride * sizeof(__u64));
-	if (!per)
-		return vni_err(err, -ENOMEM, "out of memory");
-	if (bpf_map_lookup_elem(fd, key, per))
-		ret = vni_err(err, -errno, "cannot read %s: %s", map, strerror(errno));
-	for (i = 0; i < ncpu && !ret; i++)
-		for (f = 0; f < nf; f++)
-			sum[f] += per[(size_t)i * stride + f];
-	free(per);
 	return ret;
 }
 

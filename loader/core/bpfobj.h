@@ -29,6 +29,8 @@ bool vni_bpf_packet_guard(const struct vni_node *n);
 int vni_bpf_link_instance(const struct vni_node *n, const char *cgpath, uint64_t cgid,
 			  uint32_t flags, char *err);
 void vni_bpf_unlink_instance(const struct vni_node *n, uint64_t cgid);
+/* Whether cgroup cgid has instance links (its links/ dir). */
+bool vni_bpf_linked(const struct vni_node *n, uint64_t cgid);
 /* How many instance programs are not linked to cgroup cgid (*first: one of them). */
 int vni_bpf_links_missing(const struct vni_node *n, uint64_t cgid, uint32_t flags,
 			  const char **first);
@@ -36,8 +38,10 @@ int vni_bpf_links_missing(const struct vni_node *n, uint64_t cgid, uint32_t flag
 int vni_bpf_each_linked(const struct vni_node *n, int (*fn)(uint64_t cgid, void *arg),
 			void *arg);
 
+/* The instance record of cgroup cgid (and its mirror); fresh: a new
+ * instance, whose counters start at 0. */
 int vni_bpf_set_instance(const struct vni_node *n, uint64_t cgid, const struct vni_inst *rec,
-			 char *err);
+			 bool fresh, char *err);
 /* Both records of cgroup cgid; zeroed where absent. 0 or -errno. */
 int vni_bpf_get_instance(const struct vni_node *n, uint64_t cgid, struct vni_inst *rec,
 			 struct vni_cgrp_val *v);

@@ -509,7 +509,7 @@ int vni_instance_build_in(const struct vni_node *n, const struct vni_record *r,
 	if (!ret)
 		ret = ensure_vids(n, r, err);
 	if (!ret)
-		ret = vni_bpf_set_instance(n, r->cgroup_id, &rec, err);
+		ret = vni_bpf_set_instance(n, r->cgroup_id, &rec, r->phase == VNI_ATTACHING, err);
 	if (!ret)
 		vni_crashpoint("instance record written");
 	if (!ret)

@@ -49,8 +49,15 @@ static int read_list(const char *path, const char *boot, uint64_t *ids, int max)
 
 static void reap(const struct vni_node *n, const char *path, uint64_t *ids, int count)
 {
-	if (count > 0)
-		vni_bpf_clear_ports(n, ids, (size_t)count);
+	int i, k = 0;
+
+	/* a cgroup vnictl did not make may be attached again since (the same
+	 * id): its counts are the new instance's */
+	for (i = 0; i < count; i++)
+		if (!vni_bpf_linked(n, ids[i]))
+			ids[k++] = ids[i];
+	if (k > 0)
+		vni_bpf_clear_ports(n, ids, (size_t)k);
 	unlink(path); /* after the walk: a reap cut short is done again */
 }
 

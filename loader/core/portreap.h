@@ -9,7 +9,9 @@
  * entries of 64 instances at a time. A dead instance's entries are never
  * read: the receive filter finds them by the cgroup id of an address's
  * owner, and a cgroup id is not reused while the node is up; the list holds
- * this boot's ids only (its first line is the boot id).
+ * this boot's ids only (its first line is the boot id). A cgroup vnictl did
+ * not make may be attached again, with its id: a reap leaves the ids that
+ * are linked again.
  */
 #ifndef VNI_PORTREAP_H
 #define VNI_PORTREAP_H
@@ -21,7 +23,7 @@
 /* The instance's wildcard counters go now (vni_wild is read by port), its
  * vni_ports entries with the next reap. */
 void vni_ports_forget(const struct vni_node *n, uint64_t cgid);
-/* Reaps what is listed now (vnictl sync, down). */
+/* Reaps what is listed now (vnictl down). */
 void vni_ports_reap(const struct vni_node *n);
 
 #endif
