@@ -8,7 +8,10 @@
 # The same namespaces as bench/run.sh: S the server, N the node.
 # STATS=0: the rates only (the statistics add about 60 ns to each program
 # run). VNICTL=PATH: another build of vnictl, whose embedded BPF objects
-# are loaded instead (to compare two builds).
+# are loaded instead (to compare two builds). ROUNDS=N (with WORKLOADS="udp
+# bind connect", any of them): the workloads N times over, then per workload
+# the median (min-max) of the rounds' vni/bare, a ratio that small changes
+# show through this machine's noise (docs/benchmarks.md, sixth pass).
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 B=$TOP/build
@@ -65,21 +68,34 @@ client() {
 	vni) ns N sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$VNI_CGROUP_ROOT/prof" "$LG" "${@:2}" ;;
 	esac
 }
-for w in udp bind connect; do
-	for c in bare vni; do
-		case $w in
-		udp) args="udp -d $DUR 192.0.2.2 5003" ;;
-		bind) args="bind -d $DUR" ;;
-		connect) args="connect -d $DUR -t 1 192.0.2.2 5001" ;;
-		esac
-		a=$(snap)
-		out=$(client $c $args)
-		z=$(snap)
-		ops=$(echo "$out" | sed -n 's/.*\bn=\([0-9]*\).*/\1/p')
-		rate=$(echo "$out" | sed -n 's/.*\brate=\([0-9.]*\).*/\1/p')
-		echo "== $w $c: rate $rate/s"
-		join <(echo "$a" | sort) <(echo "$z" | sort) | awk -v ops="${ops:-0}" '
-			{ n = $7 - $4; t = $6 - $3 }
-			n > 0 { printf "  %-22s %8.1f ns/call %6.2f calls/op\n", $2, t / n, ops ? n / ops : 0 }'
+. "$TOP/bench/stats.sh"
+: >"$VNI_STATE_DIR/rates"
+for r in $(seq "${ROUNDS:-1}"); do
+	for w in ${WORKLOADS:-udp bind connect}; do
+		for c in bare vni; do
+			case $w in
+			udp) args="udp -d $DUR 192.0.2.2 5003" ;;
+			bind) args="bind -d $DUR" ;;
+			connect) args="connect -d $DUR -t 1 192.0.2.2 5001" ;;
+			esac
+			a=$(snap)
+			out=$(client $c $args)
+			z=$(snap)
+			ops=$(echo "$out" | sed -n 's/.*\bn=\([0-9]*\).*/\1/p')
+			rate=$(echo "$out" | sed -n 's/.*\brate=\([0-9.]*\).*/\1/p')
+			echo "== $w $c: rate $rate/s"
+			echo "$r $w $c $rate" >>"$VNI_STATE_DIR/rates"
+			join <(echo "$a" | sort) <(echo "$z" | sort) | awk -v ops="${ops:-0}" '
+				{ n = $7 - $4; t = $6 - $3 }
+				n > 0 { printf "  %-22s %8.1f ns/call %6.2f calls/op\n", $2, t / n, ops ? n / ops : 0 }'
+		done
 	done
+done
+[ "${ROUNDS:-1}" -gt 1 ] || exit 0
+for w in ${WORKLOADS:-udp bind connect}; do
+	# each round's vni / bare
+	awk -v w="$w" '$2 == w { v[$1 " " $3] = $4; r[$1] = 1 }
+		END { for (i in r) if (v[i " bare"] > 0) printf "%.3f\n", v[i " vni"] / v[i " bare"] }' \
+		"$VNI_STATE_DIR/rates" >"$VNI_STATE_DIR/ratios"
+	echo "$w: vni / bare $(median <"$VNI_STATE_DIR/ratios") ($(spread <"$VNI_STATE_DIR/ratios")), $ROUNDS rounds"
 done
