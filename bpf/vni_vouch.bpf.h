@@ -14,8 +14,9 @@
  * syscall's return). It is positive: a program in between that refuses
  * replaces it with -EPERM, which the guard leaves alone, and a refusal
  * stands; a refusal before it is not written over. A program in between
- * that changed the source would not be checked: only root links one. It is this node's token, random at init: another vni node's guard
- * (each node links one to the root) does not take it and checks as before.
+ * that changed the source would not be checked: only root links one. It
+ * is this node's token, random at init: another vni node's guard (each
+ * node links one to the root) does not take it and checks as before.
  * vni_bpf_init links the guard before any instance can exist and unlinks it
  * after the last, so no instance program runs without it.
  * 0: the kernel has no bpf_set_retval for these programs (probed at init):

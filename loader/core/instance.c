@@ -636,8 +636,8 @@ int vni_instance_teardown_batched(const struct vni_node *n, const struct vni_rec
 	return 0;
 }
 
-/* The text of the hosts file, and where each instance's lines start in it
- * (pos NULL: not wanted). */
+/* The text of the hosts file, and (want_pos) where each instance's lines
+ * start in it. */
 struct hosts_text {
 	FILE *f;
 	bool want_pos;
@@ -655,11 +655,13 @@ static int hosts_line(const struct vni_record *r, void *arg)
 	if (!t->want_pos || at < 0 || ftell(t->f) == at) /* (none: checkpointed, detaching) */
 		return 0;
 	if (t->n == t->cap) {
-		p = realloc(t->pos, (t->cap ? t->cap * 2 : 64) * sizeof(*p));
+		size_t cap = t->cap ? t->cap * 2 : 64;
+
+		p = realloc(t->pos, cap * sizeof(*p));
 		if (!p)
 			return -ENOMEM;
 		t->pos = p;
-		t->cap = t->cap ? t->cap * 2 : 64;
+		t->cap = cap;
 	}
 	t->pos[t->n].name = strdup(r->name);
 	if (!t->pos[t->n].name)
