@@ -12,6 +12,9 @@
 # bind connect", any of them): the workloads N times over, then per workload
 # the median (min-max) of the rounds' vni/bare, a ratio that small changes
 # show through this machine's noise (docs/benchmarks.md, sixth pass).
+# VIP_ADDR=1: the VIP also as an address on lo, for the kernel to check a
+# source set to it in its address hash rather than by a lookup in the local
+# routing table (a v4 VIP is a local route: docs/benchmarks.md, seventh pass).
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 B=$TOP/build
@@ -26,6 +29,7 @@ ns() { local n=$1; shift; nsenter --net="/run/netns/$ID-$n" "$@"; }
 old_stats=$(sysctl -n kernel.bpf_stats_enabled)
 cleanup() {
 	sysctl -qw kernel.bpf_stats_enabled="$old_stats"
+	[ "${VIP_ADDR:-0}" = 1 ] && ns N ip addr del 10.10.0.1/32 dev lo 2>/dev/null
 	for n in S N; do kill $(ip netns pids "$ID-$n" 2>/dev/null) 2>/dev/null; done
 	ns N "$VNICTL" down --force >/dev/null 2>&1
 	for n in S N; do ip netns del "$ID-$n" 2>/dev/null; done
@@ -39,6 +43,7 @@ ns S sh -ec 'ip link set lo up; ip link set s0 up; ip addr add 192.0.2.2/24 dev 
 ns N sh -ec 'ip link set lo up; ip link set n0 up; ip addr add 192.0.2.1/24 dev n0'
 mkdir -p "$VNI_STATE_DIR"
 ns N "$VNICTL" attach --cgroup prof --vip 10.10.0.1 >/dev/null || exit 1
+if [ "${VIP_ADDR:-0}" = 1 ]; then ns N ip addr add 10.10.0.1/32 dev lo || exit 1; fi
 ns S "$LG" server-accept 192.0.2.2 5001 >/dev/null 2>&1 &
 ns S "$LG" server-udp 192.0.2.2 5003 >/dev/null 2>&1 &
 sleep 0.5

@@ -147,6 +147,30 @@ done
 	done
 } >"$OUT/results.md"
 
+# What the kernel alone costs a send from the VIP: a v4 VIP is a local route,
+# and the kernel checks a source a program set (or a socket is bound to) by
+# a lookup in its local table when the address is not in its address hash.
+# The same instance with the VIP also as an address on lo, interleaved with
+# bare and vni as they are (docs/benchmarks.md, seventh pass).
+echo "== UDP send: the VIP as a route and as an address" >&2
+: >"$OUT/srccheck"
+for r in $(seq "$ROUNDS"); do
+	echo "bare $(run_workload bare udp)" >>"$OUT/srccheck"
+	echo "route $(run_workload vni udp)" >>"$OUT/srccheck"
+	ns N ip addr add 10.10.0.1/32 dev lo || die "address"
+	echo "address $(run_workload vni udp)" >>"$OUT/srccheck"
+	ns N ip addr del 10.10.0.1/32 dev lo || die "address"
+done
+{
+	for c in bare route address; do
+		eval "s_$c=$(awk -v c=$c '$1 == c { print $2 }' "$OUT/srccheck" | median)"
+	done
+	echo
+	echo "| UDP send, the kernel's check of a VIP source | bare | vni (VIP: a local route) | vni, VIP also an address on lo | route / bare | address / bare |"
+	echo "|---|---|---|---|---|---|"
+	echo "| sends/s | $s_bare | $s_route | $s_address | $(ratio "$s_route" "$s_bare") | $(ratio "$s_address" "$s_bare") |"
+} >>"$OUT/results.md"
+
 # The receive filter (sk_lookup) runs for every connection and datagram that
 # reaches the node's namespace, the node's own included: the node's own
 # servers, with and without it, clients in S, interleaved.
