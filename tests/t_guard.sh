@@ -144,6 +144,16 @@ test_detach_lifts_enforcement() {
 	vnictl down >/dev/null || fail "down"
 	expect_eq "bpffs dir removed" "no" "$([ -e "$VNI_BPFFS" ] && echo yes || echo no)"
 	expect_eq "guard gone from the root cgroup" "" "$(bpftool cgroup show "$CG2" | grep vni_guard || true)"
+	# a cgroup vnictl did not make stays: nothing of the instance on it once
+	# detach has returned (the links are detached, not only unpinned: the
+	# kernel would release them some time later; sys/bpflink.h)
+	local own=$CG2/vni-test-$T_ID-own
+	mkdir "$own" || fail "cgroup"
+	vnictl attach --cgroup "$own" --vip 10.10.0.1 >/dev/null || fail "attach to a cgroup of ours"
+	expect_match "programs on it" "*vni_bind4*" "$(bpftool cgroup show "$own")"
+	vnictl detach --cgroup "$own" >/dev/null || fail "detach from it"
+	expect_eq "no program on it after detach" "" "$(bpftool cgroup show "$own")"
+	vnictl down >/dev/null || fail "down again"
 }
 
 # An IPv4 VIP is a local route of vni's own (proto 118), not an address: a

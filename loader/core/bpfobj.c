@@ -20,6 +20,7 @@
 #include <linux/magic.h>
 
 #include "core/bpfobj.h"
+#include "sys/bpflink.h"
 #include "sys/crashpoint.h"
 #include "sys/log.h"
 #include "sys/util.h"
@@ -159,8 +160,10 @@ static int ensure_bpffs(const struct vni_node *n, char *err)
 
 static void forget_pins(void);
 
-/* What vni creates under the bpffs dir; nothing else there is touched. */
+/* What vni creates under the bpffs dir; nothing else there is touched.
+ * The first two hold maps and programs, the others links. */
 static const char *const subdirs[] = { "maps", "progs", "guard", "links", "lookup" };
+#define FIRST_LINKS_SUBDIR 2
 
 /* Links first, maps last: a removal cut short never leaves instance links
  * without the programs (which vni_bpf_init would refuse to replace). */
@@ -173,7 +176,10 @@ static void remove_ours(const struct vni_node *n)
 	for (i = N(subdirs); i-- > 0;)
 		if (!vni_path(path, sizeof(path), "%s/%s", n->bpffs, subdirs[i]) &&
 		    access(path, F_OK) == 0) {
-			vni_remove_tree(path);
+			if (i >= FIRST_LINKS_SUBDIR)
+				vni_remove_links(path); /* off when down returns */
+			else
+				vni_remove_tree(path);
 			vni_crashpoint("bpffs subdir removed");
 		}
 	rmdir(n->bpffs); /* only when empty */
@@ -610,9 +616,9 @@ void vni_bpf_unlink_instance(const struct vni_node *n, uint64_t cgid)
 	for (i = 0; p && i < np; i++)
 		if (inst_prog(&p[i], VNI_F_PRIVATE_LO) && /* whichever it was linked with */
 		    !vni_path(path, sizeof(path), "%s/%s", dir, p[i].name))
-			unlink(path);
+			vni_unpin_link(path);
 	if (rmdir(dir) && errno != ENOENT)
-		vni_remove_tree(dir);
+		vni_remove_links(dir);
 }
 
 /* One lookup or update of all CPUs' values of a pinned per-CPU map whose
@@ -948,7 +954,7 @@ void vni_bpf_lookup_unlink(const struct vni_node *n, uint64_t netns)
 	char path[PATH_MAX];
 
 	if (!lookup_pin(path, sizeof(path), n, netns))
-		unlink(path);
+		vni_unpin_link(path);
 }
 
 int vni_bpf_each_lookup(const struct vni_node *n, int (*fn)(uint64_t netns, void *arg),
