@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
-#include <ftw.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 
 #include "sys/bpflink.h"
+#include "sys/util.h"
 
 void vni_unpin_link(const char *path)
 {
@@ -20,20 +20,7 @@ void vni_unpin_link(const char *path)
 	}
 }
 
-static int remove_one(const char *p, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	if (type == FTW_DP)
-		rmdir(p);
-	else if (type == FTW_F)
-		vni_unpin_link(p);
-	else
-		unlink(p);
-	return 0;
-}
-
 void vni_remove_links(const char *dir)
 {
-	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	vni_remove_tree_by(dir, vni_unpin_link);
 }

@@ -128,18 +128,30 @@ int vni_replace_file(const char *path, const char *text, char *err)
 	return 0;
 }
 
+/* (nftw passes its callback no argument of ours) */
+static _Thread_local void (*remove_file)(const char *path);
+
 static int remove_one(const char *p, const struct stat *sb, int type, struct FTW *ftw)
 {
 	(void)sb;
 	(void)ftw;
 	if (type == FTW_DP)
 		rmdir(p);
+	else if (type == FTW_F && remove_file)
+		remove_file(p);
 	else
 		unlink(p);
 	return 0;
 }
 
+void vni_remove_tree_by(const char *path, void (*remove)(const char *path))
+{
+	remove_file = remove;
+	nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	remove_file = NULL;
+}
+
 void vni_remove_tree(const char *path)
 {
-	nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	vni_remove_tree_by(path, NULL);
 }

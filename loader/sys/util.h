@@ -27,6 +27,8 @@ int vni_mkdir_p(const char *path, mode_t mode);
  * to one file system: on overlayfs files and directories differ in st_dev);
  * best effort. */
 void vni_remove_tree(const char *path);
+/* The same, with each regular file removed by remove (NULL: unlink). */
+void vni_remove_tree_by(const char *path, void (*remove)(const char *path));
 
 /* Replaces path atomically (temporary file in the same directory, then
  * rename) with text, mode 0644, creating the directory if needed. */
