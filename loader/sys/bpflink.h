@@ -4,7 +4,7 @@
  * released by the kernel later (the pin's reference goes after an RCU grace
  * period, and the release runs from a work item), so its program would
  * still run, and `bpftool cgroup show` still list it, after the command
- * that removed the pin has returned. These detach it first (BPF_LINK_DETACH,
+ * that removed the pin has returned. These also detach it (BPF_LINK_DETACH,
  * 5.9): when they return, the program no longer runs.
  */
 #ifndef VNI_BPFLINK_H
