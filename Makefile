@@ -37,7 +37,7 @@ HEADERS := $(wildcard include/*.h loader/*/*.h)
 .DEFAULT_GOAL := all
 programs: $(BUILD)/vnictl $(BUILD)/libnss_vni.so.2
 
-all: $(BUILD)/vnictl $(BUILD)/libnss_vni.so.2 $(BUILD)/sockprobe \
+all: $(BUILD)/vnictl $(BUILD)/libnss_vni.so.2 $(BUILD)/sockprobe $(BUILD)/linkprobe \
 	$(BUILD)/test_validate $(BUILD)/test_ckptmeta $(BUILD)/test_hostsfile $(BUILD)/test_unitconf \
 	$(BUILD)/test_pathmap
 
@@ -78,6 +78,9 @@ $(BUILD)/libnss_vni.so.2: $(NSS_SRCS) loader/core/hostsfile.h loader/sys/util.h 
 
 $(BUILD)/sockprobe: tests/sockprobe.c | $(BUILD)
 	$(CC) $(CFLAGS) -o $@ $<
+
+$(BUILD)/linkprobe: tests/linkprobe.c $(BUILD)/libvni.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # cmocka unit tests of the pure parts (tests/unit/), one binary each; the
 # hosts file test also loads the NSS module from beside it.

@@ -9,6 +9,7 @@
 TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 VNICTL=$TOP/build/vnictl
 PROBE=$TOP/build/sockprobe
+LINKPROBE=$TOP/build/linkprobe
 CG2=$(awk '{ for (i = 1; i < NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") { print $5; exit } break } }' /proc/self/mountinfo)
 NODE_IP=192.0.2.1
 PEER_IP=192.0.2.2

@@ -156,6 +156,18 @@ test_detach_lifts_enforcement() {
 	vnictl down >/dev/null || fail "down again"
 }
 
+# The library's removal of a link pin (sys/bpflink.h, used by detach, down
+# and sync) takes the program off before it returns: asked at once, the
+# cgroup has no program left, in every round. (A pin only unlinked, as
+# before, leaves the program attached until the kernel releases the link,
+# for a time that varies: by hand 0 to 100 rounds of 100.)
+test_link_pin_removal_takes_the_program_off() {
+	local cg=$CG2/vni-test-$T_ID-lp pins=/sys/fs/bpf/vni-test-$T_ID-lp
+	mkdir "$cg" "$pins" || fail "cgroup and bpffs dir"
+	expect_eq "attached right after the removal" "attached_after=0 rounds=200" \
+		"$("$LINKPROBE" "$cg" "$pins/link" unpin 200)"
+}
+
 # An IPv4 VIP is a local route of vni's own (proto 118), not an address: a
 # peer reaches it as before. One that an older vnictl put on as an address
 # is still found by check and taken off by detach.
