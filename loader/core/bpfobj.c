@@ -160,10 +160,13 @@ static int ensure_bpffs(const struct vni_node *n, char *err)
 
 static void forget_pins(void);
 
-/* What vni creates under the bpffs dir; nothing else there is touched.
- * The first two hold maps and programs, the others links. */
-static const char *const subdirs[] = { "maps", "progs", "guard", "links", "lookup" };
-#define FIRST_LINKS_SUBDIR 2
+/* What vni creates under the bpffs dir; nothing else there is touched. */
+static const struct {
+	const char *name;
+	bool links; /* holds link pins (their programs detached as they go) */
+} subdirs[] = {
+	{ "maps", false }, { "progs", false }, { "guard", true }, { "links", true }, { "lookup", true },
+};
 
 /* Links first, maps last: a removal cut short never leaves instance links
  * without the programs (which vni_bpf_init would refuse to replace). */
@@ -174,9 +177,9 @@ static void remove_ours(const struct vni_node *n)
 
 	forget_pins(); /* their pins go: a new init makes new maps and programs */
 	for (i = N(subdirs); i-- > 0;)
-		if (!vni_path(path, sizeof(path), "%s/%s", n->bpffs, subdirs[i]) &&
+		if (!vni_path(path, sizeof(path), "%s/%s", n->bpffs, subdirs[i].name) &&
 		    access(path, F_OK) == 0) {
-			if (i >= FIRST_LINKS_SUBDIR)
+			if (subdirs[i].links)
 				vni_remove_links(path); /* off when down returns */
 			else
 				vni_remove_tree(path);
@@ -192,7 +195,7 @@ int vni_bpf_down(const struct vni_node *n, char *err)
 
 	remove_ours(n);
 	for (i = 0; i < N(subdirs); i++)
-		if (!vni_path(path, sizeof(path), "%s/%s", n->bpffs, subdirs[i]) &&
+		if (!vni_path(path, sizeof(path), "%s/%s", n->bpffs, subdirs[i].name) &&
 		    access(path, F_OK) == 0)
 			return vni_err(err, -EBUSY, "cannot remove %s", path);
 	return 0;
@@ -391,7 +394,7 @@ int vni_bpf_init(const struct vni_node *n, char *err)
 	}
 	remove_ours(n);
 	for (i = 0; i < N(subdirs) && !ret; i++) {
-		ret = vni_path(links, sizeof(links), "%s/%s", n->bpffs, subdirs[i]);
+		ret = vni_path(links, sizeof(links), "%s/%s", n->bpffs, subdirs[i].name);
 		if (!ret)
 			ret = vni_mkdir_p(links, 0700);
 	}
